@@ -1,0 +1,37 @@
+# tunelab developer commands. Everything runs through uv and the locked environment.
+SHELL := /bin/bash
+UV ?= uv
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup run test lint format typecheck importlint test-fast clean
+
+## setup: install the locked environment (.venv) with the dev tools
+setup:
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
+	$(UV) sync --frozen
+
+## run: AutoML on a bundled example; prints the leaderboard and saves the model in runs/
+run: setup
+	$(UV) run tunelab automl examples/data/credit-g.csv --target class --time-budget 60 \
+		--n-jobs 2 --seed 0 --out runs/credit-g
+	$(UV) run tunelab predict runs/credit-g examples/data/credit-g.csv --out runs/credit-g/predictions.csv --proba
+
+## lint: ruff (lint + format check), mypy and the import-layer contracts
+lint: setup
+	$(UV) run ruff check src tests benchmarks
+	$(UV) run ruff format --check src tests benchmarks
+	$(UV) run mypy
+	$(UV) run lint-imports
+
+## test: lint, then every test not marked slow (the slow ones run in `make bench`)
+test: lint
+	$(UV) run pytest -m "not slow" -n $(PYTEST_WORKERS) -q -p no:cacheprovider
+
+format: setup
+	$(UV) run ruff check --fix src tests benchmarks
+	$(UV) run ruff format src tests benchmarks
+
+clean:
+	rm -rf .venv .bench runs .mypy_cache .ruff_cache
+
+include benchmarks/Makefile.inc

@@ -1,0 +1,87 @@
+"""Run one child process with a hard time limit while sampling its tree's memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """Exit code, wall time and peak summed RSS of a monitored child process tree."""
+
+    returncode: int
+    wall_seconds: float
+    peak_mb: float
+    timed_out: bool
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Summed resident memory (bytes) of ``proc`` and all its descendants, now."""
+    total = 0
+    try:
+        members = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+def _kill_tree(popen: subprocess.Popen[bytes], proc: psutil.Process) -> None:
+    """Kill the descendants, then the child itself (reaped by Popen to keep its status)."""
+    try:
+        children = proc.children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    for member in children:
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            continue
+    popen.kill()
+    psutil.wait_procs(children, timeout=10)
+
+
+def run_monitored(
+    cmd: list[str],
+    *,
+    timeout: float,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> ProcessResult:
+    """Run ``cmd``; stdout+stderr go to ``log_path``; the tree is killed after ``timeout`` s.
+
+    Memory is the sum of RSS over the process and all its children, polled every 0.2 s,
+    so it covers worker processes and subprocess-per-trial designs alike.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        start = time.perf_counter()
+        popen = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env or dict(os.environ), cwd=cwd
+        )
+        proc = psutil.Process(popen.pid)
+        peak = 0
+        timed_out = False
+        while popen.poll() is None:
+            peak = max(peak, tree_rss(proc))
+            if time.perf_counter() - start > timeout:
+                timed_out = True
+                _kill_tree(popen, proc)
+                break
+            time.sleep(POLL_SECONDS)
+        returncode = popen.wait()
+        wall = time.perf_counter() - start
+    return ProcessResult(returncode, wall, peak / 2**20, timed_out)

@@ -1,0 +1,6 @@
+"""The AutoML facade: ``AutoML`` and the scikit-learn estimators built on it."""
+
+from tunelab.automl._facade import AutoML
+from tunelab.automl._sklearn import TunelabClassifier, TunelabRegressor
+
+__all__ = ["AutoML", "TunelabClassifier", "TunelabRegressor"]

@@ -1,0 +1,324 @@
+"""``tunelab.AutoML``: from a table to a tuned, ensembled model."""
+
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tunelab.automl._final import FinalModel, build_final
+from tunelab.automl._leaderboard import leaderboard_frame
+from tunelab.automl._prepare import encode_target, plan_splits
+from tunelab.data import prepare_target, profile_dataset
+from tunelab.entities import (
+    ConfigError,
+    DatasetProfile,
+    PreprocessingSettings,
+    SamplingConfig,
+    SearchBudget,
+    SplitConfig,
+    TaskType,
+    TrialRecord,
+)
+from tunelab.evaluation import default_metric, get_metric
+from tunelab.models import families_for_budget, get_model_spec
+from tunelab.preprocessing import recommend
+from tunelab.search import (
+    SAMPLERS,
+    SearchOptions,
+    SearchProblem,
+    SearchResult,
+    TrialData,
+    run_search,
+)
+
+logger = logging.getLogger(__name__)
+
+ENSEMBLE_MODES = ("greedy", "stacking", "none")
+
+
+class AutoML:
+    """Search model families and hyperparameters within a budget, then ensemble the best.
+
+    Args:
+        task: "binary", "multiclass" or "regression"; inferred from the target when None.
+        metric: the metric to optimise (see ``tunelab.evaluation.list_metrics``).
+        time_budget: total seconds for ``fit`` (search, ensembling); None for no limit.
+        trial_timeout: seconds after which one trial is killed; None derives it.
+        max_trials: trial-count budget. With a seed and a trial budget, two runs give the
+            same leaderboard (trials then run in synchronous batches).
+        algorithms: model families to search (names from ``tunelab.models``); None picks
+            strong defaults for the data size and budget.
+        split: validation scheme; None means 5-fold CV (3-fold above 100k rows).
+        test_ratio: share of rows held out as an untouched test part when ``split`` is None
+            (0 uses every row for training; the test part is never used to choose).
+        sampling: row sampling / class balancing / SMOTE on training folds.
+        preprocessing: per-column settings; None uses ``recommend`` on the profile.
+        ensemble: "greedy" (default), "stacking" or "none".
+        sampler: Optuna sampler: tpe, random, grid, cmaes, qmc or gp.
+        seed: random seed for splits, sampler and models.
+        n_jobs: trials running in parallel (one process and one thread each).
+        early_stopping_rounds: stop the search after this many trials without improvement.
+        memory_limit_mb: kill a trial whose process exceeds this resident memory.
+        callbacks: objects with any of ``on_trial_start``, ``on_trial_end``, ``on_best``.
+    """
+
+    def __init__(
+        self,
+        task: str | TaskType | None = None,
+        metric: str | None = None,
+        time_budget: float | None = 60.0,
+        trial_timeout: float | None = None,
+        max_trials: int | None = None,
+        algorithms: Sequence[str] | None = None,
+        split: SplitConfig | None = None,
+        test_ratio: float = 0.0,
+        sampling: SamplingConfig | None = None,
+        preprocessing: PreprocessingSettings | None = None,
+        ensemble: str = "greedy",
+        sampler: str = "tpe",
+        seed: int = 0,
+        n_jobs: int = 1,
+        early_stopping_rounds: int | None = None,
+        memory_limit_mb: float | None = None,
+        callbacks: Sequence[Any] = (),
+    ) -> None:
+        self.task = task
+        self.metric = metric
+        self.time_budget = time_budget
+        self.trial_timeout = trial_timeout
+        self.max_trials = max_trials
+        self.algorithms = algorithms
+        self.split = split
+        self.test_ratio = test_ratio
+        self.sampling = sampling
+        self.preprocessing = preprocessing
+        self.ensemble = ensemble
+        self.sampler = sampler
+        self.seed = seed
+        self.n_jobs = n_jobs
+        self.early_stopping_rounds = early_stopping_rounds
+        self.memory_limit_mb = memory_limit_mb
+        self.callbacks = callbacks
+        self._stop_event = threading.Event()
+
+    # -- validation ------------------------------------------------------------------------
+    def _check_settings(self) -> SearchBudget:
+        if self.ensemble not in ENSEMBLE_MODES:
+            raise ConfigError(
+                f"ensemble={self.ensemble!r}: choose one of {', '.join(ENSEMBLE_MODES)}"
+            )
+        if self.sampler not in SAMPLERS:
+            raise ConfigError(f"sampler={self.sampler!r}: choose one of {', '.join(SAMPLERS)}")
+        if self.time_budget is not None and self.time_budget <= 0:
+            raise ConfigError(f"time_budget must be positive, got {self.time_budget}")
+        if self.trial_timeout is not None and self.trial_timeout <= 0:
+            raise ConfigError(f"trial_timeout must be positive, got {self.trial_timeout}")
+        if self.max_trials is not None and self.max_trials < 1:
+            raise ConfigError(f"max_trials must be at least 1, got {self.max_trials}")
+        if self.time_budget is None and self.max_trials is None:
+            raise ConfigError("set time_budget or max_trials (or both): the search needs an end")
+        if self.n_jobs < 1:
+            raise ConfigError(f"n_jobs must be at least 1, got {self.n_jobs}")
+        if not 0 <= self.test_ratio < 1:
+            raise ConfigError(f"test_ratio must be in [0, 1), got {self.test_ratio}")
+        return SearchBudget(
+            time_budget=self.time_budget,
+            trial_timeout=self.trial_timeout,
+            max_trials=self.max_trials,
+            early_stopping_rounds=self.early_stopping_rounds,
+        )
+
+    def stop(self) -> None:
+        """Ask a running ``fit`` (in another thread) to stop; the best model so far is kept."""
+        self._stop_event.set()
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, df: pd.DataFrame, target: str) -> "AutoML":
+        """Search, ensemble and keep the final model. Returns ``self``."""
+        started = time.monotonic()
+        budget = self._check_settings()
+        self._stop_event.clear()
+        prepared = prepare_target(df, target, self.task)
+        task = prepared.task
+        metric = get_metric(self.metric, task) if self.metric else default_metric(task)
+        profile = profile_dataset(
+            pd.concat([prepared.X, prepared.y.rename(target)], axis=1), target=target, task=task
+        )
+        for warning in profile.leakage:
+            warnings.warn(f"possible target leakage: {warning.message}", stacklevel=2)
+        settings = self.preprocessing or recommend(profile, target)
+        features = [c for c in settings.feature_columns if c in prepared.X.columns]
+        if not features:
+            raise ConfigError("no feature column is left to learn from (all are skipped)")
+        X = prepared.X[features]
+        encoded = encode_target(prepared.y, task)
+        test_rows, fit_rows, folds, split_text = plan_splits(
+            encoded.y,
+            X,
+            self.split,
+            task=task,
+            n_classes=encoded.n_classes,
+            sampling=self.sampling,
+            seed=self.seed,
+            test_ratio=self.test_ratio,
+        )
+        families = self._families(task, len(fit_rows), len(features))
+        problem = SearchProblem(
+            task=task,
+            metric=metric.name,
+            n_classes=encoded.n_classes,
+            settings=settings,
+            sampling=self.sampling,
+            seed=self.seed,
+        )
+        deadline = None
+        if budget.time_budget is not None:
+            reserve = min(15.0, 1.0 + 0.05 * budget.time_budget)
+            deadline = started + budget.time_budget - reserve
+        data = TrialData(
+            X.iloc[fit_rows].reset_index(drop=True), encoded.y[fit_rows], tuple(folds)
+        )
+        options = SearchOptions(
+            families=tuple(families),
+            sampler=self.sampler,
+            n_workers=self.n_jobs,
+            deadline=deadline,
+            trial_timeout=self._trial_timeout(budget),
+            max_trials=budget.max_trials,
+            early_stopping_rounds=budget.early_stopping_rounds,
+            memory_limit_mb=self.memory_limit_mb,
+            deterministic=budget.max_trials is not None,
+        )
+        searched = time.monotonic()
+        result = run_search(
+            data, problem, options, callbacks=list(self.callbacks), stop_event=self._stop_event
+        )
+        ensembled = time.monotonic()
+        y_fit = encoded.y[fit_rows]
+        valid_rows = data.valid_rows
+        final = build_final(
+            result, y_fit[valid_rows], problem, ensemble=self.ensemble, y_fit=y_fit
+        )
+        self._store(
+            task=task,
+            metric=metric.name,
+            target=target,
+            profile=profile,
+            settings=settings,
+            X=X,
+            encoded=encoded,
+            test_rows=test_rows,
+            fit_rows=fit_rows,
+            folds=folds,
+            split_text=split_text,
+            result=result,
+            final=final,
+            families=families,
+            n_dropped=prepared.n_dropped_missing_target,
+            valid_rows=valid_rows,
+        )
+        ended = time.monotonic()
+        self.fit_time_ = ended - started
+        self.timings_ = {
+            "prepare": searched - started,
+            "search": ensembled - searched,
+            "ensemble": ended - ensembled,
+        }
+        return self
+
+    def _families(self, task: TaskType, n_rows: int, n_features: int) -> list[str]:
+        if self.algorithms:
+            names = [str(a).strip() for a in self.algorithms if str(a).strip()]
+            for name in names:
+                if not get_model_spec(name).supports(task):
+                    raise ConfigError(f"algorithm {name!r} does not support task {task.value!r}")
+            return list(dict.fromkeys(names))
+        return families_for_budget(task, n_rows, n_features, self.time_budget)
+
+    def _trial_timeout(self, budget: SearchBudget) -> float | None:
+        if budget.trial_timeout is not None:
+            return budget.trial_timeout
+        if budget.time_budget is None:
+            return None
+        return max(10.0, 0.5 * budget.time_budget)
+
+    def _store(self, **state: Any) -> None:
+        result: SearchResult = state["result"]
+        final: FinalModel = state["final"]
+        encoded = state["encoded"]
+        self.task_: TaskType = state["task"]
+        self.metric_: str = state["metric"]
+        self.target_: str = state["target"]
+        self.profile_: DatasetProfile = state["profile"]
+        self.settings_: PreprocessingSettings = state["settings"]
+        self.feature_columns_: list[str] = list(state["X"].columns)
+        self.classes_: np.ndarray = encoded.classes
+        self.trials_: list[TrialRecord] = result.records
+        self.search_: SearchResult = result
+        self.final_: FinalModel = final
+        self.model_: Any = final.model
+        self.best_model_: Any = final.best_single if final.best_single is not None else final.model
+        self.families_: list[str] = state["families"]
+        self.stop_reason_: str = result.stop_reason
+        self.n_dropped_missing_target_: int = state["n_dropped"]
+        self.split_description_: str = state["split_text"]
+        self._X = state["X"]
+        self._y = encoded.y
+        self._test_rows = state["test_rows"]
+        self._fit_rows = state["fit_rows"]
+        self._folds = state["folds"]
+        self._valid_rows = state["valid_rows"]
+
+    # -- using the model -------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise ConfigError("this AutoML is not fitted yet: call fit(df, target=...) first")
+
+    def _features(self, df: pd.DataFrame) -> pd.DataFrame:
+        missing = [c for c in self.feature_columns_ if c not in df.columns]
+        if missing:
+            raise ConfigError(f"missing input column(s): {', '.join(map(repr, missing))}")
+        if len(df) == 0:
+            raise ConfigError("the input frame has no rows")
+        return df[self.feature_columns_]
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        """Predicted labels (original class labels) or values."""
+        self._check_fitted()
+        X = self._features(df)
+        if self.task_.is_classification:
+            return np.asarray(self.classes_[np.argmax(self.model_.predict_proba(X), axis=1)])
+        return np.asarray(self.model_.predict(X), dtype=np.float64)
+
+    def predict_proba(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Class probabilities, one column per class label."""
+        self._check_fitted()
+        if not self.task_.is_classification:
+            raise ConfigError("predict_proba is only available for classification tasks")
+        proba = self.model_.predict_proba(self._features(df))
+        return pd.DataFrame(proba, columns=list(self.classes_), index=df.index)
+
+    def leaderboard(self) -> pd.DataFrame:
+        """Every trial, best first, with the final model's row on top."""
+        self._check_fitted()
+        return leaderboard_frame(self.trials_, self.final_, self.metric_, self.task_)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model bundle, leaderboard (CSV, JSON) and the run report into ``path``."""
+        self._check_fitted()
+        from tunelab.automl._save import save_run
+
+        return save_run(self, Path(path))
+
+    def evaluate(self, df: pd.DataFrame, target: str | None = None) -> dict[str, Any]:
+        """All metrics of the task (with 95% bootstrap intervals) on a labelled table."""
+        self._check_fitted()
+        from tunelab.automl._save import evaluate_frame
+
+        return evaluate_frame(self, df, target or self.target_)

@@ -1,0 +1,123 @@
+"""Turn a finished search into the final model: best fold bag, greedy ensemble or stack."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.dummy import DummyClassifier, DummyRegressor
+
+from tunelab.ensembling import (
+    FoldBag,
+    StackedEnsemble,
+    WeightedEnsemble,
+    fit_stacker,
+    greedy_ensemble_selection,
+)
+from tunelab.evaluation import get_metric
+from tunelab.search import SearchProblem, SearchResult, score_prediction
+
+
+@dataclass
+class FinalModel:
+    """The chosen model and how it was made.
+
+    ``oof`` is the chosen model's out-of-fold prediction on the validation rows, and
+    ``score`` its natural-direction score there.
+    """
+
+    model: Any
+    kind: str  # single | ensemble | stacked | constant
+    members: dict[int, float] = field(default_factory=dict)  # trial number -> weight
+    oof: np.ndarray | None = None
+    score: float | None = None
+    best_single: Any = None
+    best_number: int | None = None
+
+
+def constant_model(y: np.ndarray, n_classes: int) -> FoldBag:
+    """The always-available fallback: class priors, or the mean."""
+    dummy = DummyClassifier(strategy="prior") if n_classes else DummyRegressor()
+    dummy.fit(np.zeros((len(y), 1)), y)
+    return FoldBag([dummy], n_classes=n_classes).fit()
+
+
+def build_final(
+    result: SearchResult,
+    y_valid: np.ndarray,
+    problem: SearchProblem,
+    *,
+    ensemble: str,
+    y_fit: np.ndarray,
+) -> FinalModel:
+    """Choose the final model from the kept trials.
+
+    ``ensemble`` is ``"greedy"`` (Caruana selection over out-of-fold predictions, the
+    default), ``"stacking"`` (a linear meta-model over the greedy selection's members) or
+    ``"none"`` (best single trial). With no successful trial the constant model is used.
+    """
+    n_classes = problem.n_classes
+    metric = get_metric(problem.metric, problem.task)
+    kept = result.kept
+    if not kept or result.best_number is None or result.best_number not in kept:
+        return FinalModel(model=constant_model(y_fit, n_classes), kind="constant")
+
+    def bag(number: int) -> FoldBag:
+        models = kept[number].models
+        assert models
+        return FoldBag(list(models), n_classes=n_classes).fit()
+
+    def signed(pred: np.ndarray) -> float:
+        value = score_prediction(problem.metric, problem.task, y_valid, pred)
+        return metric.signed(value) if np.isfinite(value) else -np.inf
+
+    best = result.best_number
+    best_oof = kept[best].oof
+    best_bag = bag(best)
+    single = FinalModel(
+        model=best_bag,
+        kind="single",
+        members={best: 1.0},
+        oof=best_oof,
+        score=kept[best].score,
+        best_single=best_bag,
+        best_number=best,
+    )
+    if ensemble == "none" or len(kept) < 2:
+        return single
+    numbers = sorted(kept, key=lambda n: -kept[n].details["signed_score"])
+    oofs: list[np.ndarray] = [np.asarray(kept[n].oof) for n in numbers]
+    selection = greedy_ensemble_selection(oofs, signed)
+    members = {numbers[i]: float(selection.weights[i]) for i in selection.members}
+    if len(members) < 2 and ensemble != "stacking":
+        return single
+    weights = [members[n] for n in members]
+    oof = np.sum([w * np.asarray(kept[n].oof) for n, w in members.items()], axis=0)
+    if ensemble == "stacking":
+        chosen = list(members) if len(members) >= 2 else numbers[: min(5, len(numbers))]
+        meta = fit_stacker(
+            [np.asarray(kept[n].oof) for n in chosen],
+            y_valid,
+            n_classes=n_classes,
+            seed=problem.seed,
+        )
+        stacked = StackedEnsemble([bag(n) for n in chosen], meta, n_classes=n_classes).fit()
+        return FinalModel(
+            model=stacked,
+            kind="stacked",
+            members={n: 1.0 / len(chosen) for n in chosen},
+            oof=None,
+            score=None,
+            best_single=best_bag,
+            best_number=best,
+        )
+    model = WeightedEnsemble([bag(n) for n in members], weights, n_classes=n_classes).fit()
+    value = score_prediction(problem.metric, problem.task, y_valid, oof)
+    return FinalModel(
+        model=model,
+        kind="ensemble",
+        members=members,
+        oof=oof,
+        score=value,
+        best_single=best_bag,
+        best_number=best,
+    )

@@ -1,0 +1,266 @@
+"""Save and load model bundles: a folder with ``manifest.json`` and ``model.skops``."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+
+from tunelab.bundles._manifest import (
+    FORMAT_VERSION,
+    MANIFEST,
+    MODEL_FILE,
+    library_versions,
+    read_manifest,
+    sha256_file,
+    write_manifest,
+)
+from tunelab.bundles._schema import ColumnSchema, infer_input_schema, validate_frame
+from tunelab.bundles._stats import reference_statistics
+from tunelab.bundles._trust import check_trusted
+from tunelab.entities import BundleError, ConfigError, TaskType
+from tunelab.evaluation import jsonable
+
+
+def _label(value: Any) -> str | int | float | bool:
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"class label {value!r} is not a finite number")
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise ConfigError(
+        f"class label {value!r} of type {type(value).__name__} cannot be stored; "
+        "labels must be str, int, float or bool"
+    )
+
+
+def save_bundle(
+    path: str | Path,
+    model: Any,
+    *,
+    task: TaskType | str,
+    target: str,
+    classes: Sequence[Any] | None,
+    feature_columns: Sequence[str],
+    input_schema: Sequence[ColumnSchema | Mapping[str, Any]] | pd.DataFrame,
+    metrics: Mapping[str, Any] | None = None,
+    data_fingerprint: str | None = None,
+    reference_stats: Mapping[str, Any] | pd.DataFrame | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a bundle folder at ``path`` atomically and return it.
+
+    Args:
+        model: a fitted estimator taking a DataFrame of ``feature_columns``; classifiers must
+            predict encoded labels ``0..k-1`` in the order of ``classes``.
+        classes: the original class labels (str/int/float/bool), None for regression.
+        input_schema: ColumnSchema objects (or their dicts), or the training input frame to
+            infer them from.
+        reference_stats: precomputed statistics, or the training input frame to compute them.
+
+    The bundle is built in a temporary folder beside ``path`` and renamed into place; an
+    existing bundle at ``path`` is replaced only once the new one is complete.
+    """
+    task = TaskType(task)
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise BundleError(f"cannot write a bundle to {path}: it is an existing file")
+    if isinstance(input_schema, pd.DataFrame):
+        schema = infer_input_schema(input_schema[list(feature_columns)])
+    else:
+        schema = [
+            c if isinstance(c, ColumnSchema) else ColumnSchema.from_dict(c) for c in input_schema
+        ]
+    names = {c.name for c in schema}
+    unknown = [c for c in feature_columns if c not in names]
+    if unknown:
+        raise ConfigError(f"feature column(s) missing from input_schema: {', '.join(unknown)}")
+    if isinstance(reference_stats, pd.DataFrame):
+        stats: Any = reference_statistics(reference_stats[list(feature_columns)], schema)
+    else:
+        stats = dict(reference_stats or {})
+    labels = None
+    if task.is_classification:
+        if not classes:
+            raise ConfigError(f"a {task.value} bundle needs its class labels (field 'classes')")
+        labels = [_label(c) for c in classes]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        sio.dump(model, tmp / MODEL_FILE)
+        trusted = check_trusted(sio.get_untrusted_types(file=tmp / MODEL_FILE), "the model")
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "task": task.value,
+            "target": target,
+            "classes": labels,
+            "feature_columns": list(feature_columns),
+            "input_schema": [c.to_dict() for c in schema],
+            "metrics": jsonable(dict(metrics or {})),
+            "libraries": library_versions(),
+            "data_fingerprint": data_fingerprint,
+            "reference_statistics": jsonable(stats),
+            "trusted_types": trusted,
+            "extra": jsonable(dict(extra or {})),
+            "files": {MODEL_FILE: sha256_file(tmp / MODEL_FILE)},
+        }
+        write_manifest(tmp, jsonable(manifest))
+        _replace_dir(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _replace_dir(new: Path, path: Path) -> None:
+    """Move ``new`` to ``path``, keeping any previous folder until the move succeeded."""
+    if not path.exists():
+        new.rename(path)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+    old.rmdir()
+    path.rename(old)
+    try:
+        new.rename(path)
+    except BaseException:
+        old.rename(path)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Bundle:
+    """A verified, loaded bundle. Use :func:`load_bundle` to get one."""
+
+    path: Path
+    manifest: dict[str, Any]
+    model: Any
+
+    @property
+    def task(self) -> TaskType:
+        return TaskType(self.manifest["task"])
+
+    @property
+    def classes(self) -> list[Any] | None:
+        return self.manifest.get("classes")
+
+    @property
+    def schema(self) -> list[ColumnSchema]:
+        return [ColumnSchema.from_dict(c) for c in self.manifest["input_schema"]]
+
+    @property
+    def feature_columns(self) -> list[str]:
+        return list(self.manifest.get("feature_columns") or [c.name for c in self.schema])
+
+    @property
+    def reference_statistics(self) -> dict[str, Any]:
+        return dict(self.manifest.get("reference_statistics") or {})
+
+    def validate(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The model's input columns of ``df``, checked and coerced (see validate_frame)."""
+        return validate_frame(df, self.schema)[self.feature_columns]
+
+    def _decode(self, codes: np.ndarray) -> np.ndarray:
+        classes = self.classes or []
+        codes = np.asarray(codes).astype(int).ravel()
+        if codes.size and (codes.min() < 0 or codes.max() >= len(classes)):
+            raise BundleError(
+                f"model in {self.path} predicted class code {int(codes.max())} outside "
+                f"0..{len(classes) - 1}"
+            )
+        return np.asarray(classes, dtype=object if _mixed(classes) else None)[codes]
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        """Predictions for ``df``: original class labels, or floats for regression."""
+        X = self.validate(df)
+        raw = np.asarray(self.model.predict(X))
+        if self.task.is_classification:
+            return self._decode(raw)
+        return raw.astype(float).ravel()
+
+    def predict_proba(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Class probabilities, one column per class label, indexed like ``df``."""
+        if not self.task.is_classification:
+            raise ConfigError(f"bundle {self.path} is a regression model: no probabilities")
+        X = self.validate(df)
+        proba = np.asarray(self.model.predict_proba(X), dtype=float)
+        classes = self.classes or []
+        if proba.shape[1] != len(classes):
+            raise BundleError(
+                f"model in {self.path} returned {proba.shape[1]} probability columns "
+                f"for {len(classes)} classes"
+            )
+        return pd.DataFrame(proba, columns=pd.Index(classes, dtype=object), index=df.index)
+
+
+def _mixed(values: Sequence[Any]) -> bool:
+    return len({type(v) for v in values}) > 1
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    """Verify and load the bundle folder at ``path``.
+
+    Verifies the manifest and every checksum first, refuses any model type outside the
+    trusted allow-list, and loads the model with skops (never pickle). Raises BundleError.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise BundleError(f"no bundle folder at {folder}")
+    manifest = read_manifest(folder)
+    trusted = check_trusted(manifest["trusted_types"], f"{folder / MANIFEST}")
+    model_path = folder / MODEL_FILE
+    try:
+        needed = sio.get_untrusted_types(file=model_path)
+    except Exception as exc:
+        raise BundleError(f"bundle file {MODEL_FILE} cannot be read: {exc}") from None
+    unlisted = sorted(set(needed) - set(trusted))
+    if unlisted:
+        raise BundleError(
+            f"bundle file {MODEL_FILE} holds type(s) not listed in {MANIFEST}: "
+            + ", ".join(unlisted)
+        )
+    try:
+        model = sio.load(model_path, trusted=trusted)
+    except Exception as exc:
+        raise BundleError(f"bundle file {MODEL_FILE} cannot be loaded: {exc}") from None
+    _warn_versions(manifest, folder)
+    return Bundle(path=folder, manifest=manifest, model=model)
+
+
+def _warn_versions(manifest: Mapping[str, Any], folder: Path) -> None:
+    saved = manifest.get("libraries") or {}
+    now = library_versions()
+    for lib in ("scikit-learn", "lightgbm", "xgboost", "catboost"):
+        if saved.get(lib) and now.get(lib) and saved[lib] != now[lib]:
+            warnings.warn(
+                f"bundle {folder} was saved with {lib} {saved[lib]}; running {now[lib]}",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
+def zip_bundle(path: str | Path, out_zip: str | Path) -> Path:
+    """Verify the bundle at ``path`` and write its files into the zip ``out_zip``."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise BundleError(f"no bundle folder at {folder}")
+    manifest = read_manifest(folder)
+    out = Path(out_zip)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.write(folder / MANIFEST, MANIFEST)
+        for name in manifest["files"]:
+            archive.write(folder / name, name)
+    return out

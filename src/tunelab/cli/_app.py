@@ -1,0 +1,18 @@
+"""Builds the Typer application from the command modules (each imports heavy code lazily)."""
+
+import typer
+
+
+def build_app() -> typer.Typer:
+    from tunelab.cli import automl_cmd, demo_cmd, platform_cmd, tune_cmd
+
+    app = typer.Typer(
+        name="tunelab",
+        help="tunelab: AutoML and MLOps lab for tabular data.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for module in (automl_cmd, tune_cmd, demo_cmd, platform_cmd):
+        module.register(app)
+    return app

@@ -1,0 +1,223 @@
+"""``tunelab.Client``: the REST API (``/api/v1``) from Python scripts and notebooks."""
+
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tunelab.entities.errors import TunelabError
+from tunelab.entities.platform import ArtifactTooLargeError, ConflictError, NotFoundError
+
+_FINAL_EXPERIMENT = ("finished", "stopped", "failed")
+_FINAL_JOB = ("succeeded", "failed", "cancelled")
+
+
+class ApiError(TunelabError):
+    """The server refused a request; ``status_code`` and ``detail`` say why."""
+
+    def __init__(self, status_code: int, detail: Any) -> None:
+        super().__init__(f"HTTP {status_code}: {detail}")
+        self.status_code = status_code
+        self.detail = detail
+
+
+class ValidationApiError(ApiError):
+    """422: a field is missing, extra or invalid (``detail`` lists them with their ``loc``)."""
+
+
+_ERRORS: dict[int, type[Exception]] = {
+    404: NotFoundError,
+    409: ConflictError,
+    413: ArtifactTooLargeError,
+}
+
+
+class Client:
+    """A thin, typed wrapper of the tunelab REST API.
+
+    Example::
+
+        client = tunelab.Client("http://127.0.0.1:8000")
+        dataset = client.upload_dataset("train.csv")
+        experiment = client.create_experiment(dataset, target="label", time_budget=60)
+        client.start_experiment(experiment)
+        done = client.wait_experiment(experiment)
+        deployment = client.deploy(done["best_model_id"])
+        client.predict(deployment, [{"age": 31, "city": "Seoul"}])
+    """
+
+    def __init__(
+        self, url: str = "http://127.0.0.1:8000", token: str | None = None, timeout: float = 60.0
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        if response.is_success:
+            return response.json() if response.content else None
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        if response.status_code == 422:
+            raise ValidationApiError(422, detail)
+        kind = _ERRORS.get(response.status_code)
+        if kind is not None:
+            raise kind(detail if isinstance(detail, str) else json.dumps(detail))
+        raise ApiError(response.status_code, detail)
+
+    # ----- system and datasets ------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/health"))
+
+    def upload_dataset(self, path: str | os.PathLike[str]) -> str:
+        """Upload a table file (streamed); returns the dataset id."""
+        file = Path(path)
+        with file.open("rb") as handle:
+            return str(self._call("POST", "/datasets", files={"file": (file.name, handle)})["id"])
+
+    def get_dataset(self, dataset_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/datasets/{dataset_id}"))
+
+    def dataset_profile(self, dataset_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/datasets/{dataset_id}/profile"))
+
+    def list_datasets(self, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        params = {"limit": limit, "offset": offset}
+        return list(self._call("GET", "/datasets", params=params)["items"])
+
+    # ----- experiments --------------------------------------------------------------------
+    def create_experiment(
+        self,
+        dataset_id: str,
+        target: str,
+        *,
+        task: str | None = None,
+        metric: str | None = None,
+        time_budget: float | None = None,
+        name: str | None = None,
+        **settings: Any,
+    ) -> str:
+        """Create an experiment; extra keyword arguments are engine settings (max_trials...)."""
+        body: dict[str, Any] = {"dataset_id": dataset_id, "target": target, "settings": settings}
+        optional = {"task": task, "metric": metric, "time_budget": time_budget, "name": name}
+        body.update({k: v for k, v in optional.items() if v is not None})
+        return str(self._call("POST", "/experiments", json=body)["id"])
+
+    def get_experiment(self, experiment_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/experiments/{experiment_id}"))
+
+    def list_experiments(
+        self, *, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if status:
+            params["status"] = status
+        return list(self._call("GET", "/experiments", params=params)["items"])
+
+    def update_experiment(
+        self, experiment_id: str, *, version: int | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        body = {**fields, **({"version": version} if version is not None else {})}
+        return dict(self._call("PATCH", f"/experiments/{experiment_id}", json=body))
+
+    def start_experiment(self, experiment_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/experiments/{experiment_id}/start"))
+
+    def stop_experiment(self, experiment_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/experiments/{experiment_id}/stop"))
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._call("DELETE", f"/experiments/{experiment_id}")
+
+    def wait_experiment(
+        self, experiment_id: str, *, timeout: float | None = None, poll: float = 1.0
+    ) -> dict[str, Any]:
+        """Poll until the experiment is finished, stopped or failed; returns it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            experiment = self.get_experiment(experiment_id)
+            if experiment["status"] in _FINAL_EXPERIMENT:
+                return experiment
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"experiment {experiment_id} still {experiment['status']}")
+            time.sleep(poll)
+
+    def leaderboard(self, experiment_id: str, *, limit: int = 1000) -> list[dict[str, Any]]:
+        params = {"limit": limit}
+        return list(
+            self._call("GET", f"/experiments/{experiment_id}/leaderboard", params=params)["items"]
+        )
+
+    # ----- models and deployments ---------------------------------------------------------
+    def get_model(self, model_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/models/{model_id}"))
+
+    def delete_model(self, model_id: str, *, cascade: bool = False) -> None:
+        self._call("DELETE", f"/models/{model_id}", params={"cascade": cascade})
+
+    def deploy(self, model_id: str, *, name: str | None = None) -> str:
+        body = {"model_id": model_id, **({"name": name} if name else {})}
+        return str(self._call("POST", "/deployments", json=body)["id"])
+
+    def predict(self, deployment_id: str, records: Any) -> dict[str, Any]:
+        """Predict a list of records (dicts) or a pandas DataFrame."""
+        if hasattr(records, "to_json"):
+            records = json.loads(records.to_json(orient="records", date_format="iso"))
+        if isinstance(records, dict):
+            records = [records]
+        body = {"records": list(records)}
+        return dict(self._call("POST", f"/deployments/{deployment_id}/predict", json=body))
+
+    def predictions(self, deployment_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        path = f"/deployments/{deployment_id}/predictions"
+        return list(self._call("GET", path, params={"limit": limit}))
+
+    # ----- jobs and events ----------------------------------------------------------------
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/jobs/{job_id}"))
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/jobs/{job_id}/cancel"))
+
+    def wait_job(
+        self, job_id: str, *, timeout: float | None = None, poll: float = 0.5
+    ) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (job := self.get_job(job_id))["status"] not in _FINAL_JOB:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job['status']}")
+            time.sleep(poll)
+        return job
+
+    def events(
+        self, job_id: str | None = None, *, after_id: int = 0, kinds: Sequence[str] = ()
+    ) -> Iterator[dict[str, Any]]:
+        """Stream job events (SSE) as dicts; with ``job_id`` it ends when the job ends."""
+        params: dict[str, Any] = {"after_id": after_id}
+        if job_id:
+            params["job_id"] = job_id
+        with self._http.stream("GET", "/events/stream", params=params, timeout=None) as response:
+            if not response.is_success:
+                response.read()
+                self._call("GET", f"/jobs/{job_id}")  # raises the matching error
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    event = json.loads(line[6:])
+                    if not kinds or event["kind"] in kinds:
+                        yield event

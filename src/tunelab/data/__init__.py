@@ -1,0 +1,21 @@
+"""Reading tables, inferring column kinds and tasks, profiling and leakage checks."""
+
+from tunelab.data._fingerprint import fingerprint
+from tunelab.data._kinds import coerce_frame, infer_column_kinds
+from tunelab.data._leakage import find_leakage
+from tunelab.data._profile import profile_dataset
+from tunelab.data._readers import SUPPORTED_EXTENSIONS, read_table
+from tunelab.data._target import PreparedTarget, infer_task, prepare_target
+
+__all__ = [
+    "SUPPORTED_EXTENSIONS",
+    "PreparedTarget",
+    "coerce_frame",
+    "find_leakage",
+    "fingerprint",
+    "infer_column_kinds",
+    "infer_task",
+    "prepare_target",
+    "profile_dataset",
+    "read_table",
+]

@@ -1,0 +1,18 @@
+"""Job kinds and the functions that run them."""
+
+from tunelab.jobs._automl_job import run_automl
+from tunelab.jobs._handlers import batch_predict, deploy, evaluate, parse_profile
+from tunelab.jobs._worker import Handler
+
+JOB_KINDS = ("parse_profile", "automl", "evaluate", "deploy", "batch_predict")
+
+
+def default_handlers() -> dict[str, Handler]:
+    """A fresh dict: job kind -> handler (add your own kinds to a copy)."""
+    return {
+        "parse_profile": parse_profile,
+        "automl": run_automl,
+        "evaluate": evaluate,
+        "deploy": deploy,
+        "batch_predict": batch_predict,
+    }

@@ -1,0 +1,1 @@
+"""Worked examples from raw data to a compared, visualised model (``tunelab demo ...``)."""

@@ -1,0 +1,23 @@
+"""The search engine: trials in child processes, driven by Optuna ask/tell."""
+
+from tunelab.search._callbacks import CallbackList, SearchCallback
+from tunelab.search._loop import SearchOptions, SearchResult, run_search
+from tunelab.search._problem import SearchProblem, TrialData
+from tunelab.search._samplers import SAMPLERS, make_sampler
+from tunelab.search._trial import TrialOutcome, TrialTask, execute_trial, score_prediction
+
+__all__ = [
+    "SAMPLERS",
+    "CallbackList",
+    "SearchCallback",
+    "SearchOptions",
+    "SearchProblem",
+    "SearchResult",
+    "TrialData",
+    "TrialOutcome",
+    "TrialTask",
+    "execute_trial",
+    "make_sampler",
+    "run_search",
+    "score_prediction",
+]

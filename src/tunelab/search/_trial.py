@@ -1,0 +1,121 @@
+"""One trial: fit a configuration on every fold and predict the held-out rows.
+
+This module runs inside the trial's child process (see ``_pool``), and can also be called
+in-process (tests, debugging). It returns the fitted fold models, so that the best trials
+become the final model without any refit.
+"""
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tunelab.entities import TaskType, TrialStatus
+from tunelab.evaluation import get_metric
+from tunelab.search._fold_fit import fit_fold_model, predict_fold
+from tunelab.search._problem import SearchProblem, TrialData
+from tunelab.search._resampling import resample_training_rows
+
+
+@dataclass(frozen=True)
+class TrialTask:
+    """A configuration to evaluate."""
+
+    number: int
+    family: str
+    params: dict[str, Any]
+    source: str = "search"  # baseline | default | portfolio | search
+    optuna_trial: int | None = None
+
+
+@dataclass
+class TrialOutcome:
+    """What a trial produced. ``oof`` is aligned with ``TrialData.valid_rows``."""
+
+    task: TrialTask
+    status: TrialStatus
+    fold_scores: list[float] = field(default_factory=list)
+    oof: np.ndarray | None = None
+    models: list[Any] | None = None
+    fit_time: float = 0.0
+    predict_time: float = 0.0
+    reason: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float | None:
+        finite = [s for s in self.fold_scores if np.isfinite(s)]
+        return float(np.mean(finite)) if finite and self.status is TrialStatus.OK else None
+
+    @property
+    def score_std(self) -> float | None:
+        finite = [s for s in self.fold_scores if np.isfinite(s)]
+        return float(np.std(finite)) if finite and self.status is TrialStatus.OK else None
+
+
+def score_prediction(
+    metric_name: str, task: TaskType, y_true: np.ndarray, pred: np.ndarray
+) -> float:
+    """Score predictions (probabilities for classification, values for regression)."""
+    metric = get_metric(metric_name, task)
+    try:
+        if task.is_classification:
+            return float(metric.score(y_true, proba=pred))
+        return float(metric.score(y_true, y_pred=pred))
+    except ValueError:
+        return float("nan")  # e.g. ROC AUC on a fold holding one class
+
+
+def execute_trial(
+    task: TrialTask,
+    data: TrialData,
+    problem: SearchProblem,
+) -> TrialOutcome:
+    """Fit ``task`` on every fold of ``data`` and collect out-of-fold predictions."""
+    X, y = data.X, data.y
+    n_cols = max(problem.n_classes, 1)
+    oof_sum = np.zeros((data.n_rows, n_cols), dtype=np.float64)
+    oof_count = np.zeros(data.n_rows, dtype=np.int64)
+    outcome = TrialOutcome(task=task, status=TrialStatus.OK, models=[])
+    for fold_number, (train, valid) in enumerate(data.folds):
+        X_train, y_train = resample_training_rows(
+            X.iloc[train],
+            y[train],
+            problem.sampling,
+            problem.task,
+            seed=problem.seed + fold_number,
+        )
+        X_valid, y_valid = X.iloc[valid], y[valid]
+        started = time.perf_counter()
+        model, details = fit_fold_model(
+            task.family, task.params, problem, X_train, y_train, X_valid, y_valid
+        )
+        outcome.fit_time += time.perf_counter() - started
+        started = time.perf_counter()
+        pred = predict_fold(model, X_valid, problem)
+        outcome.predict_time += time.perf_counter() - started
+        outcome.fold_scores.append(score_prediction(problem.metric, problem.task, y_valid, pred))
+        oof_sum[valid] += pred if pred.ndim == 2 else pred[:, None]
+        oof_count[valid] += 1
+        assert outcome.models is not None
+        outcome.models.append(model)
+        for key, value in details.items():
+            outcome.details.setdefault(key, []).append(value)
+    rows = data.valid_rows
+    oof = oof_sum[rows] / oof_count[rows, None]
+    outcome.oof = oof if problem.n_classes else oof[:, 0]
+    if not any(np.isfinite(s) for s in outcome.fold_scores):
+        outcome.status = TrialStatus.FAILED
+        outcome.reason = "the metric could not be computed on any fold"
+    return outcome
+
+
+def failed_outcome(task: TrialTask, error: BaseException) -> TrialOutcome:
+    """A FAILED outcome whose reason names the error (last frame included)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    return TrialOutcome(
+        task=task, status=TrialStatus.FAILED, reason=f"{type(error).__name__}: {error}{where}"
+    )

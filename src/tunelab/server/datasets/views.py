@@ -1,0 +1,127 @@
+"""``/api/v1/datasets``: streamed upload, listing, profile, column settings, delete."""
+
+import uuid
+from pathlib import PurePosixPath
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+
+from tunelab.entities.platform import ConflictError
+from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
+from tunelab.server.errors import FieldError
+from tunelab.server.schemas import Created, DatasetOut, Page
+from tunelab.server.uploads import receive_file
+
+router = APIRouter(prefix="/datasets", tags=["datasets"])
+
+
+def _check_format(filename: str) -> None:
+    from tunelab.data import SUPPORTED_EXTENSIONS
+
+    suffix = PurePosixPath(filename).suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        raise FieldError(
+            ["body", "file"],
+            f"{filename!r}: unsupported file type {suffix or '(none)'!r}; use one of {known}",
+            "unsupported_type",
+        )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Created,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def upload_dataset(
+    request: Request, store: StoreDep, artifacts: ArtifactsDep, settings: SettingsDep
+) -> Created:
+    """Upload a table (multipart field ``file``), streamed to the artifact store.
+
+    Over ``TUNELAB_MAX_UPLOAD_BYTES`` answers 413 and keeps nothing. A ``parse_profile``
+    job is queued; its id is returned as ``job_id``.
+    """
+    dataset_id = uuid.uuid4().hex
+
+    def key_for(filename: str) -> str:
+        _check_format(filename)
+        return f"datasets/{dataset_id}/{filename}"
+
+    info, filename = await receive_file(
+        request, artifacts, key_for=key_for, max_bytes=settings.max_upload_bytes
+    )
+    try:
+        store.add_dataset(
+            id=dataset_id,
+            name=filename,
+            source="upload",
+            uri=info.key,
+            size_bytes=info.size,
+            sha256=info.sha256,
+        )
+    except BaseException:
+        artifacts.delete(f"datasets/{dataset_id}")
+        raise
+    job = store.enqueue_job("parse_profile", {"dataset_id": dataset_id})
+    return Created(id=dataset_id, job_id=job.id)
+
+
+@router.get("", response_model=Page[DatasetOut])
+def list_datasets(store: StoreDep, limit: int = 50, offset: int = 0) -> Any:
+    return {
+        "items": store.list_datasets(limit=limit, offset=offset),
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get("/{dataset_id}", response_model=DatasetOut)
+def get_dataset(dataset_id: str, store: StoreDep) -> Any:
+    return store.get_dataset(dataset_id)
+
+
+@router.get("/{dataset_id}/profile")
+def get_profile(dataset_id: str, store: StoreDep) -> dict[str, Any]:
+    """The column profile; 409 while the parse+profile job has not finished."""
+    dataset = store.get_dataset(dataset_id)
+    if dataset.profile is None:
+        raise ConflictError(f"dataset {dataset_id!r} is not profiled yet")
+    return dataset.profile
+
+
+@router.get("/{dataset_id}/column-settings")
+def get_column_settings(dataset_id: str, store: StoreDep) -> dict[str, Any]:
+    return store.get_dataset(dataset_id).column_settings
+
+
+@router.patch("/{dataset_id}/column-settings")
+def patch_column_settings(
+    dataset_id: str, changes: dict[str, dict[str, Any]], store: StoreDep
+) -> dict[str, Any]:
+    """Merge per-column settings (``{column: {setting: value}}``) into the stored ones."""
+    dataset = store.get_dataset(dataset_id)
+    merged = dict(dataset.column_settings)
+    for column, values in changes.items():
+        merged[column] = {**merged.get(column, {}), **values}
+    return store.update_dataset(dataset_id, column_settings=merged).column_settings
+
+
+@router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_dataset(dataset_id: str, store: StoreDep, artifacts: ArtifactsDep) -> None:
+    """Delete a dataset no experiment uses (409 otherwise), with its stored file."""
+    store.delete_dataset(dataset_id)
+    artifacts.delete(f"datasets/{dataset_id}")

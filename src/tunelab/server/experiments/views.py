@@ -1,0 +1,135 @@
+"""``/api/v1/experiments``: create, list, get, patch, start, stop, delete, copy, leaderboard."""
+
+from typing import Any
+
+from fastapi import APIRouter, Header, status
+
+from tunelab.entities.platform import ConflictError, ExperimentStatus
+from tunelab.server.deps import StoreDep
+from tunelab.server.experiments import service
+from tunelab.server.experiments.schemas import CopyIn, ExperimentIn, ExperimentPatch
+from tunelab.server.schemas import Created, ExperimentOut, Leaderboard, Page, TrialOut
+
+router = APIRouter(prefix="/experiments", tags=["experiments"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Created)
+def create_experiment(body: ExperimentIn, store: StoreDep) -> Created:
+    """Create an experiment (status ``ready``); ``time_budget`` goes into its settings."""
+    service.check_metric(body.metric, body.task)
+    store.get_dataset(body.dataset_id)
+    service.check_target(store, body.dataset_id, body.target)
+    settings = dict(body.settings)
+    if body.time_budget is not None:
+        settings["time_budget"] = body.time_budget
+    experiment = store.create_experiment(
+        dataset_id=body.dataset_id,
+        target=body.target,
+        name=body.name,
+        task=body.task,
+        metric=body.metric,
+        settings=settings,
+    )
+    return Created(id=experiment.id)
+
+
+@router.get("", response_model=Page[ExperimentOut])
+def list_experiments(
+    store: StoreDep,
+    status: ExperimentStatus | None = None,
+    dataset_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Any:
+    items = store.list_experiments(
+        status=status, dataset_id=dataset_id, limit=min(limit, 1000), offset=offset
+    )
+    return {"items": items, "limit": limit, "offset": offset}
+
+
+@router.get("/{experiment_id}", response_model=ExperimentOut)
+def get_experiment(experiment_id: str, store: StoreDep) -> Any:
+    return service.reconcile(store, store.get_experiment(experiment_id))
+
+
+@router.patch("/{experiment_id}", response_model=ExperimentOut)
+def patch_experiment(
+    experiment_id: str,
+    body: ExperimentPatch,
+    store: StoreDep,
+    if_match: str | None = Header(default=None),
+) -> Any:
+    """Change fields and merge settings; send the ``version`` read (or ``If-Match``) to get
+    409 instead of overwriting someone else's change. Refused while running."""
+    version = body.version
+    if version is None and if_match:
+        version = int(if_match.strip('"W/'))
+    current = store.get_experiment(experiment_id)
+    if current.status is ExperimentStatus.RUNNING:
+        raise ConflictError(f"experiment {experiment_id!r} is running; stop it first")
+    service.check_metric(body.metric or current.metric, body.task or current.task)
+    return store.update_experiment(
+        experiment_id,
+        expected_version=version,
+        settings_patch=body.settings,
+        **service.patch_fields(body.model_dump()),
+    )
+
+
+@router.post("/{experiment_id}/start", status_code=status.HTTP_202_ACCEPTED)
+def start_experiment(experiment_id: str, store: StoreDep) -> dict[str, Any]:
+    """Queue the AutoML job; 409 when already running."""
+    experiment = service.start(store, experiment_id)
+    return {"id": experiment.id, "status": experiment.status.value, "job_id": experiment.job_id}
+
+
+@router.post("/{experiment_id}/stop", status_code=status.HTTP_202_ACCEPTED)
+def stop_experiment(experiment_id: str, store: StoreDep) -> dict[str, Any]:
+    """Stop a running experiment; running trials end within seconds, the best model is kept."""
+    experiment = service.stop(store, experiment_id)
+    return {"id": experiment.id, "status": experiment.status.value, "job_id": experiment.job_id}
+
+
+@router.delete("/{experiment_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_experiment(experiment_id: str, store: StoreDep) -> None:
+    store.delete_experiment(experiment_id)
+
+
+@router.post("/{experiment_id}/copy", status_code=status.HTTP_201_CREATED, response_model=Created)
+def copy_experiment(experiment_id: str, body: CopyIn, store: StoreDep) -> Created:
+    """A new ``ready`` experiment with the same settings (optionally on another dataset)."""
+    source = store.get_experiment(experiment_id)
+    dataset_id = body.dataset_id or source.dataset_id
+    service.check_target(store, dataset_id, source.target)
+    copy = store.create_experiment(
+        dataset_id=dataset_id,
+        target=source.target,
+        name=body.name or f"{source.name} (copy)",
+        task=source.task,
+        metric=source.metric,
+        settings=source.settings,
+    )
+    return Created(id=copy.id)
+
+
+@router.get("/{experiment_id}/leaderboard", response_model=Leaderboard)
+def leaderboard(experiment_id: str, store: StoreDep, limit: int = 1000, offset: int = 0) -> Any:
+    """Trials best first (in the metric's direction); failed trials last."""
+    experiment = store.get_experiment(experiment_id)
+    better = service.greater_is_better(experiment)
+    trials = store.list_trials(
+        experiment_id, greater_is_better=better, limit=min(limit, 100_000), offset=offset
+    )
+    return {
+        "experiment_id": experiment_id,
+        "metric": experiment.metric,
+        "greater_is_better": better,
+        "total": store.count_trials(experiment_id),
+        "items": trials,
+    }
+
+
+@router.get("/{experiment_id}/trials/{number}", response_model=TrialOut)
+def get_trial(experiment_id: str, number: int, store: StoreDep) -> Any:
+    """One trial: pipeline family, hyperparameters, score, timings."""
+    return store.get_trial(experiment_id, number)

@@ -1,0 +1,133 @@
+"""Response and request bodies shared by every domain of the API."""
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Created(BaseModel):
+    id: str
+    job_id: str | None = None
+
+
+class DatasetOut(Out):
+    id: str
+    name: str
+    source: str
+    size_bytes: int
+    sha256: str
+    created_at: datetime
+    n_rows: int | None
+    n_columns: int | None
+    column_settings: dict[str, Any]
+
+
+class ExperimentOut(Out):
+    id: str
+    dataset_id: str
+    name: str
+    target: str
+    task: str | None
+    metric: str | None
+    status: str
+    settings: dict[str, Any]
+    best_model_id: str | None
+    job_id: str | None
+    error: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TrialOut(Out):
+    number: int
+    family: str
+    params: dict[str, Any]
+    status: str
+    score: float | None
+    score_std: float | None
+    fit_time: float
+    predict_time: float
+    source: str
+    reason: str
+
+
+class Leaderboard(BaseModel):
+    experiment_id: str
+    metric: str | None
+    greater_is_better: bool
+    total: int
+    items: list[TrialOut]
+
+
+class ModelOut(Out):
+    id: str
+    name: str
+    experiment_id: str | None
+    task: str | None
+    metrics: dict[str, Any]
+    created_at: datetime
+
+
+class DeploymentOut(Out):
+    id: str
+    model_id: str
+    name: str
+    version: int
+    status: str
+    created_at: datetime
+
+
+class PredictionOut(Out):
+    id: int
+    inputs: list[dict[str, Any]]
+    outputs: dict[str, Any]
+    explanation: dict[str, Any] | None
+    latency_ms: float
+    created_at: datetime
+
+
+class JobOut(Out):
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    lease_owner: str | None
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: dict[str, Any] | None
+    error: str
+
+
+class JobEventOut(Out):
+    id: int
+    job_id: str
+    kind: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    limit: int
+    offset: int
+
+
+class PredictIn(BaseModel):
+    records: list[dict[str, Any]] = Field(description="One object per row: column -> value.")
+
+
+class PredictOut(BaseModel):
+    predictions: list[Any]
+    probabilities: list[dict[str, float]] | None = None
+    latency_ms: float

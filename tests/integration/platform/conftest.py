@@ -1,0 +1,77 @@
+"""A real ``tunelab serve`` (web server + worker processes) on 127.0.0.1 and a free port."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tunelab.client import Client
+
+Server = Callable[..., Client]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Server]:
+    """Start ``serve`` with extra CLI args; returns a Client. Everything stops at teardown."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str, workers: int = 1, env: dict[str, str] | None = None) -> Client:
+        port = free_port()
+        command = [sys.executable, "-m", "tunelab.cli.platform_cmd", "serve"]
+        command += ["--port", str(port), "--workers", str(workers), "--home", str(tmp_path)]
+        log = (tmp_path / f"serve-{port}.log").open("wb")
+        process = subprocess.Popen(
+            [*command, *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
+                    return Client(url)
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / f"serve-{port}.log").read_text()[-3000:])
+            time.sleep(0.2)
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def make_csv(path: Path, n: int = 240, seed: int = 0) -> Path:
+    """A small binary problem: label depends on a number and a category."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=n).round(4), "color": rng.choice(["red", "blue", "green"], n)}
+    )
+    frame["label"] = np.where(frame["x"] + (frame["color"] == "red") > 0.3, "yes", "no")
+    frame.to_csv(path, index=False)
+    return path

@@ -1,0 +1,138 @@
+"""Experiments over HTTP: validation, optimistic locking, start/stop, leaderboard."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi.testclient import TestClient
+
+from conftest import upload
+from tunelab.entities import TrialRecord, TrialStatus
+from tunelab.jobs import Worker
+from tunelab.tracking import MetadataStore
+
+
+def _experiment(client: TestClient, **extra: object) -> str:
+    dataset_id = upload(client)
+    body = {"dataset_id": dataset_id, "target": "label", **extra}
+    response = client.post("/api/v1/experiments", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_create_and_get(client: TestClient) -> None:
+    experiment_id = _experiment(client, task="binary", metric="roc_auc", time_budget=30)
+    got = client.get(f"/api/v1/experiments/{experiment_id}").json()
+    assert (got["status"], got["best_model_id"], got["version"]) == ("ready", None, 1)
+    assert (got["task"], got["metric"], got["settings"]) == (
+        "binary",
+        "roc_auc",
+        {"time_budget": 30},
+    )
+    listed = client.get("/api/v1/experiments", params={"status": "ready"}).json()
+    assert [e["id"] for e in listed["items"]] == [experiment_id]
+
+
+def test_bad_bodies_are_422_naming_the_field(client: TestClient, worker: Worker) -> None:
+    dataset_id = upload(client)
+    worker.run_once()  # profiled: the target can now be checked
+    cases = {
+        "target": {"dataset_id": dataset_id, "target": "nope"},
+        "task": {"dataset_id": dataset_id, "target": "label", "task": "clustering"},
+        "metric": {"dataset_id": dataset_id, "target": "label", "task": "binary", "metric": "zz"},
+        "time_budget": {"dataset_id": dataset_id, "target": "label", "time_budget": -1},
+        "surprise": {"dataset_id": dataset_id, "target": "label", "surprise": 1},
+    }
+    for field, body in cases.items():
+        response = client.post("/api/v1/experiments", json=body)
+        assert response.status_code == 422, field
+        assert response.json()["detail"][0]["loc"][-1] == field
+    missing = client.post("/api/v1/experiments", json={"dataset_id": dataset_id})
+    assert missing.json()["detail"][0]["loc"] == ["body", "target"]
+    unknown = client.post("/api/v1/experiments", json={"dataset_id": "nope", "target": "y"})
+    assert unknown.status_code == 404
+
+
+def test_patch_with_a_stale_version_is_409(client: TestClient) -> None:
+    url = f"/api/v1/experiments/{_experiment(client)}"
+    first = client.patch(url, json={"version": 1, "settings": {"max_trials": 5}})
+    assert first.status_code == 200
+    assert first.json()["version"] == 2
+    stale = client.patch(url, json={"version": 1, "settings": {"max_trials": 9}})
+    assert stale.status_code == 409
+    by_header = client.patch(url, json={"name": "n"}, headers={"If-Match": '"1"'})
+    assert by_header.status_code == 409
+    assert client.get(url).json()["settings"] == {"max_trials": 5}
+
+
+def test_concurrent_patches_keep_every_change(client: TestClient) -> None:
+    url = f"/api/v1/experiments/{_experiment(client)}"
+
+    def patch(i: int) -> int:
+        return client.patch(url, json={"settings": {f"k{i}": i}}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        assert set(pool.map(patch, range(16))) == {200}
+    final = client.get(url).json()
+    assert final["settings"] == {f"k{i}": i for i in range(16)}
+    assert final["version"] == 17
+
+
+def test_start_twice_is_409_and_stop_before_a_worker_took_it(
+    client: TestClient, store: MetadataStore
+) -> None:
+    experiment_id = _experiment(client)
+    started = client.post(f"/api/v1/experiments/{experiment_id}/start")
+    assert started.status_code == 202
+    job_id = started.json()["job_id"]
+    assert store.get_job(job_id).kind == "automl"
+    again = client.post(f"/api/v1/experiments/{experiment_id}/start")
+    assert again.status_code == 409
+    assert "is running" in again.json()["detail"]
+    patch = client.patch(f"/api/v1/experiments/{experiment_id}", json={"name": "x"})
+    assert patch.status_code == 409
+    assert client.delete(f"/api/v1/experiments/{experiment_id}").status_code == 409
+    stopped = client.post(f"/api/v1/experiments/{experiment_id}/stop")
+    assert stopped.json()["status"] == "stopped"
+    assert store.get_job(job_id).status == "cancelled"
+    assert client.post(f"/api/v1/experiments/{experiment_id}/stop").status_code == 409
+    assert client.delete(f"/api/v1/experiments/{experiment_id}").status_code == 204
+
+
+def test_a_lost_job_does_not_leave_the_experiment_running(
+    client: TestClient, store: MetadataStore
+) -> None:
+    experiment_id = _experiment(client)
+    job_id = client.post(f"/api/v1/experiments/{experiment_id}/start").json()["job_id"]
+    store.claim_next_job("w", lease_seconds=30, kinds=["automl"])
+    store.finish_job(job_id, "w", "failed", error="worker lease expired 3 times")
+    got = client.get(f"/api/v1/experiments/{experiment_id}").json()
+    assert (got["status"], got["error"]) == ("failed", "worker lease expired 3 times")
+
+
+def test_leaderboard_follows_the_metric_direction(
+    client: TestClient, store: MetadataStore
+) -> None:
+    experiment_id = _experiment(client, task="regression", metric="rmse")
+    for number, score in enumerate([3.0, 1.0, None, 2.0]):
+        status = TrialStatus.OK if score is not None else TrialStatus.FAILED
+        record = TrialRecord(number=number, family="ridge", params={}, status=status, score=score)
+        store.record_trial(experiment_id, record)
+    board = client.get(f"/api/v1/experiments/{experiment_id}/leaderboard").json()
+    assert (board["metric"], board["greater_is_better"], board["total"]) == ("rmse", False, 4)
+    assert [t["number"] for t in board["items"]] == [1, 3, 0, 2]
+    trial = client.get(f"/api/v1/experiments/{experiment_id}/trials/3").json()
+    assert (trial["family"], trial["score"]) == ("ridge", 2.0)
+    assert client.get(f"/api/v1/experiments/{experiment_id}/trials/9").status_code == 404
+    assert client.get("/api/v1/experiments/nope/leaderboard").status_code == 404
+
+
+def test_copy_reapplies_settings(client: TestClient) -> None:
+    experiment_id = _experiment(client, metric="f1", time_budget=10)
+    other = upload(client)
+    response = client.post(f"/api/v1/experiments/{experiment_id}/copy", json={"dataset_id": other})
+    copy = client.get(f"/api/v1/experiments/{response.json()['id']}").json()
+    assert (copy["dataset_id"], copy["settings"], copy["metric"]) == (
+        other,
+        {"time_budget": 10},
+        "f1",
+    )
+    assert copy["status"] == "ready"

@@ -1,0 +1,75 @@
+"""Models, deployments and the prediction history."""
+
+import pytest
+
+from tunelab.entities.platform import ConflictError, DeploymentStatus, NotFoundError
+from tunelab.tracking import MetadataStore
+
+
+def _model(store: MetadataStore, name: str = "lgbm") -> str:
+    dataset = store.add_dataset(name="d", source="upload", uri="k", size_bytes=1, sha256="s")
+    experiment = store.create_experiment(dataset_id=dataset.id, target="y")
+    model = store.add_model(
+        name=name, uri="models/m1", experiment_id=experiment.id, task="binary", metrics={"auc": 1}
+    )
+    assert store.get_model(model.id) == model
+    assert store.list_models(experiment_id=experiment.id) == [model]
+    return model.id
+
+
+def test_deployment_versions_count_per_name(store: MetadataStore) -> None:
+    model_id = _model(store)
+    first = store.create_deployment(model_id)
+    second = store.create_deployment(model_id)
+    other = store.create_deployment(model_id, name="champion")
+    assert [(d.name, d.version) for d in (first, second, other)] == [
+        ("lgbm", 1),
+        ("lgbm", 2),
+        ("champion", 1),
+    ]
+    assert first.status is DeploymentStatus.ACTIVE
+    inactive = store.set_deployment_status(first.id, DeploymentStatus.INACTIVE)
+    assert store.get_deployment(first.id) == inactive
+    assert {d.id for d in store.list_deployments(model_id=model_id)} == {
+        first.id,
+        second.id,
+        other.id,
+    }
+    with pytest.raises(NotFoundError, match="model 'x'"):
+        store.create_deployment("x")
+
+
+def test_deleting_a_deployed_model_is_refused_or_cascades(store: MetadataStore) -> None:
+    model_id = _model(store)
+    deployment = store.create_deployment(model_id)
+    store.add_prediction(deployment.id, inputs=[{"a": 1}], outputs={"p": [0]}, latency_ms=1.0)
+    with pytest.raises(ConflictError, match=f"deployed \\({deployment.id}\\)"):
+        store.delete_model(model_id)
+    assert store.get_deployment(deployment.id) == deployment
+    assert store.delete_model(model_id, cascade=True) == [deployment.id]
+    with pytest.raises(NotFoundError):
+        store.get_deployment(deployment.id)
+    with pytest.raises(NotFoundError):
+        store.get_model(model_id)
+
+
+def test_predictions_are_paged_newest_first(store: MetadataStore) -> None:
+    deployment = store.create_deployment(_model(store))
+    made = [
+        store.add_prediction(
+            deployment.id,
+            inputs=[{"x": i}],
+            outputs={"predictions": [i]},
+            latency_ms=0.5,
+            explanation={"x": 0.1} if i == 0 else None,
+        )
+        for i in range(5)
+    ]
+    page = store.list_predictions(deployment.id, limit=2)
+    assert [p.inputs for p in page] == [[{"x": 4}], [{"x": 3}]]
+    rest = store.list_predictions(deployment.id, limit=10, before_id=page[-1].id)
+    assert [p.id for p in rest] == [m.id for m in reversed(made[:3])]
+    assert rest[-1].explanation == {"x": 0.1}
+    store.delete_deployment(deployment.id)
+    with pytest.raises(NotFoundError, match="deployment"):
+        store.list_predictions(deployment.id)
