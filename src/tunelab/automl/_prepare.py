@@ -39,13 +39,13 @@ def encode_target(y: pd.Series, task: TaskType) -> EncodedTarget:
 
 
 def auto_split(n_rows: int, test_ratio: float) -> SplitConfig:
-    """Default validation: 5-fold CV, 3-fold above 100,000 rows, holdout above 500,000."""
+    """Default validation: 5-fold CV, 3-fold above 20,000 rows, holdout above 500,000."""
     if n_rows > 500_000:
         valid = 0.1
         return SplitConfig(
             kind=SplitKind.HOLDOUT, ratios=(1.0 - valid - test_ratio, valid, test_ratio)
         )
-    folds = 3 if n_rows > 100_000 else 5
+    folds = 3 if n_rows > 20_000 else 5
     return SplitConfig(kind=SplitKind.CV, folds=folds, test_ratio=test_ratio)
 
 

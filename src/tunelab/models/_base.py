@@ -125,8 +125,14 @@ class ModelSpec:
         y: Any,
         X_valid: Any = None,
         y_valid: Any = None,
+        *,
+        deadline: float | None = None,
     ) -> Any:
-        """Fit ``estimator``; families with early stopping use the validation data for it."""
+        """Fit ``estimator``; families with early stopping use the validation data for it.
+
+        ``deadline`` (a ``time.monotonic()`` instant) lets boosting families stop adding rounds
+        when time runs out, keeping what they trained; other families ignore it.
+        """
         check_valid_pair(X_valid, y_valid)
         estimator.fit(X, y)
         return estimator

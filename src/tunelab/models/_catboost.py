@@ -17,6 +17,7 @@ from tunelab.models._base import (
     check_valid_pair,
     early_stopping_rounds,
 )
+from tunelab.models._time_limit import catboost_callback
 
 MAX_ROUNDS = 10_000
 _LOSS = {
@@ -74,13 +75,29 @@ class CatBoostSpec(ModelSpec):
             {"learning_rate": 0.03, "depth": 8, "l2_leaf_reg": 1.75},
         ]
 
-    def fit(self, estimator: Any, X: Any, y: Any, X_valid: Any = None, y_valid: Any = None) -> Any:
+    def fit(
+        self,
+        estimator: Any,
+        X: Any,
+        y: Any,
+        X_valid: Any = None,
+        y_valid: Any = None,
+        *,
+        deadline: float | None = None,
+    ) -> Any:
         check_valid_pair(X_valid, y_valid)
+        limit = catboost_callback(deadline)
+        callbacks = [limit] if limit is not None else None
         if X_valid is None:
-            return estimator.fit(X, y)
+            return estimator.fit(X, y, callbacks=callbacks)
         rounds = early_stopping_rounds(float(estimator.get_params()["learning_rate"]))
         return estimator.fit(
-            X, y, eval_set=(X_valid, y_valid), early_stopping_rounds=rounds, use_best_model=True
+            X,
+            y,
+            eval_set=(X_valid, y_valid),
+            early_stopping_rounds=rounds,
+            use_best_model=True,
+            callbacks=callbacks,
         )
 
     def best_iteration(self, estimator: Any) -> int | None:

@@ -18,6 +18,7 @@ from tunelab.models._base import (
     early_stopping_rounds,
     scaled_int,
 )
+from tunelab.models._time_limit import lightgbm_callback
 
 MAX_ROUNDS = 10_000
 
@@ -86,20 +87,27 @@ class LightGBMSpec(ModelSpec):
             },
         ]
 
-    def fit(self, estimator: Any, X: Any, y: Any, X_valid: Any = None, y_valid: Any = None) -> Any:
+    def fit(
+        self,
+        estimator: Any,
+        X: Any,
+        y: Any,
+        X_valid: Any = None,
+        y_valid: Any = None,
+        *,
+        deadline: float | None = None,
+    ) -> Any:
         check_valid_pair(X_valid, y_valid)
+        limit = lightgbm_callback(deadline)
         if X_valid is None:
-            return estimator.fit(X, y)
+            return estimator.fit(X, y, callbacks=[limit] if limit is not None else None)
         import lightgbm
 
         rounds = early_stopping_rounds(float(estimator.get_params()["learning_rate"]))
-        return estimator.fit(
-            X,
-            y,
-            eval_X=(X_valid,),
-            eval_y=(y_valid,),
-            callbacks=[lightgbm.early_stopping(rounds, verbose=False)],
-        )
+        callbacks = [lightgbm.early_stopping(rounds, verbose=False)]
+        if limit is not None:
+            callbacks.append(limit)
+        return estimator.fit(X, y, eval_X=(X_valid,), eval_y=(y_valid,), callbacks=callbacks)
 
     def best_iteration(self, estimator: Any) -> int | None:
         best = getattr(estimator, "best_iteration_", None)  # 1-based; 0 without early stopping

@@ -84,7 +84,16 @@ class HistGradientBoostingSpec(ModelSpec):
              "max_features": 0.8},
         ]  # fmt: skip
 
-    def fit(self, estimator: Any, X: Any, y: Any, X_valid: Any = None, y_valid: Any = None) -> Any:
+    def fit(
+        self,
+        estimator: Any,
+        X: Any,
+        y: Any,
+        X_valid: Any = None,
+        y_valid: Any = None,
+        *,
+        deadline: float | None = None,
+    ) -> Any:
         check_valid_pair(X_valid, y_valid)
         if X_valid is None or not estimator.get_params()["estimator__early_stopping"]:
             return estimator.fit(X, y)

@@ -56,6 +56,13 @@ class _ForestSpec(ModelSpec):
 
     def _build(self, params: Params, ctx: ModelContext) -> BaseEstimator:
         cls = self.regressor if ctx.task is TaskType.REGRESSION else self.classifier
+        # Size guard: fully grown trees on large data make models of hundreds of MB per fold
+        # (slow to save, load and predict); leaves of at least n_rows / 10,000 rows keep a
+        # forest to a few MB per 1,000 trees' worth of splits without hurting accuracy much.
+        floor = max(1, ctx.n_rows // 10_000)
+        leaf = params.get("min_samples_leaf", 1)
+        if isinstance(leaf, int) and leaf < floor:
+            params = {**params, "min_samples_leaf": floor}
         return cls(**params, n_jobs=ctx.n_jobs, random_state=ctx.random_state)
 
     def search_space(self, ctx: ModelContext) -> Space:
@@ -70,7 +77,7 @@ class _ForestSpec(ModelSpec):
 
     def default_params(self, ctx: ModelContext) -> Params:
         max_features = 1.0 if ctx.task is TaskType.REGRESSION else "sqrt"
-        return {"n_estimators": 300, "max_features": max_features, "min_samples_leaf": 1}
+        return {"n_estimators": 150, "max_features": max_features, "min_samples_leaf": 1}
 
     def cheap_params(self, ctx: ModelContext) -> Params:
         return {

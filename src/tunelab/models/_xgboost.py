@@ -17,6 +17,7 @@ from tunelab.models._base import (
     check_valid_pair,
     early_stopping_rounds,
 )
+from tunelab.models._time_limit import xgboost_callback
 
 MAX_ROUNDS = 10_000
 
@@ -86,14 +87,28 @@ class XGBoostSpec(ModelSpec):
             },
         ]
 
-    def fit(self, estimator: Any, X: Any, y: Any, X_valid: Any = None, y_valid: Any = None) -> Any:
+    def fit(
+        self,
+        estimator: Any,
+        X: Any,
+        y: Any,
+        X_valid: Any = None,
+        y_valid: Any = None,
+        *,
+        deadline: float | None = None,
+    ) -> Any:
         check_valid_pair(X_valid, y_valid)
-        if X_valid is None:
-            estimator.set_params(early_stopping_rounds=None)
-            return estimator.fit(X, y, verbose=False)
-        rounds = early_stopping_rounds(float(estimator.get_params()["learning_rate"]))
-        estimator.set_params(early_stopping_rounds=rounds)
-        return estimator.fit(X, y, eval_set=[(X_valid, y_valid)], verbose=False)
+        limit = xgboost_callback(deadline)
+        estimator.set_params(callbacks=[limit] if limit is not None else None)
+        try:
+            if X_valid is None:
+                estimator.set_params(early_stopping_rounds=None)
+                return estimator.fit(X, y, verbose=False)
+            rounds = early_stopping_rounds(float(estimator.get_params()["learning_rate"]))
+            estimator.set_params(early_stopping_rounds=rounds)
+            return estimator.fit(X, y, eval_set=[(X_valid, y_valid)], verbose=False)
+        finally:
+            estimator.set_params(callbacks=None)  # never saved with the model
 
     def best_iteration(self, estimator: Any) -> int | None:
         try:

@@ -14,6 +14,7 @@ from tunelab.search._problem import SearchProblem
 def _smote_then_fit(
     spec: ModelSpec,
     seed: int,
+    deadline: float | None,
     estimator: Any,
     Xt: np.ndarray,
     y: np.ndarray,
@@ -35,7 +36,7 @@ def _smote_then_fit(
     if smallest >= 2:
         sampler = SMOTE(k_neighbors=min(5, smallest - 1), random_state=seed)
         Xt, y = sampler.fit_resample(Xt, y)
-    return spec.fit(estimator, Xt, y, Xv, yv)
+    return spec.fit(estimator, Xt, y, Xv, yv, deadline=deadline)
 
 
 def fit_fold_model(
@@ -46,6 +47,8 @@ def fit_fold_model(
     y_train: np.ndarray,
     X_valid: pd.DataFrame | None,
     y_valid: np.ndarray | None,
+    *,
+    deadline: float | None = None,
 ) -> tuple[TabularModel, dict[str, Any]]:
     """Fit ``family`` with ``params``; the validation rows serve early stopping only."""
     spec = get_model_spec(family)
@@ -60,9 +63,9 @@ def fit_fold_model(
     pipeline = make_model_pipeline(
         problem.settings, spec.make(params, ctx), task=problem.task, flavor=spec.flavor
     )
-    fit = spec.fit
+    fit: Any = partial(spec.fit, deadline=deadline)
     if problem.sampling is not None and problem.sampling.smote and problem.task.is_classification:
-        fit = partial(_smote_then_fit, spec, problem.seed)
+        fit = partial(_smote_then_fit, spec, problem.seed, deadline)
     pipeline.fit(X_train, y_train, eval_frame=X_valid, eval_target=y_valid, fit_estimator=fit)
     details = {
         "best_iteration": spec.best_iteration(pipeline.estimator_),

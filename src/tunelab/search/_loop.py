@@ -37,7 +37,7 @@ class SearchOptions:
     trial_timeout: float | None = None
     max_trials: int | None = None
     early_stopping_rounds: int | None = None
-    keep_top: int = 12
+    keep_top: int = 8
     memory_limit_mb: float | None = None
     deterministic: bool = False
     use_opening: bool = True

@@ -8,6 +8,7 @@ is inherited across the fork. A trial that overruns its deadline or its memory c
 """
 
 import contextlib
+import dataclasses
 import multiprocessing as mp
 import os
 import time
@@ -82,13 +83,16 @@ class TrialPool:
 
     def submit(self, task: TrialTask, timeout: float) -> None:
         """Start ``task`` in a new child process; it is killed after ``timeout`` seconds."""
+        now = time.monotonic()
+        task = dataclasses.replace(
+            task, deadline=now + timeout if timeout != float("inf") else None
+        )
         receiver, sender = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(
             target=_child_main, args=(sender, task, self.data, self.problem), daemon=True
         )
         process.start()
         sender.close()
-        now = time.monotonic()
         self._running[task.number] = _Running(task, process, receiver, now, now + timeout)
 
     def wait(self, timeout: float) -> list[TrialOutcome]:

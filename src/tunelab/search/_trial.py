@@ -28,6 +28,7 @@ class TrialTask:
     params: dict[str, Any]
     source: str = "search"  # baseline | default | portfolio | search
     optuna_trial: int | None = None
+    deadline: float | None = None  # time.monotonic() instant the trial is killed at
 
 
 @dataclass
@@ -68,6 +69,16 @@ def score_prediction(
         return float("nan")  # e.g. ROC AUC on a fold holding one class
 
 
+def fold_deadline(trial_deadline: float | None, folds_left: int) -> float | None:
+    """When the current fold should stop boosting: an equal share of the time left, minus a
+    margin for predicting and returning the result before the trial is killed."""
+    if trial_deadline is None:
+        return None
+    now = time.monotonic()
+    left = trial_deadline - now
+    return now + max(0.0, 0.85 * left - 0.5) / max(1, folds_left)
+
+
 def execute_trial(
     task: TrialTask,
     data: TrialData,
@@ -79,6 +90,7 @@ def execute_trial(
     oof_sum = np.zeros((data.n_rows, n_cols), dtype=np.float64)
     oof_count = np.zeros(data.n_rows, dtype=np.int64)
     outcome = TrialOutcome(task=task, status=TrialStatus.OK, models=[])
+    n_folds = len(data.folds)
     for fold_number, (train, valid) in enumerate(data.folds):
         X_train, y_train = resample_training_rows(
             X.iloc[train],
@@ -90,7 +102,14 @@ def execute_trial(
         X_valid, y_valid = X.iloc[valid], y[valid]
         started = time.perf_counter()
         model, details = fit_fold_model(
-            task.family, task.params, problem, X_train, y_train, X_valid, y_valid
+            task.family,
+            task.params,
+            problem,
+            X_train,
+            y_train,
+            X_valid,
+            y_valid,
+            deadline=fold_deadline(task.deadline, n_folds - fold_number),
         )
         outcome.fit_time += time.perf_counter() - started
         started = time.perf_counter()

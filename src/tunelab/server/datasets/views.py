@@ -5,6 +5,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from tunelab.entities.platform import ConflictError
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
@@ -64,7 +65,8 @@ async def upload_dataset(
     info, filename = await receive_file(
         request, artifacts, key_for=key_for, max_bytes=settings.max_upload_bytes
     )
-    try:
+
+    def record() -> None:
         store.add_dataset(
             id=dataset_id,
             name=filename,
@@ -73,10 +75,13 @@ async def upload_dataset(
             size_bytes=info.size,
             sha256=info.sha256,
         )
+
+    try:
+        await run_in_threadpool(record)
     except BaseException:
-        artifacts.delete(f"datasets/{dataset_id}")
+        await run_in_threadpool(artifacts.delete, f"datasets/{dataset_id}")
         raise
-    job = store.enqueue_job("parse_profile", {"dataset_id": dataset_id})
+    job = await run_in_threadpool(store.enqueue_job, "parse_profile", {"dataset_id": dataset_id})
     return Created(id=dataset_id, job_id=job.id)
 
 
