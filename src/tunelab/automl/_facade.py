@@ -160,7 +160,7 @@ class AutoML:
         encoded = encode_target(prepared.y, task)
         test_rows, fit_rows, folds, split_text = plan_splits(
             encoded.y,
-            X,
+            prepared.X,  # all columns: a group/time column need not be a feature
             self.split,
             task=task,
             n_classes=encoded.n_classes,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import skops.io as sio
 
+from tunelab.bundles._fast_dump import dump_model
 from tunelab.bundles._manifest import (
     FORMAT_VERSION,
     MANIFEST,
@@ -98,7 +99,7 @@ def save_bundle(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
-        sio.dump(model, tmp / MODEL_FILE)
+        dump_model(model, tmp / MODEL_FILE)
         trusted = check_trusted(sio.get_untrusted_types(file=tmp / MODEL_FILE), "the model")
         manifest = {
             "format_version": FORMAT_VERSION,

@@ -70,7 +70,7 @@ def automl(
     from tunelab.cli._live import LiveSearchView
     from tunelab.data import read_table
     from tunelab.entities import TunelabError
-    from tunelab.evaluation import get_metric
+    from tunelab.evaluation import default_metric, get_metric
 
     console = Console(stderr=True)
     try:
@@ -93,8 +93,8 @@ def automl(
         from tunelab.data import prepare_target
 
         task_ = prepare_target(frame, target, task).task
-        name = metric or ""
-        greater = get_metric(name, task_).greater_is_better if name else True
+        chosen = get_metric(metric, task_) if metric else default_metric(task_)
+        greater = chosen.greater_is_better  # rmse (the regression default) is lower-is-better
         view = LiveSearchView(
             console, time_budget=time_budget, max_trials=max_trials, greater_is_better=greater
         )

@@ -18,7 +18,9 @@ from tunelab.search._pool import TrialPool
 from tunelab.search._problem import SearchProblem, TrialData
 from tunelab.search._samplers import make_sampler
 from tunelab.search._space import SearchSpace
-from tunelab.search._trial import TrialOutcome, TrialTask
+from tunelab.search._trial import TrialOutcome, TrialTask, running_means
+
+MIN_TRIALS_FOR_PRUNING = 5
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class SearchOptions:
     memory_limit_mb: float | None = None
     deterministic: bool = False
     use_opening: bool = True
+    prune: bool = True
 
 
 @dataclass
@@ -96,6 +99,7 @@ class _Search:
         self.best_signed = -np.inf
         self.since_improvement = 0
         self.launched = 0
+        self.fold_curves: list[list[float]] = []
 
     # -- scheduling ---------------------------------------------------------------------
     def remaining(self) -> float:
@@ -132,9 +136,26 @@ class _Search:
             expected = self.estimate(family)
             if expected is None or expected <= self.remaining():
                 self.asked[self.launched] = trial
-                return TrialTask(self.launched, family, params, "search", trial.number)
+                return TrialTask(
+                    self.launched,
+                    family,
+                    params,
+                    "search",
+                    trial.number,
+                    prune_thresholds=self.pruning_thresholds(),
+                )
             self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         return None
+
+    def pruning_thresholds(self) -> tuple[float, ...]:
+        """Median over finished trials of the running mean of signed fold scores, per fold.
+
+        Needs at least ``MIN_TRIALS_FOR_PRUNING`` finished trials; empty otherwise.
+        """
+        curves = [s for s in self.fold_curves if len(s) == len(self.data.folds)]
+        if len(curves) < MIN_TRIALS_FOR_PRUNING or not self.options.prune:
+            return ()
+        return tuple(float(v) for v in np.median(np.asarray(curves), axis=0))
 
     def may_launch(self, pool: TrialPool) -> bool:
         if self.stop_event.is_set() or self.remaining() <= 0:
@@ -195,6 +216,10 @@ class _Search:
             self.since_improvement += 1
         if signed is not None and outcome.oof is not None:
             self.keep(outcome, signed)
+            if np.isfinite(outcome.fold_scores).all():
+                self.fold_curves.append(
+                    running_means([self.metric.signed(s) for s in outcome.fold_scores])
+                )
 
     def tell(self, task: TrialTask, signed: float | None, status: TrialStatus) -> None:
         trial = self.asked.pop(task.number, None)

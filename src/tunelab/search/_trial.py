@@ -29,6 +29,7 @@ class TrialTask:
     source: str = "search"  # baseline | default | portfolio | search
     optuna_trial: int | None = None
     deadline: float | None = None  # time.monotonic() instant the trial is killed at
+    prune_thresholds: tuple[float, ...] = ()  # see ``pruning_thresholds``
 
 
 @dataclass
@@ -79,6 +80,24 @@ def fold_deadline(trial_deadline: float | None, folds_left: int) -> float | None
     return now + max(0.0, 0.85 * left - 0.5) / max(1, folds_left)
 
 
+def running_means(signed_scores: list[float]) -> list[float]:
+    """Mean of the first k+1 fold scores, for every k."""
+    values = np.asarray(signed_scores, dtype=np.float64)
+    return list(np.cumsum(values) / np.arange(1, len(values) + 1))
+
+
+def _should_prune(
+    fold_scores: list[float], thresholds: tuple[float, ...], problem: SearchProblem, n_folds: int
+) -> bool:
+    """After the second fold (and before the last), stop a trial below the median."""
+    k = len(fold_scores) - 1
+    if k < 1 or k >= n_folds - 1 or k >= len(thresholds) or not np.isfinite(fold_scores).all():
+        return False
+    metric = get_metric(problem.metric, problem.task)
+    signed = [metric.signed(s) for s in fold_scores]
+    return running_means(signed)[k] < thresholds[k]
+
+
 def execute_trial(
     task: TrialTask,
     data: TrialData,
@@ -122,6 +141,14 @@ def execute_trial(
         outcome.models.append(model)
         for key, value in details.items():
             outcome.details.setdefault(key, []).append(value)
+        if _should_prune(outcome.fold_scores, task.prune_thresholds, problem, n_folds):
+            outcome.status = TrialStatus.PRUNED
+            outcome.reason = (
+                f"pruned after fold {fold_number + 1} of {n_folds}: mean score below the median "
+                "of finished trials on the same folds"
+            )
+            outcome.models, outcome.oof = None, None
+            return outcome
     rows = data.valid_rows
     oof = oof_sum[rows] / oof_count[rows, None]
     outcome.oof = oof if problem.n_classes else oof[:, 0]

@@ -1,5 +1,6 @@
 """The FastAPI application factory (nothing is opened at import time)."""
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +33,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         predictors.log = PredictionLog(store) if settings.store_predictions else None
         app.state.settings, app.state.store, app.state.artifacts = settings, store, artifacts
         app.state.predictors = predictors
+        threading.Thread(target=predictors.warm_all, name="warm-deployments", daemon=True).start()
         try:
             yield
         finally:

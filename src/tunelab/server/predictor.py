@@ -96,6 +96,18 @@ class PredictorCache:
         fields = frozenset(c.name for c in bundle.schema)
         return Predictor(deployment_id, model.id, bundle, fields)
 
+    def warm(self, deployment_id: str) -> None:
+        """Load a deployment's bundle ahead of its first prediction (errors surface later)."""
+        try:
+            self.get(deployment_id)
+        except Exception:
+            log.warning("could not preload deployment %s", deployment_id, exc_info=True)
+
+    def warm_all(self) -> None:
+        for deployment in self.store.list_deployments(limit=1000):
+            if deployment.status is DeploymentStatus.ACTIVE:
+                self.warm(deployment.id)
+
     def forget(self, deployment_id: str) -> None:
         with self._lock:
             self._loaded.pop(deployment_id, None)

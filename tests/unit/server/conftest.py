@@ -53,7 +53,11 @@ def upload(client: TestClient, text: str = CSV, name: str = "train.csv") -> str:
 
 @pytest.fixture
 def model_id(store: MetadataStore, artifacts: ArtifactStore, tmp_path: Path) -> str:
-    """A fitted classifier (numeric + categorical input) saved as a real bundle."""
+    return save_test_bundle(store, artifacts, tmp_path)
+
+
+def save_test_bundle(store: MetadataStore, artifacts: ArtifactStore, tmp_path: Path) -> str:
+    """A fitted classifier (label: x > 0; input x and color) stored as a real bundle + model."""
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline

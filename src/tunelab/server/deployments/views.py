@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, BackgroundTasks, status
 from pydantic import BaseModel, ConfigDict
 
 from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
@@ -33,9 +33,12 @@ class BatchIn(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Created)
-def create_deployment(body: DeploymentIn, store: StoreDep) -> Created:
-    """Deploy a model; its bundle is loaded (and verified) on the first prediction."""
+def create_deployment(
+    body: DeploymentIn, store: StoreDep, predictors: PredictorsDep, background: BackgroundTasks
+) -> Created:
+    """Deploy a model; its bundle is loaded (and verified) right after the answer."""
     deployment = store.create_deployment(body.model_id, name=body.name)
+    background.add_task(predictors.warm, deployment.id)
     return Created(id=deployment.id)
 
 
