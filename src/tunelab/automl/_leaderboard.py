@@ -1,6 +1,7 @@
 """The leaderboard as a table."""
 
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,7 @@ def leaderboard_frame(
             }
         )
     frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"])
+    top: dict[str, Any] | None = None
     if final.kind in ("ensemble", "stacked"):
         members = {f"trial {n}": round(w, 4) for n, w in final.members.items()}
         top = {
@@ -72,11 +74,12 @@ def leaderboard_frame(
             "preprocessing": "{}",
             "reason": "",
         }
-        frame = pd.concat([pd.DataFrame([top]), frame], ignore_index=True)
     ok = frame["status"] == TrialStatus.OK.value
     key = frame["score"].astype(float) * (-1.0 if greater else 1.0)
     key = key.where(ok & frame["score"].notna(), np.inf)
     frame = frame.assign(_key=key).sort_values(["_key", "trial"], kind="stable")
     frame = frame.drop(columns="_key").reset_index(drop=True)
+    if top is not None:  # first even without a score (stacking has no out-of-fold score)
+        frame = pd.concat([pd.DataFrame([top]), frame], ignore_index=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     return frame

@@ -11,7 +11,7 @@ from typing import Any
 from tunelab.entities.errors import DataError
 from tunelab.entities.platform import Experiment, ExperimentStatus
 from tunelab.entities.trials import TrialRecord
-from tunelab.jobs._context import JobContext
+from tunelab.jobs._context import JobCancelledError, JobContext
 from tunelab.jobs._handlers import _read_dataset
 
 # experiment settings passed through to tunelab.AutoML
@@ -104,11 +104,12 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
     except Exception as exc:
         if ctx.released.is_set():
             raise
+        stopped = isinstance(exc, JobCancelledError)
         store.transition_experiment(
             experiment.id,
-            to=ExperimentStatus.FAILED,
+            to=ExperimentStatus.STOPPED if stopped else ExperimentStatus.FAILED,
             allowed_from=[ExperimentStatus.RUNNING],
-            error=f"{type(exc).__name__}: {exc}",
+            error="" if stopped else f"{type(exc).__name__}: {exc}",
         )
         raise
     final = ExperimentStatus.STOPPED if ctx.cancelled else ExperimentStatus.FINISHED

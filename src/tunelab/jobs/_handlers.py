@@ -25,6 +25,12 @@ def _bundle_dir(ctx: JobContext, model_id: str) -> Path:
     return ctx.artifacts.cached_dir(model.uri, Path(tempfile.gettempdir()) / "tunelab-bundles")
 
 
+def _inputs(bundle: Any, df: Any) -> Any:
+    """The columns of ``df`` the model takes (a missing one is still reported by the bundle)."""
+    names = {c.name for c in bundle.schema}
+    return df[[c for c in df.columns if c in names]]
+
+
 def parse_profile(ctx: JobContext) -> dict[str, Any]:
     """Read the uploaded file and store its row/column counts and profile."""
     from tunelab.data import profile_dataset
@@ -60,9 +66,9 @@ def batch_predict(ctx: JobContext) -> dict[str, Any]:
     df = _read_dataset(ctx, ctx.require("dataset_id"))
     ctx.check_cancelled()
     out = df.copy()
-    out["prediction"] = bundle.predict(df)
+    out["prediction"] = bundle.predict(_inputs(bundle, df))
     if bundle.task.is_classification:
-        proba = bundle.predict_proba(df)
+        proba = bundle.predict_proba(_inputs(bundle, df))
         for label in proba.columns:
             out[f"proba_{label}"] = proba[label].to_numpy()
     key = f"predictions/{ctx.job.id}.csv"
@@ -95,9 +101,10 @@ def evaluate(ctx: JobContext) -> dict[str, Any]:
         if unknown:
             raise DataError(f"target {target!r} holds labels the model never saw: {unknown}")
         y = np.array([index[v] for v in labelled[target]])
-        proba = bundle.predict_proba(labelled).to_numpy()
+        proba = bundle.predict_proba(_inputs(bundle, labelled)).to_numpy()
         report = evaluate_predictions(bundle.task, None, y, proba=proba, classes=classes)
     else:
         y = labelled[target].to_numpy(dtype=float)
-        report = evaluate_predictions(bundle.task, None, y, y_pred=bundle.predict(labelled))
+        y_pred = bundle.predict(_inputs(bundle, labelled))
+        report = evaluate_predictions(bundle.task, None, y, y_pred=y_pred)
     return {"model_id": model_id, "n_rows": len(labelled), **jsonable(report)}

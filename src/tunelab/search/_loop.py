@@ -241,7 +241,14 @@ class _Search:
             del self.kept[worst]
 
     # -- main loop ----------------------------------------------------------------------
+    def preload(self) -> None:
+        """Import every family's library in the parent (building, not fitting, an estimator),
+        so forked trials do not each pay the import; no thread pool starts by importing."""
+        for spec in self.specs:
+            spec.make(spec.default_params(self.ctx), self.ctx)
+
     def run(self) -> SearchResult:
+        self.preload()
         pool = TrialPool(
             self.options.n_workers,
             self.data,

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from conftest import Server, make_csv
+from platform_helpers import Server, make_csv
 
 UNIT = Path(__file__).parents[2] / "unit"
 sys.path[:0] = [str(UNIT / "tracking"), str(UNIT / "artifacts")]

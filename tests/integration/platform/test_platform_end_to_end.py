@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
+from platform_helpers import Server, make_csv
 
-from conftest import Server, make_csv
 from tunelab.entities.platform import ConflictError, NotFoundError
 
 

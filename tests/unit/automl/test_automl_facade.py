@@ -96,7 +96,8 @@ def test_regression_end_to_end(regression: tuple[AutoML, pd.DataFrame]) -> None:
     assert automl.task_ is TaskType.REGRESSION
     assert automl.metric_ == "rmse"
     pred = automl.predict(frame)
-    assert pred.dtype == np.float64 and pred.shape == (len(frame),)
+    assert pred.dtype == np.float64
+    assert pred.shape == (len(frame),)
     assert np.corrcoef(pred, frame["price"])[0, 1] > 0.9
     with pytest.raises(ConfigError, match="only available for classification"):
         automl.predict_proba(frame)
@@ -130,7 +131,8 @@ def test_leaderboard_columns_and_order(binary: tuple[AutoML, pd.DataFrame]) -> N
     assert set(trials["family"]) <= set(CHEAP)
     assert list(trials["score"]) == sorted(trials["score"], reverse=True)  # roc_auc: higher
     if automl.final_.kind == "ensemble":
-        assert board.iloc[0]["name"] == "ensemble" and board.iloc[0]["source"] == "ensemble"
+        assert board.iloc[0]["name"] == "ensemble"
+        assert board.iloc[0]["source"] == "ensemble"
 
 
 def test_failed_trials_are_listed_with_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -240,7 +242,8 @@ def test_stop_from_another_thread_keeps_the_best_model() -> None:
     assert first_trial_done.wait(timeout=120)
     automl.stop()
     worker.join(timeout=120)
-    assert not worker.is_alive() and not errors
+    assert not worker.is_alive()
+    assert not errors
     assert automl.stop_reason_ == "stopped by request"
     assert any(r.status is TrialStatus.OK for r in automl.trials_)
     assert set(automl.predict(frame)) <= {"no", "yes"}

@@ -81,7 +81,7 @@ def test_weighted_ensemble_rejects_bad_weights(
     members: list[str], weights: list[float], match: str
 ) -> None:
     with pytest.raises(ValueError, match=match):
-        WeightedEnsemble(members, weights).fit()  # type: ignore[arg-type]
+        WeightedEnsemble(members, weights).fit()
 
 
 def test_empty_containers_refuse_to_fit() -> None:

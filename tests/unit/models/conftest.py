@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
 
 from tunelab.entities import TaskType
 from tunelab.models import MODEL_SPECS, ModelContext, ModelSpec
@@ -91,10 +93,16 @@ class Fitted:
 def fitted_cheap() -> dict[tuple[str, TaskType], Fitted]:
     """Every (family, task) fitted once with its cheap params and early-stopping validation."""
     out: dict[tuple[str, TaskType], Fitted] = {}
-    for spec in MODEL_SPECS:
-        for task in spec.tasks:
-            data = DATASETS[task]
-            X, y, Xv, yv = data.split(spec.flavor)
-            est = spec.make(spec.cheap_params(data.ctx()), data.ctx())
-            out[spec.name, task] = Fitted(spec, data, spec.fit(est, X, y, Xv, yv))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # cheap = few iterations
+        for spec in MODEL_SPECS:
+            _fit_all_tasks(spec, out)
     return out
+
+
+def _fit_all_tasks(spec: ModelSpec, out: dict[tuple[str, TaskType], Fitted]) -> None:
+    for task in spec.tasks:
+        data = DATASETS[task]
+        X, y, Xv, yv = data.split(spec.flavor)
+        est = spec.make(spec.cheap_params(data.ctx()), data.ctx())
+        out[spec.name, task] = Fitted(spec, data, spec.fit(est, X, y, Xv, yv))

@@ -39,30 +39,32 @@ def _sampled_configs(
     return configs
 
 
-def _fit_sampled(spec: ModelSpec, task: TaskType, datasets: dict[Any, Any], n: int) -> None:
+def _fit_sampled(
+    spec: ModelSpec, task: TaskType, datasets: dict[Any, Any], n: int, max_rounds: int | None
+) -> None:
     data = datasets[task]
     X, y, Xv, yv = (a[:FAST_ROWS] for a in data.split(spec.flavor))
     ctx = data.ctx(n_rows=len(X))
     for params in _sampled_configs(spec, ctx, n, seed=len(spec.name)):
-        # Sampled values on top of the cheap start, rounds capped so the test stays fast.
+        # Sampled values on top of the cheap start; rounds capped so the fast test stays fast.
         params = {**spec.cheap_params(ctx), **params}
         for rounds in ROUND_PARAMS:
-            if rounds in params and rounds not in spec.search_space(ctx):
-                params[rounds] = min(params[rounds], 100)
+            if rounds in params and max_rounds is not None:
+                params[rounds] = min(params[rounds], max_rounds)
         est = spec.fit(spec.make(params, ctx), X, y, Xv, yv)
         pred = est.predict_proba(Xv) if task.is_classification else est.predict(Xv)
         assert np.isfinite(pred).all(), (spec.name, params)
 
 
 def test_sampled_configs_fit(spec: ModelSpec, task: TaskType, datasets: dict[Any, Any]) -> None:
-    _fit_sampled(spec, task, datasets, n=3)
+    _fit_sampled(spec, task, datasets, n=3, max_rounds=40)
 
 
 @pytest.mark.slow
 def test_sampled_configs_fit_exhaustive(
     spec: ModelSpec, task: TaskType, datasets: dict[Any, Any]
 ) -> None:
-    _fit_sampled(spec, task, datasets, n=25)
+    _fit_sampled(spec, task, datasets, n=25, max_rounds=None)
 
 
 @pytest.mark.parametrize("n_rows", [10, 400, 50_000, 10_000_000])
@@ -80,7 +82,8 @@ def test_space_ranges_are_valid_for_any_data_size(
             if name in ("learning_rate", "reg_alpha", "reg_lambda", "C", "alpha"):
                 assert dist.log, f"{spec.name}.{name} should be searched on a log scale"
     defaults = spec.default_params(ctx)
-    assert isinstance(defaults, dict) and isinstance(spec.cheap_params(ctx), dict)
+    assert isinstance(defaults, dict)
+    assert isinstance(spec.cheap_params(ctx), dict)
     if "n_neighbors" in defaults:
         assert 1 <= defaults["n_neighbors"] <= max(1, n_rows // 4)
 

@@ -37,5 +37,3 @@ def build_problem(
     data = TrialData(frame, np.asarray(y), split)
     problem = SearchProblem(task=task, metric=metric, n_classes=n_classes, settings=settings)
     return data, problem
-
-

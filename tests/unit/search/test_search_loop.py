@@ -9,9 +9,15 @@ import pytest
 from search_problems import build_problem
 
 from tunelab.entities import ConfigError, TaskType, TrialRecord, TrialStatus
-from tunelab.search import SAMPLERS, SearchOptions, SearchProblem, TrialData, make_sampler
+from tunelab.search import (
+    SAMPLERS,
+    SearchOptions,
+    SearchProblem,
+    TrialData,
+    make_sampler,
+    run_search,
+)
 from tunelab.search import _trial as trial_module
-from tunelab.search import run_search
 
 Problem = tuple[TrialData, SearchProblem]
 CHEAP = ("logistic_regression", "decision_tree")
@@ -53,7 +59,8 @@ def test_regression_search_keeps_one_dimensional_oof() -> None:
     assert all(r.status is TrialStatus.OK for r in result.records)
     assert result.best_number is not None
     best = result.kept[result.best_number]
-    assert best.oof is not None and best.oof.shape == (len(data.valid_rows),)
+    assert best.oof is not None
+    assert best.oof.shape == (len(data.valid_rows),)
     # rmse: lower is better, so the best trial has the smallest score
     assert best.score == min(r.score for r in result.records if r.score is not None)
 
@@ -70,11 +77,13 @@ def test_failing_trial_is_recorded_with_reason_and_search_goes_on(
     result = run_search(*binary_problem, _options(max_trials=4))
     assert len(result.records) == 4
     failed = [r for r in result.records if r.family == "decision_tree"]
-    assert failed and all(r.status is TrialStatus.FAILED for r in failed)
+    assert failed
+    assert all(r.status is TrialStatus.FAILED for r in failed)
     assert all("RuntimeError: boom from the test" in r.reason for r in failed)
     assert all(r.score is None for r in failed)
     ok = [r for r in result.records if r.family == "logistic_regression"]
-    assert ok and all(r.status is TrialStatus.OK for r in ok)
+    assert ok
+    assert all(r.status is TrialStatus.OK for r in ok)
     assert result.best_number in {r.number for r in ok}
 
 
@@ -106,7 +115,8 @@ def test_early_stopping_rounds_stop_the_search(
     result = run_search(*binary_problem, _options(max_trials=20, early_stopping_rounds=3))
     assert len(result.records) == 3
     assert result.stop_reason == "no improvement in 3 trials"
-    assert result.best_number is None and not result.kept
+    assert result.best_number is None
+    assert not result.kept
 
 
 def test_early_stopping_counts_from_the_last_improvement(binary_problem: Problem) -> None:
@@ -115,6 +125,7 @@ def test_early_stopping_counts_from_the_last_improvement(binary_problem: Problem
     assert result.stop_reason == f"no improvement in {rounds} trials"
     numbers = [r.number for r in result.records]
     assert len(result.records) < 40
+    assert result.best_number is not None
     assert numbers.index(result.best_number) == len(numbers) - 1 - rounds
 
 
@@ -227,9 +238,11 @@ def test_callbacks_receive_start_end_and_best(binary_problem: Problem) -> None:
     assert {"number", "family", "params", "source", "timeout"} <= set(starts[0])
     assert ends == result.records
     assert partial.seen == [0, 1, 2, 3]
-    assert bests and bests[-1].number == result.best_number
+    assert bests
+    assert bests[-1].number == result.best_number
     scores = [b.score for b in bests]
-    assert scores == sorted(scores) and len(set(scores)) == len(scores)
+    assert scores == sorted(scores)
+    assert len(set(scores)) == len(scores)
     for kind, payload in events:  # every start precedes its end
         if kind == "end":
             assert events.index(("start", starts[payload.number])) < events.index((kind, payload))

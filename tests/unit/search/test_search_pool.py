@@ -50,10 +50,13 @@ def test_trial_runs_in_child_and_returns_scores_and_oof(binary_problem: Problem)
     assert outcome.status is TrialStatus.OK
     assert outcome.task.number == 3
     assert len(outcome.fold_scores) == len(data.folds)
-    assert outcome.score is not None and 0.5 < outcome.score <= 1.0
-    assert outcome.oof is not None and outcome.oof.shape == (len(data.valid_rows), 2)
+    assert outcome.score is not None
+    assert 0.5 < outcome.score <= 1.0
+    assert outcome.oof is not None
+    assert outcome.oof.shape == (len(data.valid_rows), 2)
     np.testing.assert_allclose(outcome.oof.sum(axis=1), 1.0)
-    assert outcome.models is not None and len(outcome.models) == len(data.folds)
+    assert outcome.models is not None
+    assert len(outcome.models) == len(data.folds)
 
 
 def test_unknown_family_fails_with_the_reason(binary_problem: Problem) -> None:
@@ -68,7 +71,8 @@ def test_params_that_break_fitting_fail_with_the_reason(binary_problem: Problem)
     outcome = _run_one(binary_problem, TrialTask(0, "logistic_regression", {"C": -1.0}))
     assert outcome.status is TrialStatus.FAILED
     assert "'C'" in outcome.reason or " C " in outcome.reason
-    assert outcome.score is None and outcome.score_std is None
+    assert outcome.score is None
+    assert outcome.score_std is None
 
 
 def test_hanging_trial_is_killed_as_timed_out(
@@ -101,7 +105,8 @@ def test_child_that_exits_is_reported_as_died(
     monkeypatch.setattr(trial_module, "fit_fold_model", die)
     outcome = _run_one(binary_problem, TrialTask(0, "logistic_regression", {}))
     assert outcome.status is TrialStatus.FAILED
-    assert "died" in outcome.reason and "exit code 7" in outcome.reason
+    assert "died" in outcome.reason
+    assert "exit code 7" in outcome.reason
 
 
 def test_child_killed_from_outside_is_reported_as_died(
@@ -118,7 +123,8 @@ def test_child_killed_from_outside_is_reported_as_died(
     os.kill(child.pid, signal.SIGKILL)
     (outcome,) = _drain(pool)
     assert outcome.status is TrialStatus.FAILED
-    assert "died" in outcome.reason and f"exit code {-signal.SIGKILL}" in outcome.reason
+    assert "died" in outcome.reason
+    assert f"exit code {-signal.SIGKILL}" in outcome.reason
 
 
 def test_memory_limit_kills_the_trial(
@@ -146,7 +152,8 @@ def test_kill_all_ends_every_running_trial(
     pool.submit(TrialTask(0, "logistic_regression", {}), 120.0)
     assert pool.has_free_slot
     pool.submit(TrialTask(1, "decision_tree", {}), 120.0)
-    assert not pool.has_free_slot and pool.n_running == 2
+    assert not pool.has_free_slot
+    assert pool.n_running == 2
     assert [t.number for t, _, _ in pool.running_tasks()] == [0, 1]
     outcomes = pool.kill_all("stopped by request")
     assert sorted(o.task.number for o in outcomes) == [0, 1]

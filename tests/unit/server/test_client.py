@@ -95,7 +95,7 @@ def test_client_errors(served: tuple[Client, uvicorn.Server], tmp_path: Path) ->
 def test_client_predicts_a_dataframe(
     served: tuple[Client, uvicorn.Server], tmp_path: Path
 ) -> None:
-    from conftest import save_test_bundle
+    from bundle_factory import save_test_bundle
 
     client, server = served
     app = server.config.app

@@ -1,8 +1,8 @@
 """Dataset upload (streamed, size-limited, format-checked), profile job, column settings."""
 
 from fastapi.testclient import TestClient
+from server_helpers import CSV, upload
 
-from conftest import CSV, upload
 from tunelab.artifacts import ArtifactStore
 from tunelab.jobs import Worker
 

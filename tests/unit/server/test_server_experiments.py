@@ -3,8 +3,8 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
+from server_helpers import upload
 
-from conftest import upload
 from tunelab.entities import TrialRecord, TrialStatus
 from tunelab.jobs import Worker
 from tunelab.tracking import MetadataStore

@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from server_helpers import upload
 
-from conftest import upload
 from tunelab.jobs import Worker
 from tunelab.server import ServerSettings, create_app
 
