@@ -15,7 +15,7 @@ POLL_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class ProcessResult:
-    """Exit code, wall time and peak summed RSS of a monitored child process tree."""
+    """Exit code, wall time and peak memory (summed PSS) of a monitored child process tree."""
 
     returncode: int
     wall_seconds: float
@@ -23,8 +23,21 @@ class ProcessResult:
     timed_out: bool
 
 
+def _member_memory(member: psutil.Process) -> int:
+    """Proportional set size (shared pages split among their sharers), RSS where unavailable.
+
+    Summing RSS over a process tree counts every page shared copy-on-write by forked children
+    once per child; PSS counts it once in total, so trees of forked workers and single
+    multi-threaded processes are measured alike.
+    """
+    try:
+        return int(member.memory_full_info().pss)
+    except (AttributeError, psutil.AccessDenied):
+        return int(member.memory_info().rss)
+
+
 def tree_rss(proc: psutil.Process) -> int:
-    """Summed resident memory (bytes) of ``proc`` and all its descendants, now."""
+    """Summed memory (bytes, PSS) of ``proc`` and all its descendants, now."""
     total = 0
     try:
         members = [proc, *proc.children(recursive=True)]
@@ -32,7 +45,7 @@ def tree_rss(proc: psutil.Process) -> int:
         return 0
     for member in members:
         try:
-            total += member.memory_info().rss
+            total += _member_memory(member)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return total

@@ -34,12 +34,33 @@ def _predict(automl: "AutoML", model: Any, X: pd.DataFrame) -> np.ndarray:
     return np.asarray(model.predict(X), dtype=np.float64)
 
 
-def _evaluate(automl: "AutoML", y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+CI_RESAMPLES = 500
+
+
+def _evaluate(
+    automl: "AutoML", y: np.ndarray, pred: np.ndarray, *, with_ci: bool = True
+) -> dict[str, Any]:
+    """All metrics of the task; 95% bootstrap intervals unless ``with_ci`` is False."""
     if automl.task_.is_classification:
         return evaluate_predictions(
-            automl.task_, None, y, proba=pred, classes=list(automl.classes_), seed=automl.seed
+            automl.task_,
+            None,
+            y,
+            proba=pred,
+            classes=list(automl.classes_),
+            seed=automl.seed,
+            with_ci=with_ci,
+            n_resamples=CI_RESAMPLES,
         )
-    return evaluate_predictions(automl.task_, None, y, y_pred=pred, seed=automl.seed)
+    return evaluate_predictions(
+        automl.task_,
+        None,
+        y,
+        y_pred=pred,
+        seed=automl.seed,
+        with_ci=with_ci,
+        n_resamples=CI_RESAMPLES,
+    )
 
 
 def _parts(automl: "AutoML", model: Any, oof: np.ndarray | None) -> dict[str, dict[str, Any]]:
@@ -48,7 +69,10 @@ def _parts(automl: "AutoML", model: Any, oof: np.ndarray | None) -> dict[str, di
     fit_rows, test_rows = automl._fit_rows, automl._test_rows
     parts: dict[str, dict[str, Any]] = {}
     train_rows = fit_rows[:20_000]  # in-sample scores need no more rows than this
-    parts["train"] = _evaluate(automl, y[train_rows], _predict(automl, model, X.iloc[train_rows]))
+    # In-sample scores only show overfitting: no interval for them.
+    parts["train"] = _evaluate(
+        automl, y[train_rows], _predict(automl, model, X.iloc[train_rows]), with_ci=False
+    )
     if oof is not None:
         parts["valid"] = _evaluate(automl, y[fit_rows][automl._valid_rows], oof)
     if len(test_rows):
@@ -64,9 +88,9 @@ def _importance(automl: "AutoML", model: Any) -> list[tuple[str, float, float]]:
         automl._X.iloc[rows],
         automl._y[rows],
         metric,
-        n_repeats=3,
+        n_repeats=2,
         seed=automl.seed,
-        max_rows=2000,
+        max_rows=1000,
     )
 
 
@@ -97,7 +121,9 @@ def _summary(automl: "AutoML") -> RunSummary:
         oof = kept[record.number].oof
         if oof is None:
             continue
-        valid = _evaluate(automl, automl._y[automl._fit_rows][automl._valid_rows], oof)
+        valid = _evaluate(
+            automl, automl._y[automl._fit_rows][automl._valid_rows], oof, with_ci=False
+        )
         models.append(
             ModelDetails(
                 name=model_name(record),

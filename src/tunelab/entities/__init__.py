@@ -48,8 +48,8 @@ __all__ = [
     "SplitConfig",
     "SplitKind",
     "TaskType",
+    "Transformation",
     "TrialRecord",
     "TrialStatus",
-    "Transformation",
     "TunelabError",
 ]
