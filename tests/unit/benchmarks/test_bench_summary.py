@@ -91,7 +91,10 @@ def test_system_stats_and_overrun() -> None:
             overrun_pct=4.0,
             peak_mb=900.0,
             wall_seconds=70.0,
-            extras={"throughput": {"rows_per_s": 80_000.0}},
+            extras={
+                "throughput": {"rows_per_s": 80_000.0},
+                "best_single": {"rows_per_s": 90_000.0},
+            },
         ),
         rec(
             "tunelab",
@@ -100,7 +103,10 @@ def test_system_stats_and_overrun() -> None:
             status="failed",
             overrun_pct=12.5,
             peak_mb=1200.0,
-            extras={"throughput": {"rows_per_s": 40_000.0}},
+            extras={
+                "throughput": {"rows_per_s": 40_000.0},
+                "best_single": {"rows_per_s": 45_000.0},
+            },
         ),
     ]
     stats = system_stats(recs, "tunelab")
@@ -108,11 +114,12 @@ def test_system_stats_and_overrun() -> None:
     assert stats["max_overrun_pct"] == pytest.approx(12.5)
     assert stats["max_peak_mb"] == pytest.approx(1200.0)
     assert stats["min_rows_per_s"] == pytest.approx(40_000.0)
+    assert stats["min_best_single_rows_per_s"] == pytest.approx(45_000.0)
     checks = {name: ok for name, _, _, ok in criteria([], stats, 0.3)}
     assert checks["max fit-time overrun (%)"] is False
     assert checks["failed runs"] is False
     assert checks["peak memory (MB)"] is True
-    assert checks["batch predict (rows/s, min)"] is False
+    assert checks["batch predict, best single model (rows/s, min)"] is False
     assert checks["`tunelab --help` (s)"] is True
 
 
