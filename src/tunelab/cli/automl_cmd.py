@@ -106,6 +106,7 @@ def automl(
         _fail(str(error))
         return
     board = engine.leaderboard()
+    console.print()
     console.print(
         f"[bold]{engine.task_.value}[/] · metric {engine.metric_} · "
         f"{len(engine.trials_)} trials · {engine.fit_time_:.1f} s · stopped: {engine.stop_reason_}"

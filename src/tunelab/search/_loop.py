@@ -296,7 +296,9 @@ class _Search:
             for outcome in pool.kill_all("killed at the end of the time budget"):
                 self.finish(outcome, time.monotonic() - started.pop(outcome.task.number, 0.0))
         best = self.best.number if self.best is not None else None
-        reason = "search space exhausted" if exhausted else self.stop_reason()
+        reason = self.stop_reason()
+        if exhausted and reason == "search space exhausted" and self.remaining() < float("inf"):
+            reason = "time budget reached (no trial fits in the time left)"
         return SearchResult(self.records, self.kept, best, reason, self.study)
 
 
