@@ -1,6 +1,7 @@
 """Optuna samplers by name."""
 
 import importlib.util
+import warnings
 
 import optuna
 
@@ -18,13 +19,15 @@ def make_sampler(
     (``pip install torch==2.13.0`` takes the CPU build).
     """
     if name == "tpe":
-        return optuna.samplers.TPESampler(
-            seed=seed,
-            multivariate=True,
-            group=True,
-            constant_liar=True,
-            n_startup_trials=n_startup_trials,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(
+                seed=seed,
+                multivariate=True,
+                group=True,
+                constant_liar=True,
+                n_startup_trials=n_startup_trials,
+            )
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "grid":
