@@ -16,11 +16,11 @@ from tunelab.evaluation import (
     RunSummary,
     evaluate_predictions,
     get_metric,
+    jsonable,
     permutation_importance,
     split_summary,
     write_report,
 )
-from tunelab.evaluation._summary import jsonable
 
 if TYPE_CHECKING:
     from tunelab.automl._facade import AutoML
