@@ -1,6 +1,5 @@
 """``tunelab.AutoML``: from a table to a tuned, ensembled model."""
 
-import logging
 import threading
 import time
 import warnings
@@ -36,8 +35,6 @@ from tunelab.search import (
     TrialData,
     run_search,
 )
-
-logger = logging.getLogger(__name__)
 
 ENSEMBLE_MODES = ("greedy", "stacking", "none")
 

@@ -13,8 +13,7 @@ from tunelab.entities import (
     TaskType,
 )
 from tunelab.evaluation import Splits, make_splits
-
-Fold = tuple[np.ndarray, np.ndarray]
+from tunelab.search import Fold
 
 
 @dataclass(frozen=True)

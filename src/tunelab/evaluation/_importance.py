@@ -18,6 +18,9 @@ def _score(metric: Metric, y: np.ndarray, out: Any) -> float:
     return metric.signed(metric.score(y, y_pred=y_pred, proba=proba))
 
 
+MAX_ROWS_PER_CALL = 200_000  # rows of shuffled copies predicted in one call
+
+
 def permutation_importance(
     predict_fn: Callable[[pd.DataFrame], Any],
     X: pd.DataFrame,
@@ -52,25 +55,27 @@ def permutation_importance(
     X = X.reset_index(drop=True)
     base = _score(metric, y_arr, predict_fn(X))
     n = len(X)
-    # One prediction call over every shuffled copy: per-call overhead (preprocessing, many
-    # ensemble members) dominates otherwise.
-    copies = []
-    for column in X.columns:
-        values = X[column].to_numpy()
-        for _ in range(n_repeats):
-            shuffled = X.copy()
-            shuffled[column] = pd.Series(values[rng.permutation(n)], dtype=X[column].dtype)
-            copies.append(shuffled)
-    out = np.asarray(predict_fn(pd.concat(copies, ignore_index=True)))
+    # Few prediction calls over many shuffled copies: per-call overhead (preprocessing, many
+    # ensemble members) dominates otherwise; batches of columns keep the frame bounded.
+    per_batch = max(1, MAX_ROWS_PER_CALL // (n * n_repeats))
     results = []
-    for c, column in enumerate(X.columns):
-        drops = np.array(
-            [
-                base
-                - _score(metric, y_arr, out[(c * n_repeats + r) * n : (c * n_repeats + r + 1) * n])
+    columns = list(X.columns)
+    for start in range(0, len(columns), per_batch):
+        batch = columns[start : start + per_batch]
+        copies = []
+        for column in batch:
+            values = X[column].to_numpy()
+            for _ in range(n_repeats):
+                shuffled = X.copy()
+                shuffled[column] = pd.Series(values[rng.permutation(n)], dtype=X[column].dtype)
+                copies.append(shuffled)
+        out = np.asarray(predict_fn(pd.concat(copies, ignore_index=True)))
+        for c, column in enumerate(batch):
+            chunks = [
+                out[(c * n_repeats + r) * n : (c * n_repeats + r + 1) * n]
                 for r in range(n_repeats)
             ]
-        )
-        results.append((str(column), float(np.nanmean(drops)), float(np.nanstd(drops))))
+            drops = np.array([base - _score(metric, y_arr, chunk) for chunk in chunks])
+            results.append((str(column), float(np.nanmean(drops)), float(np.nanstd(drops))))
     results.sort(key=lambda item: -item[1] if np.isfinite(item[1]) else np.inf)
     return results

@@ -2,13 +2,14 @@
 
 from tunelab.search._callbacks import CallbackList, SearchCallback
 from tunelab.search._loop import SearchOptions, SearchResult, run_search
-from tunelab.search._problem import SearchProblem, TrialData
+from tunelab.search._problem import Fold, SearchProblem, TrialData
 from tunelab.search._samplers import SAMPLERS, make_sampler
 from tunelab.search._trial import TrialOutcome, TrialTask, execute_trial, score_prediction
 
 __all__ = [
     "SAMPLERS",
     "CallbackList",
+    "Fold",
     "SearchCallback",
     "SearchOptions",
     "SearchProblem",
