@@ -1,11 +1,33 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the browser tests' screenshot folder named in the run's summary."""
 
+import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+
+
+def _screenshots() -> Path:
+    folder = os.environ.get("TUNELAB_SCREENSHOTS")
+    return Path(folder) if folder else REPO_ROOT / "test-artifacts" / "screenshots"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start from an empty screenshot folder (in the main process, before any worker)."""
+    if not hasattr(session.config, "workerinput"):
+        shutil.rmtree(_screenshots(), ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    folder = _screenshots()
+    shots = sorted(folder.glob("*.png")) if folder.is_dir() else []
+    if shots:
+        terminalreporter.write_sep("-", "browser test screenshots")
+        terminalreporter.write_line(f"{len(shots)} screenshots saved in {folder.resolve()}")
 
 
 @pytest.fixture(scope="session")

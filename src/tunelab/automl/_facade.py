@@ -13,6 +13,7 @@ import pandas as pd
 from tunelab.automl._final import FinalModel, build_final
 from tunelab.automl._leaderboard import leaderboard_frame
 from tunelab.automl._prepare import encode_target, plan_splits
+from tunelab.automl._refit import Refit, refit_best
 from tunelab.data import prepare_target, profile_dataset
 from tunelab.entities import (
     ConfigError,
@@ -62,7 +63,14 @@ class AutoML:
         n_jobs: trials running in parallel (one process and one thread each).
         early_stopping_rounds: stop the search after this many trials without improvement.
         memory_limit_mb: kill a trial whose process exceeds this resident memory.
-        callbacks: objects with any of ``on_trial_start``, ``on_trial_end``, ``on_best``.
+        refit_best: when the budget allows, refit the best trial's configuration as one
+            model on all training rows (``refit_model_``; k times faster to predict than
+            its fold bag). The final model (``model_``) is unchanged by it.
+        callbacks: objects with any of ``on_trial_start``, ``on_trial_end``, ``on_best``
+            (and ``on_trial_restored``, for trials a resumed search restored).
+        checkpoint_dir: a folder where the search persists its state as it goes; a ``fit``
+            given the folder of an interrupted fit of the same data and settings resumes it
+            (see "Checkpoint and resume" in docs/automl.md).
     """
 
     def __init__(
@@ -83,7 +91,9 @@ class AutoML:
         n_jobs: int = 1,
         early_stopping_rounds: int | None = None,
         memory_limit_mb: float | None = None,
+        refit_best: bool = True,
         callbacks: Sequence[Any] = (),
+        checkpoint_dir: str | Path | None = None,
     ) -> None:
         self.task = task
         self.metric = metric
@@ -101,7 +111,9 @@ class AutoML:
         self.n_jobs = n_jobs
         self.early_stopping_rounds = early_stopping_rounds
         self.memory_limit_mb = memory_limit_mb
+        self.refit_best = refit_best
         self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
         self._stop_event = threading.Event()
 
     # -- validation ------------------------------------------------------------------------
@@ -176,7 +188,8 @@ class AutoML:
         )
         deadline = None
         if budget.time_budget is not None:
-            reserve = min(15.0, 1.0 + 0.05 * budget.time_budget)
+            # time kept for ensembling, refitting the best model and storing the result
+            reserve = min(20.0, 1.0 + 0.08 * budget.time_budget)
             deadline = started + budget.time_budget - reserve
         data = TrialData(
             X.iloc[fit_rows].reset_index(drop=True), encoded.y[fit_rows], tuple(folds)
@@ -194,7 +207,13 @@ class AutoML:
         )
         searched = time.monotonic()
         result = run_search(
-            data, problem, options, callbacks=list(self.callbacks), stop_event=self._stop_event
+            data,
+            problem,
+            options,
+            callbacks=list(self.callbacks),
+            stop_event=self._stop_event,
+            checkpoint_dir=self.checkpoint_dir,
+            started=started,
         )
         ensembled = time.monotonic()
         y_fit = encoded.y[fit_rows]
@@ -202,7 +221,12 @@ class AutoML:
         final = build_final(
             result, y_fit[valid_rows], problem, ensemble=self.ensemble, y_fit=y_fit
         )
+        refit = Refit(None, None, "refit_best=False")
+        if self.refit_best:
+            end = None if budget.time_budget is None else started + budget.time_budget
+            refit = refit_best(result, data, problem, end=end, n_jobs=self.n_jobs)
         self._store(
+            refit=refit,
             task=task,
             metric=metric.name,
             target=target,
@@ -260,7 +284,11 @@ class AutoML:
         self.search_: SearchResult = result
         self.final_: FinalModel = final
         self.model_: Any = final.model
-        self.best_model_: Any = final.best_single if final.best_single is not None else final.model
+        refit: Refit = state["refit"]
+        self.refit_model_: Any = refit.model
+        self.refit_note_: str = refit.note
+        bag = final.best_single if final.best_single is not None else final.model
+        self.best_model_: Any = refit.model if refit.model is not None else bag
         self.families_: list[str] = state["families"]
         self.stop_reason_: str = result.stop_reason
         self.n_dropped_missing_target_: int = state["n_dropped"]

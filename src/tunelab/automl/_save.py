@@ -35,6 +35,13 @@ def _predict(automl: "AutoML", model: Any, X: pd.DataFrame) -> np.ndarray:
 
 
 CI_RESAMPLES = 500
+CI_CELLS = 10_000_000  # bootstrap draws per metric: fewer resamples for very large parts
+
+
+def ci_resamples(n_rows: int) -> int:
+    """500 resamples up to 20k rows, then fewer (never under 200): intervals of very large
+    parts are narrow, and a report must not cost minutes."""
+    return int(np.clip(CI_CELLS // max(n_rows, 1), 200, CI_RESAMPLES))
 
 
 def _evaluate(
@@ -50,7 +57,7 @@ def _evaluate(
             classes=list(automl.classes_),
             seed=automl.seed,
             with_ci=with_ci,
-            n_resamples=CI_RESAMPLES,
+            n_resamples=ci_resamples(len(y)),
         )
     return evaluate_predictions(
         automl.task_,
@@ -59,7 +66,7 @@ def _evaluate(
         y_pred=pred,
         seed=automl.seed,
         with_ci=with_ci,
-        n_resamples=CI_RESAMPLES,
+        n_resamples=ci_resamples(len(y)),
     )
 
 

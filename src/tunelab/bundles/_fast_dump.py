@@ -1,13 +1,22 @@
-"""``skops.io.dump`` without the indented ``schema.json``.
+"""``skops.io.dump`` made fast for models with thousands of arrays.
 
-skops writes the model's schema with ``json.dumps(state, indent=2)``; an indent forces
-Python's pure-Python JSON encoder, which is slow on the large states of tree ensembles. The
-file written here is the same skops format (only whitespace in ``schema.json`` differs) and
+Two costs of skops 0.16 grow badly with the number of fitted trees:
+
+- it writes the schema with ``json.dumps(state, indent=2)``; an indent forces Python's
+  pure-Python JSON encoder. The schema is written compact here.
+- before writing each array it asks ``zip_file.namelist()``, which builds a new list of
+  every member each time: quadratic in the number of arrays (a bag of boosted multiclass
+  trees holds tens of thousands). The archive here answers that membership test from its
+  name index in constant time.
+
+The file written is the same skops format (only whitespace in ``schema.json`` differs) and
 loads with ``skops.io.load`` as usual.
 """
 
 import json
 import threading
+import zipfile
+from collections.abc import KeysView
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +38,20 @@ class _CompactJson:
         return json.dumps(obj, **kwargs)
 
 
+class _IndexedZipFile(zipfile.ZipFile):
+    """A ``ZipFile`` whose ``namelist()`` is a live view of its name index (O(1) ``in``)."""
+
+    def namelist(self) -> KeysView[str]:  # type: ignore[override]
+        return self.NameToInfo.keys()
+
+
 def dump_model(model: Any, path: Path) -> None:
     """Save ``model`` to ``path`` in skops format, with a compact schema."""
     with _LOCK:
-        original = _persist.json
+        original_json, original_zip = _persist.json, _persist.ZipFile
         _persist.json = _CompactJson
+        _persist.ZipFile = _IndexedZipFile
         try:
             sio.dump(model, path)
         finally:
-            _persist.json = original
+            _persist.json, _persist.ZipFile = original_json, original_zip

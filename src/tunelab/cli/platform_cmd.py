@@ -44,16 +44,23 @@ def serve(
     home: HomeOpt = None,
     db: DbOpt = None,
     artifacts: ArtifactsOpt = None,
+    sample: Annotated[
+        bool, typer.Option(help="On first start (empty store) add a ready sample experiment.")
+    ] = True,
 ) -> None:
-    """Run the web server (REST API /api/v1) plus WORKERS job worker processes."""
+    """Run the web app (http://HOST:PORT) and REST API (/api/v1) plus WORKERS job workers."""
     import uvicorn
 
     from tunelab.server import create_app
     from tunelab.tracking import MetadataStore
 
     _setup_logging()
-    settings = _settings(home=home, db_url=db, artifacts_url=artifacts, host=host, port=port)
+    settings = _settings(
+        home=home, db_url=db, artifacts_url=artifacts, host=host, port=port, workers=workers
+    )
     MetadataStore(settings.database_url).close()  # migrate once, before anyone else opens it
+    if sample and (experiment_id := seed_sample(settings)) is not None:
+        typer.echo(f"added the sample experiment {experiment_id} (credit-g, target 'class')")
     children = [
         _spawn_worker(settings.database_url, settings.artifacts_location) for _ in range(workers)
     ]
@@ -62,6 +69,33 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     finally:
         _stop(children)
+
+
+SAMPLE_NAME = "credit-g"
+SAMPLE_TARGET = "class"
+
+
+def seed_sample(settings: Any) -> str | None:
+    """With no dataset and no experiment in the store, add the credit-g sample dataset and a
+    ``ready`` experiment on it (target ``class``); returns its id, or None if not empty."""
+    from tunelab.artifacts import ArtifactStore
+    from tunelab.server.datasets.samples import create_sample_dataset
+    from tunelab.tracking import MetadataStore
+
+    with MetadataStore(settings.database_url) as store:
+        if store.list_experiments(limit=1) or store.list_datasets(limit=1):
+            return None
+        artifacts = ArtifactStore(settings.artifacts_location, settings.artifacts_options)
+        dataset_id, _job_id = create_sample_dataset(store, artifacts, SAMPLE_NAME)
+        experiment = store.create_experiment(
+            dataset_id=dataset_id,
+            target=SAMPLE_TARGET,
+            name="German credit risk (sample)",
+            task=None,
+            metric=None,
+            settings={},
+        )
+        return experiment.id
 
 
 def worker(home: HomeOpt = None, db: DbOpt = None, artifacts: ArtifactsOpt = None) -> None:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 
 from tunelab.entities import ConfigError, TaskType, TunelabError
-from tunelab.evaluation import _fast as fast
-from tunelab.evaluation import _metrics as m
+from tunelab.evaluation._fast_counts import FROM_COUNTS
 from tunelab.evaluation._metrics import Metric, labels_from_proba
 
-_CHUNK_CELLS = 4_000_000  # resampled cells held in memory at once
-
-Vectorised = Callable[[np.ndarray, np.ndarray | None, np.ndarray | None], np.ndarray]
+_CHUNK_CELLS = 4_000_000  # draw counts held in memory at once
 
 
 def split_prediction(
@@ -50,8 +46,8 @@ def bootstrap_ci(
 
     Resamples rows with replacement; resamples where the metric is undefined (nan, e.g. a
     single class for ROC AUC) or raises are skipped. Returns ``(nan, nan)`` when none is usable.
-    Built-in metrics are computed for many resamples at once (see ``_fast``); a metric
-    without a vectorised twin is computed one resample at a time.
+    Built-in metrics score many resamples at once from how often each row was drawn (see
+    ``_fast_counts``); another metric is computed one resample at a time.
     """
     if not 0 < alpha < 1:
         raise ConfigError(f"bootstrap alpha must be in (0, 1); got {alpha}")
@@ -67,19 +63,19 @@ def bootstrap_ci(
             raise ConfigError(f"metric {metric.name!r} needs y_pred or proba")
         yp = labels_from_proba(pr)
     rng = np.random.default_rng(seed)
-    vectorised = _VECTORISED.get(metric.func) if _integer_labels(metric, yt, yp) else None
+    integer_labels = _integer_labels(metric, yt, yp)
+    prepare = FROM_COUNTS.get(metric.func) if integer_labels else None
+    from_counts = prepare(yt, yp, pr) if prepare is not None else None
     chunk = max(1, min(n_resamples, _CHUNK_CELLS // max(n, 1)))
     values: list[np.ndarray] = []
     done = 0
     while done < n_resamples:
         size = min(chunk, n_resamples - done)
         idx = rng.integers(0, n, size=(size, n))
-        if vectorised is not None:
-            values.append(
-                vectorised(
-                    yt[idx], None if yp is None else yp[idx], None if pr is None else pr[idx]
-                )
-            )
+        if from_counts is not None:  # a resample as how often each row was drawn
+            offset = (np.arange(size) * n)[:, None]
+            counts = np.bincount((offset + idx).ravel(), minlength=size * n)
+            values.append(from_counts(counts.reshape(size, n).astype(np.float64)))
         else:
             values.append(np.array([_safe(metric, yt, yp, pr, row) for row in idx]))
         done += size
@@ -92,7 +88,7 @@ def bootstrap_ci(
 
 
 def _integer_labels(metric: Metric, yt: np.ndarray, yp: np.ndarray | None) -> bool:
-    """Vectorised classification scores need labels encoded as non-negative ints."""
+    """Scores from draw counts need class labels encoded as non-negative ints."""
     if TaskType.REGRESSION in metric.tasks:
         return True
     arrays = [yt] if yp is None else [yt, yp]
@@ -114,35 +110,3 @@ def _safe(
             )
     except (TunelabError, ValueError):
         return float("nan")
-
-
-_VECTORISED: dict[object, Vectorised] = {
-    m._accuracy: fast.accuracy,
-    m._balanced_accuracy: fast.balanced_accuracy,
-    m._mcc: fast.mcc,
-    m._f1_binary: fast.binary_score("f1"),
-    m._precision_binary: fast.binary_score("precision"),
-    m._recall_binary: fast.binary_score("recall"),
-    m._f1_macro: fast.averaged_score("f1", "macro"),
-    m._f1_micro: fast.averaged_score("f1", "micro"),
-    m._f1_weighted: fast.averaged_score("f1", "weighted"),
-    m._precision_macro: fast.averaged_score("precision", "macro"),
-    m._precision_micro: fast.averaged_score("precision", "micro"),
-    m._precision_weighted: fast.averaged_score("precision", "weighted"),
-    m._recall_macro: fast.averaged_score("recall", "macro"),
-    m._recall_micro: fast.averaged_score("recall", "micro"),
-    m._recall_weighted: fast.averaged_score("recall", "weighted"),
-    m._roc_auc_binary: fast.roc_auc_binary,
-    m._roc_auc_ovr: fast.roc_auc_ovr,
-    m._roc_auc_ovo: fast.roc_auc_ovo,
-    m._average_precision_binary: fast.average_precision_binary,
-    m._average_precision_macro: fast.average_precision_macro,
-    m._log_loss: fast.log_loss,
-    m._r2: fast.r2,
-    m._mse: fast.mse,
-    m._rmse: fast.rmse,
-    m._mae: fast.mae,
-    m._median_ae: fast.median_ae,
-    m._mape: fast.mape,
-    m._rmsle: fast.rmsle,
-}

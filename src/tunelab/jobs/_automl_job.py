@@ -5,68 +5,121 @@ import shutil
 import tempfile
 import threading
 import uuid
+import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tunelab.entities.errors import DataError
 from tunelab.entities.platform import Experiment, ExperimentStatus
-from tunelab.entities.trials import TrialRecord
+from tunelab.entities.trials import TrialRecord, TrialStatus
+from tunelab.jobs._automl_settings import (
+    LOG_LEVELS,
+    THREADS_PER_TRIAL,
+    automl_kwargs,
+    needs_custom_preprocessing,
+    preprocessing_for,
+)
+from tunelab.jobs._automl_splits import save_splits
 from tunelab.jobs._context import JobCancelledError, JobContext
 from tunelab.jobs._handlers import _read_dataset
 
-# experiment settings passed through to tunelab.AutoML
-_ENGINE_SETTINGS = (
-    "time_budget",
-    "trial_timeout",
-    "max_trials",
-    "algorithms",
-    "ensemble",
-    "sampler",
-    "seed",
-    "n_jobs",
-    "early_stopping_rounds",
-    "test_ratio",
-    "memory_limit_mb",
-)
+
+def _now() -> tuple[str, float]:
+    moment = datetime.now(UTC)
+    return moment.isoformat(), moment.timestamp()
 
 
 class StoreCallbacks:
-    """AutoML callbacks that turn the search's progress into trial rows and job events."""
+    """AutoML callbacks that turn the search's progress into trial rows and job events.
 
-    def __init__(self, ctx: JobContext, experiment_id: str) -> None:
+    Every running trial holds a worker ``slot`` (0..n_jobs-1) so a live page can show one
+    card per slot. ``log_level`` decides which ``log`` events are written besides the
+    structured ``trial_start``/``trial_end``/``best`` events.
+    """
+
+    def __init__(self, ctx: JobContext, experiment_id: str, log_level: str = "info") -> None:
         self.ctx = ctx
         self.experiment_id = experiment_id
+        self.log_level = log_level if log_level in LOG_LEVELS else "info"
+        self._slots: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def log(self, level: str, message: str) -> None:
+        """A ``log`` event when ``level`` is at or above the experiment's log level."""
+        if LOG_LEVELS.index(level) >= LOG_LEVELS.index(self.log_level):
+            self.ctx.emit(
+                "log", {"experiment_id": self.experiment_id, "level": level, "message": message}
+            )
+
+    def _take_slot(self, number: int) -> int:
+        with self._lock:
+            used = set(self._slots.values())
+            slot = next(i for i in range(len(used) + 1) if i not in used)
+            self._slots[number] = slot
+            return slot
+
+    def _free_slot(self, number: int) -> int | None:
+        with self._lock:
+            return self._slots.pop(number, None)
 
     def on_trial_start(self, info: dict[str, Any]) -> None:
-        self.ctx.emit("trial_start", {"experiment_id": self.experiment_id, **info})
+        started_at, started_ts = _now()
+        number = int(info["number"])
+        slot = self._take_slot(number)
+        self.ctx.emit(
+            "trial_start",
+            {
+                "experiment_id": self.experiment_id,
+                **info,
+                "slot": slot,
+                "started_at": started_at,
+                "started_ts": started_ts,
+            },
+        )
+        self.log("debug", f"trial {number} started: {info.get('family')} {info.get('params')}")
 
     def on_trial_end(self, record: TrialRecord) -> None:
         self.ctx.store.record_trial(self.experiment_id, record)
+        ended_at, ended_ts = _now()
         self.ctx.emit(
             "trial_end",
             {
                 "experiment_id": self.experiment_id,
                 "number": record.number,
                 "family": record.family,
+                "params": record.params,
                 "status": str(record.status),
                 "score": record.score,
+                "score_std": record.score_std,
+                "fit_time": record.fit_time,
+                "predict_time": record.predict_time,
+                "source": record.source,
+                "reason": record.reason,
+                "slot": self._free_slot(record.number),
+                "ended_at": ended_at,
+                "ended_ts": ended_ts,
             },
         )
+        if record.status is TrialStatus.OK:
+            self.log("debug", f"trial {record.number} ({record.family}) scored {record.score}")
+        else:
+            level = "warning" if record.status is TrialStatus.FAILED else "info"
+            self.log(
+                level, f"trial {record.number} ({record.family}) {record.status}: {record.reason}"
+            )
 
     def on_best(self, record: TrialRecord) -> None:
         self.ctx.emit(
             "best",
-            {"experiment_id": self.experiment_id, "number": record.number, "score": record.score},
+            {
+                "experiment_id": self.experiment_id,
+                "number": record.number,
+                "family": record.family,
+                "score": record.score,
+            },
         )
-
-
-def engine_kwargs(experiment_settings: dict[str, Any], accepted: set[str]) -> dict[str, Any]:
-    """The experiment settings the engine understands."""
-    return {
-        key: experiment_settings[key]
-        for key in _ENGINE_SETTINGS
-        if key in experiment_settings and key in accepted
-    }
+        self.log("info", f"new best: trial {record.number} ({record.family}) {record.score}")
 
 
 def run_automl(ctx: JobContext) -> dict[str, Any]:
@@ -75,41 +128,51 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
 
     store = ctx.store
     experiment = store.get_experiment(ctx.require("experiment_id"))
+    callbacks = StoreCallbacks(ctx, experiment.id, experiment.settings.get("log_level", "info"))
     try:
         df = _read_dataset(ctx, experiment.dataset_id)
         ctx.check_cancelled()
         experiment = _settle_task_and_metric(ctx, experiment, df)
+        kwargs = _engine_arguments(ctx, experiment, df)
         accepted = set(inspect.signature(AutoML).parameters)
-        kwargs = engine_kwargs(experiment.settings, accepted)
-        checkpoint = _checkpoint_dir(ctx, experiment.id) if "checkpoint_dir" in accepted else None
-        if checkpoint is not None:
-            kwargs["checkpoint_dir"] = str(checkpoint)
+        if "checkpoint_dir" in accepted:
+            kwargs["checkpoint_dir"] = str(_checkpoint_dir(ctx, experiment.id))
         automl = AutoML(
-            task=experiment.task,
-            metric=experiment.metric,
-            callbacks=[StoreCallbacks(ctx, experiment.id)],
-            **kwargs,
+            task=experiment.task, metric=experiment.metric, callbacks=[callbacks], **kwargs
         )
+        _emit_run_start(ctx, experiment, automl)
         done = threading.Event()
         watcher = threading.Thread(target=_stop_on_cancel, args=(ctx, automl, done), daemon=True)
         watcher.start()
         try:
-            automl.fit(df, target=experiment.target)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                automl.fit(df, target=experiment.target)
         finally:
             done.set()
             watcher.join()
+        for message in dict.fromkeys(str(w.message) for w in caught):
+            callbacks.log("warning", message)
         if ctx.released.is_set():  # the next worker resumes from the checkpoint
             return {"experiment_id": experiment.id, "released": True}
+        splits = save_splits(ctx, experiment.id, df, automl)
+        ctx.emit("splits", {"experiment_id": experiment.id, **splits})
         model_id = _save_model(ctx, experiment.id, automl)
     except Exception as exc:
         if ctx.released.is_set():
             raise
         stopped = isinstance(exc, JobCancelledError)
+        if not stopped:
+            callbacks.log("error", f"{type(exc).__name__}: {exc}")
         store.transition_experiment(
             experiment.id,
             to=ExperimentStatus.STOPPED if stopped else ExperimentStatus.FAILED,
             allowed_from=[ExperimentStatus.RUNNING],
             error="" if stopped else f"{type(exc).__name__}: {exc}",
+        )
+        ctx.emit(
+            "experiment_" + ("stopped" if stopped else "failed"),
+            {"experiment_id": experiment.id, "error": "" if stopped else str(exc)},
         )
         raise
     final = ExperimentStatus.STOPPED if ctx.cancelled else ExperimentStatus.FINISHED
@@ -122,19 +185,97 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         metric=automl.metric_,
         error="",
     )
-    ctx.emit("experiment_" + final.value, {"experiment_id": experiment.id, "model_id": model_id})
+    ctx.emit(
+        "experiment_" + final.value,
+        {
+            "experiment_id": experiment.id,
+            "model_id": model_id,
+            "stop_reason": automl.stop_reason_,
+            "fit_time": automl.fit_time_,
+        },
+    )
     return {"experiment_id": experiment.id, "model_id": model_id, "n_trials": len(automl.trials_)}
+
+
+def _engine_arguments(ctx: JobContext, experiment: Experiment, df: Any) -> dict[str, Any]:
+    """Every setting of the experiment as ``tunelab.AutoML`` keyword arguments."""
+    settings = dict(experiment.settings)
+    sampling = settings.get("sampling")
+    if isinstance(sampling, dict) and sampling.get("balance_to") not in (
+        None,
+        "minority",
+        "majority",
+    ):  # the engine balances on encoded labels (0..k-1, in sorted label order)
+        settings["sampling"] = {
+            **sampling,
+            "balance_to": _encoded_label(df, experiment, str(sampling["balance_to"])),
+        }
+    kwargs = automl_kwargs(settings, task=experiment.task)
+    column_settings = ctx.store.get_dataset(experiment.dataset_id).column_settings
+    if needs_custom_preprocessing(settings, column_settings):
+        from tunelab.data import prepare_target, profile_dataset
+        from tunelab.preprocessing import recommend
+
+        prepared = prepare_target(df, experiment.target, experiment.task)
+        frame = prepared.X.assign(**{experiment.target: prepared.y.to_numpy()})
+        profile = profile_dataset(frame, target=experiment.target, task=prepared.task)
+        base = recommend(profile, experiment.target)
+        kwargs["preprocessing"] = preprocessing_for(base, settings, column_settings)
+    return kwargs
+
+
+def _encoded_label(df: Any, experiment: Experiment, label: str) -> str:
+    """The engine's class index of ``label`` (classes are the sorted distinct target values)."""
+    import numpy as np
+
+    from tunelab.data import prepare_target
+    from tunelab.jobs._automl_settings import SettingsError
+
+    classes = np.unique(prepare_target(df, experiment.target, experiment.task).y.to_numpy())
+    for index, value in enumerate(classes):
+        text = str(value.item() if hasattr(value, "item") else value)
+        whole = isinstance(value, float) and value.is_integer()
+        if label == text or (whole and label == str(int(value))):
+            return str(index)
+    raise SettingsError(
+        "sampling.balance_to", f"class {label!r} is not a value of target {experiment.target!r}"
+    )
+
+
+def _emit_run_start(ctx: JobContext, experiment: Experiment, automl: Any) -> None:
+    settings = experiment.settings
+    started_at, started_ts = _now()
+    ctx.emit(
+        "run_start",
+        {
+            "experiment_id": experiment.id,
+            "task": experiment.task,
+            "metric": experiment.metric,
+            "n_jobs": automl.n_jobs,
+            "time_budget": automl.time_budget,
+            "trial_timeout": automl.trial_timeout,
+            "max_trials": automl.max_trials,
+            "algorithms": list(automl.algorithms or []),
+            "memory_limit_mb": automl.memory_limit_mb,
+            "cpu_per_trial": settings.get("cpu_per_trial", THREADS_PER_TRIAL),
+            "threads_per_trial": THREADS_PER_TRIAL,
+            "started_at": started_at,
+            "started_ts": started_ts,
+        },
+    )
 
 
 def _settle_task_and_metric(ctx: JobContext, experiment: Experiment, df: Any) -> Experiment:
     """Fill in the task and metric the engine will use, so the live leaderboard is ordered."""
+    if not experiment.target:
+        raise DataError("the experiment has no target column: set one first")
+    if experiment.target not in df.columns:
+        raise DataError(f"target column {experiment.target!r} is not in the dataset")
     if experiment.task and experiment.metric:
         return experiment
     from tunelab.data import infer_task
     from tunelab.evaluation import default_metric
 
-    if experiment.target not in df.columns:
-        raise DataError(f"target column {experiment.target!r} is not in the dataset")
     task = experiment.task or str(infer_task(df[experiment.target].dropna()))
     metric = experiment.metric or default_metric(task).name
     return ctx.store.update_experiment(experiment.id, task=task, metric=metric)

@@ -1,10 +1,9 @@
-"""Job handlers for datasets and models: parse+profile, evaluate, deploy, batch predict."""
+"""Job handlers for datasets and models: parse+profile, deploy, batch predict."""
 
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tunelab.entities.errors import DataError
 from tunelab.jobs._context import JobContext
 from tunelab.tracking import jsonable
 
@@ -77,34 +76,3 @@ def batch_predict(ctx: JobContext) -> dict[str, Any]:
         out.to_csv(local, index=False)
         info = ctx.artifacts.put_file(key, local)
     return {"key": key, "n_rows": len(out), "sha256": info.sha256}
-
-
-def evaluate(ctx: JobContext) -> dict[str, Any]:
-    """All metrics (with bootstrap intervals) and plot data of a model on a labelled dataset."""
-    import numpy as np
-
-    from tunelab.bundles import load_bundle
-    from tunelab.evaluation import evaluate_predictions
-
-    model_id = ctx.require("model_id")
-    bundle = load_bundle(_bundle_dir(ctx, model_id))
-    df = _read_dataset(ctx, ctx.require("dataset_id"))
-    target = ctx.payload.get("target") or bundle.manifest.get("target")
-    if target not in df.columns:
-        raise DataError(f"target column {target!r} is not in the dataset")
-    labelled = df[df[target].notna()]
-    ctx.check_cancelled()
-    if bundle.task.is_classification:
-        classes = list(bundle.classes or [])
-        index = {label: i for i, label in enumerate(classes)}
-        unknown = sorted({str(v) for v in labelled[target] if v not in index})
-        if unknown:
-            raise DataError(f"target {target!r} holds labels the model never saw: {unknown}")
-        y = np.array([index[v] for v in labelled[target]])
-        proba = bundle.predict_proba(_inputs(bundle, labelled)).to_numpy()
-        report = evaluate_predictions(bundle.task, None, y, proba=proba, classes=classes)
-    else:
-        y = labelled[target].to_numpy(dtype=float)
-        y_pred = bundle.predict(_inputs(bundle, labelled))
-        report = evaluate_predictions(bundle.task, None, y, y_pred=y_pred)
-    return {"model_id": model_id, "n_rows": len(labelled), **jsonable(report)}

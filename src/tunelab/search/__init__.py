@@ -1,6 +1,7 @@
 """The search engine: trials in child processes, driven by Optuna ask/tell."""
 
 from tunelab.search._callbacks import CallbackList, SearchCallback
+from tunelab.search._fold_fit import fit_fold_model
 from tunelab.search._loop import SearchOptions, SearchResult, run_search
 from tunelab.search._problem import Fold, SearchProblem, TrialData
 from tunelab.search._samplers import SAMPLERS, make_sampler
@@ -18,6 +19,7 @@ __all__ = [
     "TrialOutcome",
     "TrialTask",
     "execute_trial",
+    "fit_fold_model",
     "make_sampler",
     "run_search",
     "score_prediction",

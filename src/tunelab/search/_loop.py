@@ -4,6 +4,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,9 +14,16 @@ from tunelab.entities import TrialRecord, TrialStatus
 from tunelab.evaluation import get_metric
 from tunelab.models import ModelContext, get_model_spec
 from tunelab.search._callbacks import CallbackList
+from tunelab.search._checkpoint import (
+    STUDY_NAME,
+    InFlight,
+    SearchCheckpoint,
+    search_fingerprint,
+)
 from tunelab.search._plan import PlannedTrial, plan_opening
 from tunelab.search._pool import TrialPool
 from tunelab.search._problem import SearchProblem, TrialData
+from tunelab.search._resume import restore_search
 from tunelab.search._samplers import make_sampler
 from tunelab.search._space import SearchSpace
 from tunelab.search._trial import TrialOutcome, TrialTask, running_means
@@ -55,6 +63,7 @@ class SearchResult:
     best_number: int | None
     stop_reason: str
     study: optuna.Study = field(repr=False)
+    n_restored: int = 0  # trials restored from a checkpoint instead of run
 
 
 class _Search:
@@ -65,6 +74,7 @@ class _Search:
         options: SearchOptions,
         callbacks: CallbackList,
         stop_event: threading.Event | None,
+        checkpoint: SearchCheckpoint | None = None,
     ) -> None:
         self.data = data
         self.problem = problem
@@ -85,8 +95,18 @@ class _Search:
         self.space = SearchSpace(
             self.specs, self.ctx, grid_points=3 if options.sampler == "grid" else None
         )
+        self.checkpoint = checkpoint
+        self.deadline = options.deadline
+        if checkpoint is not None:
+            checkpoint.open(search_fingerprint(data, problem, options.families, options.sampler))
+            if self.deadline is not None:
+                self.deadline -= checkpoint.elapsed_before
         self.study = optuna.create_study(
-            direction="maximize", sampler=make_sampler(options.sampler, problem.seed)
+            storage=checkpoint.storage() if checkpoint is not None else None,
+            study_name=STUDY_NAME if checkpoint is not None else None,
+            load_if_exists=checkpoint is not None,
+            direction="maximize",
+            sampler=make_sampler(options.sampler, problem.seed),
         )
         self.plan: deque[PlannedTrial] = deque(
             plan_opening(self.specs, self.ctx) if options.use_opening else []
@@ -99,13 +119,19 @@ class _Search:
         self.best_signed = -np.inf
         self.since_improvement = 0
         self.launched = 0
+        self.next_number = 0
+        self.reruns: deque[InFlight] = deque()
+        self.attempts: dict[int, int] = {}
+        self.n_restored = 0
         self.fold_curves: list[list[float]] = []
+        if checkpoint is not None:
+            restore_search(self, checkpoint)
 
     # -- scheduling ---------------------------------------------------------------------
     def remaining(self) -> float:
-        if self.options.deadline is None:
+        if self.deadline is None:
             return float("inf")
-        return self.options.deadline - time.monotonic()
+        return self.deadline - time.monotonic()
 
     def estimate(self, family: str) -> float | None:
         """Expected seconds for a trial of ``family`` from finished trials (None if unknown)."""
@@ -118,13 +144,21 @@ class _Search:
             return float(np.median(reference)) * (spec.cost if spec else 1.0)
         return None
 
+    def new_number(self) -> int:
+        self.next_number += 1
+        return self.next_number - 1
+
     def next_task(self) -> TrialTask | None:
+        if self.reruns:  # trials interrupted in an earlier run go first, with their numbers
+            flight = self.reruns.popleft()
+            self.attempts[flight.task.number] = flight.attempts + 1
+            return flight.task
         while self.plan:
             family, params, source = self.plan.popleft()
             expected = self.estimate(family)
             if expected is not None and expected > self.remaining():
                 continue  # would not finish in time: skip to something cheaper
-            return TrialTask(self.launched, family, params, source)
+            return TrialTask(self.new_number(), family, params, source)
         cheapest = min(
             (e for f in self.space.families if (e := self.estimate(f)) is not None), default=0.0
         )
@@ -135,9 +169,10 @@ class _Search:
             family, params = self.space.sample(trial)
             expected = self.estimate(family)
             if expected is None or expected <= self.remaining():
-                self.asked[self.launched] = trial
+                number = self.new_number()
+                self.asked[number] = trial
                 return TrialTask(
-                    self.launched,
+                    number,
                     family,
                     params,
                     "search",
@@ -181,6 +216,7 @@ class _Search:
 
     # -- bookkeeping --------------------------------------------------------------------
     def finish(self, outcome: TrialOutcome, wall: float) -> None:
+        """Record a trial that ended: tell the study, keep it, commit it, then announce it."""
         task = outcome.task
         score, std = outcome.score, outcome.score_std
         status = outcome.status
@@ -201,25 +237,45 @@ class _Search:
             reason=outcome.reason,
             source=task.source,
         )
-        self.records.append(record)
         signed = None
         if status is TrialStatus.OK and score is not None:
             signed = score if self.metric.greater_is_better else -score
-            self.durations.setdefault(task.family, []).append(wall)
         self.tell(task, signed, status)
+        evicted = None
+        if signed is not None and outcome.oof is not None:
+            evicted = self.keep(outcome, signed)
+        if self.checkpoint is not None and not outcome.details.get("interrupted"):
+            kept = task.number in self.kept
+            self.checkpoint.commit(outcome, record, signed, wall, kept=kept, evicted=evicted)
+        improved = self.account(record, signed, wall, outcome.fold_scores, outcome.oof is not None)
         self.callbacks.emit("on_trial_end", record)
+        if improved:
+            self.callbacks.emit("on_best", record)
+
+    def account(
+        self,
+        record: TrialRecord,
+        signed: float | None,
+        wall: float,
+        fold_scores: list[float],
+        has_oof: bool,
+    ) -> bool:
+        """Add a finished trial to the records, durations, best and pruning curves.
+
+        Returns whether it improved on the best so far.
+        """
+        self.records.append(record)
+        if signed is not None:
+            self.durations.setdefault(record.family, []).append(wall)
+            if has_oof and np.isfinite(fold_scores).all():
+                signed_folds = [self.metric.signed(s) for s in fold_scores]
+                self.fold_curves.append(running_means(signed_folds))
         if signed is not None and signed > self.best_signed + 1e-12:
             self.best_signed, self.best = signed, record
             self.since_improvement = 0
-            self.callbacks.emit("on_best", record)
-        else:
-            self.since_improvement += 1
-        if signed is not None and outcome.oof is not None:
-            self.keep(outcome, signed)
-            if np.isfinite(outcome.fold_scores).all():
-                self.fold_curves.append(
-                    running_means([self.metric.signed(s) for s in outcome.fold_scores])
-                )
+            return True
+        self.since_improvement += 1
+        return False
 
     def tell(self, task: TrialTask, signed: float | None, status: TrialStatus) -> None:
         trial = self.asked.pop(task.number, None)
@@ -233,12 +289,15 @@ class _Search:
         elif signed is not None:
             self.study.add_trial(self.space.as_frozen_trial(task.family, task.params, signed))
 
-    def keep(self, outcome: TrialOutcome, signed: float) -> None:
+    def keep(self, outcome: TrialOutcome, signed: float) -> int | None:
+        """Keep ``outcome`` among the best ``keep_top``; returns the number evicted, if any."""
         outcome.details["signed_score"] = signed
         self.kept[outcome.task.number] = outcome
         if len(self.kept) > self.options.keep_top:
             worst = min(self.kept, key=lambda n: self.kept[n].details["signed_score"])
             del self.kept[worst]
+            return worst
+        return None
 
     # -- main loop ----------------------------------------------------------------------
     def preload(self) -> None:
@@ -265,6 +324,8 @@ class _Search:
                         exhausted = True
                         break
                     timeout = min(self.options.trial_timeout or float("inf"), self.remaining())
+                    if self.checkpoint is not None:
+                        self.checkpoint.save_running(task, self.attempts.get(task.number, 1))
                     pool.submit(task, timeout)
                     started[task.number] = time.monotonic()
                     self.launched += 1
@@ -283,7 +344,7 @@ class _Search:
                 if pool.n_running == 0:
                     break
                 if self.stop_event.is_set():
-                    ended = pool.kill_all("stopped by request")
+                    ended = interrupted(pool.kill_all("stopped by request"))
                 else:
                     ended = pool.wait(timeout=1.0)
                 if self.options.deterministic:
@@ -292,14 +353,23 @@ class _Search:
                     ended.sort(key=lambda o: o.task.number)
                 for outcome in ended:
                     self.finish(outcome, time.monotonic() - started.pop(outcome.task.number))
-        finally:
-            for outcome in pool.kill_all("killed at the end of the time budget"):
+        finally:  # only an exception (e.g. from a callback) leaves trials running here
+            for outcome in interrupted(pool.kill_all("the search was interrupted")):
                 self.finish(outcome, time.monotonic() - started.pop(outcome.task.number, 0.0))
+            if self.checkpoint is not None:
+                self.checkpoint.save_elapsed()
         best = self.best.number if self.best is not None else None
         reason = self.stop_reason()
         if exhausted and reason == "search space exhausted" and self.remaining() < float("inf"):
             reason = "time budget reached (no trial fits in the time left)"
-        return SearchResult(self.records, self.kept, best, reason, self.study)
+        return SearchResult(self.records, self.kept, best, reason, self.study, self.n_restored)
+
+
+def interrupted(outcomes: list[TrialOutcome]) -> list[TrialOutcome]:
+    """Mark trials killed by a stop: a checkpoint does not commit them (they are rerun)."""
+    for outcome in outcomes:
+        outcome.details["interrupted"] = True
+    return outcomes
 
 
 def run_search(
@@ -309,16 +379,30 @@ def run_search(
     *,
     callbacks: tuple[Any, ...] | list[Any] = (),
     stop_event: threading.Event | None = None,
+    checkpoint_dir: str | Path | None = None,
+    started: float | None = None,
 ) -> SearchResult:
     """Search ``options.families`` on ``data`` until a budget ends.
 
     Opening: each family's default, then portfolio configurations (skipping those not
     expected to finish in time); then the sampler proposes family + hyperparameters.
     Every trial runs in its own process with a hard deadline.
+
+    With ``checkpoint_dir`` the search persists its state as it goes and, given a folder
+    of an interrupted search of the same data and settings, resumes it (see
+    ``_checkpoint``). ``started`` is the ``time.monotonic()`` instant the caller's budget
+    began (default: now); the time used before it, in earlier attempts, is taken off
+    ``options.deadline``.
     """
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    checkpoint = None
+    if checkpoint_dir is not None:
+        checkpoint = SearchCheckpoint(checkpoint_dir, started=started)
     try:
-        return _Search(data, problem, options, CallbackList(callbacks), stop_event).run()
+        search = _Search(data, problem, options, CallbackList(callbacks), stop_event, checkpoint)
+        return search.run()
     finally:
+        if checkpoint is not None:
+            checkpoint.close()
         optuna.logging.set_verbosity(verbosity)

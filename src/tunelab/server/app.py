@@ -1,5 +1,7 @@
 """The FastAPI application factory (nothing is opened at import time)."""
 
+import importlib
+import pkgutil
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,15 +12,40 @@ from fastapi import APIRouter, Depends, FastAPI
 from tunelab import __version__
 from tunelab.artifacts import ArtifactStore
 from tunelab.server.config import ServerSettings
-from tunelab.server.datasets.views import router as datasets_router
-from tunelab.server.deployments.views import router as deployments_router
 from tunelab.server.deps import StoreDep, check_token
 from tunelab.server.errors import install_error_handlers
-from tunelab.server.experiments.views import router as experiments_router
-from tunelab.server.jobs.views import router as jobs_router
-from tunelab.server.models.views import router as models_router
 from tunelab.server.predictor import PredictionLog, PredictorCache
+from tunelab.server.ui import mount_ui
 from tunelab.tracking import MetadataStore
+
+_SKIPPED_SUBPACKAGES = frozenset({"ui"})
+
+
+def _is_views_module(name: str) -> bool:
+    return name == "views" or name.endswith("_views")
+
+
+def api_routers() -> list[APIRouter]:
+    """The ``router`` of every ``tunelab.server.<area>.views`` / ``<name>_views`` module.
+
+    Order is deterministic: areas by name; within an area the ``*_views`` modules (by name)
+    come before ``views``, so their fixed paths (``/datasets/samples``) win over the
+    generic ``/{id}`` routes of ``views``.
+    """
+    import tunelab.server as server_pkg
+
+    routers: list[APIRouter] = []
+    areas = sorted(m.name for m in pkgutil.iter_modules(server_pkg.__path__) if m.ispkg)
+    for area in areas:
+        if area in _SKIPPED_SUBPACKAGES or area.startswith("_"):
+            continue
+        package = importlib.import_module(f"tunelab.server.{area}")
+        names = [m.name for m in pkgutil.iter_modules(package.__path__) if not m.ispkg]
+        for name in sorted(filter(_is_views_module, names), key=lambda n: (n == "views", n)):
+            router = getattr(importlib.import_module(f"{package.__name__}.{name}"), "router", None)
+            if isinstance(router, APIRouter):
+                routers.append(router)
+    return routers
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -50,13 +77,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(check_token)])
-    for router in (
-        datasets_router,
-        experiments_router,
-        models_router,
-        deployments_router,
-        jobs_router,
-    ):
+    for router in api_routers():
         api.include_router(router)
     app.include_router(api)
 
@@ -65,4 +86,5 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         """Liveness and the database backend (no authentication needed)."""
         return {"status": "ok", "version": __version__, "database": store.dialect}
 
+    mount_ui(app)
     return app

@@ -5,44 +5,91 @@ import queue
 import threading
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tunelab.artifacts import ArtifactStore
 from tunelab.entities.platform import ConflictError, DeploymentStatus
 from tunelab.server.errors import FieldError
-from tunelab.tracking import MetadataStore, jsonable
+from tunelab.tracking import MetadataStore
 
 log = logging.getLogger(__name__)
 MAX_RECORDS = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass
 class Predictor:
-    """A loaded bundle ready to answer; ``fields`` are its input columns."""
+    """A loaded bundle ready to answer; ``fields`` are its input columns.
+
+    ``plan`` is the verified fast path for small requests (None when the model does not allow
+    one); requests it cannot map go through the bundle (validation + sklearn) as usual.
+    """
 
     deployment_id: str
     model_id: str
     bundle: Any  # tunelab.bundles.Bundle
     fields: frozenset[str]
+    plan: Any = None  # tunelab.server.deployments.fastpath.FastPlan
+    _explainer: Any = field(default=None, repr=False)
 
-    def predict(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+    def __post_init__(self) -> None:
+        self.labels: list[Any] | None = (
+            list(self.bundle.classes or []) if self.bundle.task.is_classification else None
+        )
+
+    def generic_output(self, records: list[dict[str, Any]]) -> Any:
+        """Probabilities (n, k) for classifiers or values (n,), through the bundle."""
+        import numpy as np
         import pandas as pd
 
-        check_records(records, self.fields)
         frame = pd.DataFrame.from_records(records)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            predictions = self.bundle.predict(frame)
-            out: dict[str, Any] = {"predictions": jsonable(list(predictions))}
-            if self.bundle.task.is_classification:
-                proba = self.bundle.predict_proba(frame)
-                labels = [str(c) for c in proba.columns]
-                out["probabilities"] = [
-                    dict(zip(labels, map(float, row), strict=True)) for row in proba.to_numpy()
-                ]
-        return out
+            if self.labels is not None:
+                return self.bundle.predict_proba(frame).to_numpy(dtype=float)
+            return np.asarray(self.bundle.predict(frame), dtype=float)
+
+    def output(self, records: list[dict[str, Any]]) -> Any:
+        """The model's output for checked ``records`` (fast path first)."""
+        if self.plan is not None:
+            found = self.plan.predict(records)
+            if found is not None:
+                return found
+        return self.generic_output(records)
+
+    def predict(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        check_records(records, self.fields)
+        return self._answer(self.output(records))
+
+    def fast_predict(self, records: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The answer by the fast path, or None (records must be checked already)."""
+        found = None if self.plan is None else self.plan.predict(records)
+        return None if found is None else self._answer(found)
+
+    def _answer(self, out: Any) -> dict[str, Any]:
+        if self.labels is None:
+            return {"predictions": [float(v) for v in out]}
+        labels = self.labels
+        names = [str(c) for c in labels]
+        return {
+            "predictions": [labels[i] for i in out.argmax(axis=1).tolist()],
+            "probabilities": [dict(zip(names, row, strict=True)) for row in out.tolist()],
+        }
+
+    def explain_ready(self) -> Any:
+        """The explainer, built on first use (SHAP explainers take a moment to set up)."""
+        from tunelab.server.deployments.explain import Explainer
+
+        if self._explainer is None:
+            self._explainer = Explainer(self.bundle, self.output)
+            self._explainer.prepare()
+        return self._explainer
+
+    def explain(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Per-record contributions of each input column (see deployments/explain.py)."""
+        return self.explain_ready().explain(records)
 
 
 def check_records(records: list[dict[str, Any]], fields: frozenset[str]) -> None:
@@ -71,7 +118,25 @@ class PredictorCache:
         self.cache_dir = cache_dir
         self._loaded: dict[str, Predictor] = {}
         self._lock = threading.Lock()
-        self.log: PredictionLog | None = None
+        self._log: PredictionLog | None = None
+
+    @property
+    def log(self) -> "PredictionLog | None":
+        return self._log
+
+    @log.setter
+    def log(self, value: "PredictionLog | None") -> None:
+        if value is not None and value.explain is None:
+            value.explain = self.explain
+        self._log = value
+
+    def explain(self, deployment_id: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Explanations of ``records`` by a deployment's model (raises if it is gone)."""
+        return self.get(deployment_id).explain(records)
+
+    def loaded(self, deployment_id: str) -> Predictor | None:
+        """The predictor if it is already in memory (no I/O)."""
+        return self._loaded.get(deployment_id)
 
     def get(self, deployment_id: str) -> Predictor:
         found = self._loaded.get(deployment_id)
@@ -86,6 +151,7 @@ class PredictorCache:
 
     def _load(self, deployment_id: str) -> Predictor:
         from tunelab.bundles import load_bundle
+        from tunelab.server.deployments.fastpath import build_fast_plan
 
         deployment = self.store.get_deployment(deployment_id)
         if deployment.status is not DeploymentStatus.ACTIVE:
@@ -94,12 +160,15 @@ class PredictorCache:
         folder = self.artifacts.cached_dir(model.uri, self.cache_dir / "bundles")
         bundle = load_bundle(folder)
         fields = frozenset(c.name for c in bundle.schema)
-        return Predictor(deployment_id, model.id, bundle, fields)
+        predictor = Predictor(deployment_id, model.id, bundle, fields)
+        predictor.plan = build_fast_plan(bundle, predictor.generic_output)
+        return predictor
 
     def warm(self, deployment_id: str) -> None:
-        """Load a deployment's bundle ahead of its first prediction (errors surface later)."""
+        """Load a deployment's bundle and explainer ahead of its first prediction (errors
+        surface later)."""
         try:
-            self.get(deployment_id)
+            self.get(deployment_id).explain_ready()
         except Exception:
             log.warning("could not preload deployment %s", deployment_id, exc_info=True)
 
@@ -113,11 +182,31 @@ class PredictorCache:
             self._loaded.pop(deployment_id, None)
 
 
-class PredictionLog:
-    """Stores predictions from a background thread so answers never wait for the database."""
+ExplainFn = Callable[[str, list[dict[str, Any]]], list[dict[str, Any]] | None]
 
-    def __init__(self, store: MetadataStore) -> None:
+
+class PredictionLog:
+    """Stores predictions from a background thread so answers never wait for the database.
+
+    The thread drains the queue in batches (one transaction per batch). At most once per
+    ``explain_interval`` seconds it also explains the batch's records that came without an
+    explanation (up to ``explain_limit``, one vectorized call per deployment), so explaining
+    never competes much with serving; the history explains the rest when it is read.
+    """
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        explain: ExplainFn | None = None,
+        batch_size: int = 256,
+        explain_interval: float = 2.0,
+    ) -> None:
         self.store = store
+        self.explain = explain
+        self.batch_size = batch_size
+        self.explain_limit = 64
+        self.explain_interval = explain_interval
+        self._explained_at = -float("inf")
         self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue(maxsize=10_000)
         self._thread = threading.Thread(target=self._drain, name="prediction-log", daemon=True)
         self._thread.start()
@@ -128,15 +217,60 @@ class PredictionLog:
         except queue.Full:
             log.warning("prediction log is full; a prediction of %s was not stored", deployment_id)
 
-    def _drain(self) -> None:
-        while (item := self._queue.get()) is not None:
-            deployment_id, row = item
+    def _take(self) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        while len(batch) < self.batch_size:
             try:
-                self.store.add_prediction(deployment_id, **row)
-            except Exception:  # a deployment deleted meanwhile, a database hiccup
-                log.exception("storing a prediction of %s failed", deployment_id)
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _explain(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
+        now = time.monotonic()
+        if self.explain is None or now - self._explained_at < self.explain_interval:
+            return
+        self._explained_at = now
+        budget = self.explain_limit
+        by_deployment: dict[str, list[dict[str, Any]]] = {}
+        for deployment_id, row in batch:
+            if row.get("explanation") is None and len(row["inputs"]) <= budget:
+                budget -= len(row["inputs"])
+                by_deployment.setdefault(deployment_id, []).append(row)
+        for deployment_id, rows in by_deployment.items():
+            records = [r for row in rows for r in row["inputs"]]
+            try:
+                explained = self.explain(deployment_id, records)
+            except Exception:
+                log.warning("explaining predictions of %s failed", deployment_id, exc_info=True)
+                continue
+            if explained is None:
+                continue
+            at = 0
+            for row in rows:
+                n = len(row["inputs"])
+                row["explanation"] = {"rows": explained[at : at + n]}
+                at += n
+
+    def _drain(self) -> None:
+        done = False
+        while not done:
+            batch, done = self._take()
+            try:
+                if batch:
+                    self._explain(batch)
+                    self.store.add_predictions([(d, row) for d, row in batch])
+            except Exception:  # a database hiccup
+                log.exception("storing %d predictions failed", len(batch))
             finally:
-                self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()
         self._queue.task_done()
 
     def flush(self) -> None:

@@ -131,3 +131,61 @@ class PredictOut(BaseModel):
     predictions: list[Any]
     probabilities: list[dict[str, float]] | None = None
     latency_ms: float
+
+
+# ----- datasets area (chunked uploads, import, samples, preview, EDA) ---------------------
+class UploadIn(BaseModel):
+    filename: str = Field(description="The file's name; its extension gives the format.")
+    size: int = Field(description="Total size in bytes.")
+    sha256: str = Field(description="Hex sha256 of the whole file, checked on completion.")
+    chunk_size: int | None = Field(default=None, description="Bytes per chunk (default 8 MiB).")
+
+
+class UploadStarted(BaseModel):
+    upload_id: str
+    chunk_size: int
+    n_chunks: int
+
+
+class UploadStatus(BaseModel):
+    upload_id: str
+    filename: str
+    size: int
+    sha256: str
+    chunk_size: int
+    n_chunks: int
+    received: list[int]
+    received_bytes: int
+    complete: bool
+    created_at: str
+
+
+class ImportIn(BaseModel):
+    url: str = Field(description="s3://bucket/path/file.csv (csv, tsv, txt, xls, xlsx, parquet)")
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="s3fs options: key, secret, token, anon, endpoint_url, client_kwargs.",
+    )
+
+
+class SampleOut(BaseModel):
+    name: str
+    title: str
+    task: str
+    target: str
+    rows: int
+    columns: int
+    description: str = ""
+    source: str = ""
+    licence: str = ""
+
+
+class PreviewOut(BaseModel):
+    columns: list[str]
+    head: list[dict[str, Any]]
+    tail: list[dict[str, Any]]
+    n_rows: int
+
+
+class EdaIn(BaseModel):
+    target: str | None = Field(default=None, description="Column to analyse the others against.")

@@ -124,3 +124,47 @@ async def receive_file(
             raise FieldError(["body", field_name], "the file is empty", "empty")
         await run_in_threadpool(stack.close)  # moves the finished file into place
     return ArtifactInfo(writer.key, writer.size, writer.sha256), state["filename"]
+
+
+_BATCH = 1024 * 1024  # bytes gathered from the socket before one write off the event loop
+
+
+async def receive_body(
+    request: Request,
+    artifacts: ArtifactStore,
+    key: str,
+    *,
+    max_bytes: int,
+    expect_size: int | None = None,
+    label: str = "body",
+) -> ArtifactInfo:
+    """Stream a raw request body into ``key`` (at most ~1 MiB held in memory).
+
+    More than ``max_bytes`` raises ArtifactTooLargeError (413); with ``expect_size`` a
+    shorter body is a 422 naming ``label``. Either way nothing is kept under ``key``.
+    """
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise ArtifactTooLargeError(f"{label}: {declared} bytes is over the limit of {max_bytes}")
+    with ExitStack() as stack:
+        writer = await run_in_threadpool(
+            stack.enter_context, artifacts.writer(key, max_bytes=max_bytes)
+        )
+        pending: list[bytes] = []
+        held = 0
+        async for piece in request.stream():
+            pending.append(piece)
+            held += len(piece)
+            if held >= _BATCH:
+                await run_in_threadpool(writer.write, b"".join(pending))
+                pending, held = [], 0
+        if pending:
+            await run_in_threadpool(writer.write, b"".join(pending))
+        if expect_size is not None and writer.size != expect_size:
+            raise FieldError(
+                ["body"],
+                f"{label} has {writer.size} bytes, expected {expect_size}",
+                "size_mismatch",
+            )
+        await run_in_threadpool(stack.close)  # moves the finished file into place
+    return ArtifactInfo(writer.key, writer.size, writer.sha256)

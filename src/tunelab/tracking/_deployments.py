@@ -153,6 +153,75 @@ class DeploymentStoreMixin(StoreBase):
             s.add(row)
         return to_prediction(row)
 
+    def add_predictions(self, rows: list[tuple[str, dict[str, Any]]]) -> int:
+        """Store many ``(deployment_id, {inputs, outputs, latency_ms, explanation?})`` at once.
+
+        One transaction; rows of deployments deleted meanwhile are dropped. Returns the count
+        stored.
+        """
+        if not rows:
+            return 0
+        ids = {deployment_id for deployment_id, _ in rows}
+        now = utcnow()
+        with self._write() as s:
+            alive = set(s.scalars(select(DeploymentRow.id).where(DeploymentRow.id.in_(ids))))
+            objects = [
+                PredictionRow(
+                    deployment_id=deployment_id,
+                    inputs=jsonable(row["inputs"]),
+                    outputs=jsonable(row["outputs"]),
+                    explanation=jsonable(row.get("explanation")),
+                    latency_ms=float(row["latency_ms"]),
+                    created_at=now,
+                )
+                for deployment_id, row in rows
+                if deployment_id in alive
+            ]
+            s.add_all(objects)
+        return len(objects)
+
+    def set_prediction_explanations(self, explanations: dict[int, dict[str, Any]]) -> None:
+        """Attach explanations to stored predictions (by prediction id)."""
+        if not explanations:
+            return
+        with self._write() as s:
+            for row in s.scalars(
+                select(PredictionRow).where(PredictionRow.id.in_(list(explanations)))
+            ):
+                row.explanation = jsonable(explanations[row.id])
+
+    def prediction_stats(self, deployment_id: str) -> dict[str, Any]:
+        """Count, latency mean/p50/p95/max (ms) and the last time of a deployment's predictions.
+
+        Percentiles come from the newest 5,000 predictions.
+        """
+        with self._read() as s:
+            self._get(s, DeploymentRow, deployment_id, "deployment")
+            where = PredictionRow.deployment_id == deployment_id
+            count, last = s.execute(
+                select(func.count(PredictionRow.id), func.max(PredictionRow.created_at)).where(
+                    where
+                )
+            ).one()
+            latencies = sorted(
+                s.scalars(
+                    select(PredictionRow.latency_ms)
+                    .where(where)
+                    .order_by(PredictionRow.id.desc())
+                    .limit(5000)
+                )
+            )
+        out: dict[str, Any] = {"count": int(count), "last_prediction_at": last}
+        if latencies:
+            n = len(latencies)
+            out.update(
+                latency_mean_ms=sum(latencies) / n,
+                latency_p50_ms=latencies[min(n - 1, int(0.5 * n))],
+                latency_p95_ms=latencies[min(n - 1, int(0.95 * n))],
+                latency_max_ms=latencies[-1],
+            )
+        return out
+
     def list_predictions(
         self, deployment_id: str, *, limit: int = 50, before_id: int | None = None
     ) -> list[Prediction]:

@@ -145,6 +145,20 @@ class QueueStoreMixin(StoreBase):
                 raise LeaseLostError(f"worker {owner!r} no longer holds job {job_id!r}")
             return bool(s.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
 
+    def busy_workers(self) -> list[str]:
+        """Owners of running jobs whose lease is still alive (a worker runs one job at a time)."""
+        query = (
+            select(JobRow.lease_owner)
+            .where(
+                JobRow.status == _RUNNING,
+                JobRow.lease_owner.is_not(None),
+                JobRow.lease_expires_at >= utcnow(),
+            )
+            .distinct()
+        )
+        with self._read() as s:
+            return sorted(str(owner) for owner in s.scalars(query))
+
     def is_cancel_requested(self, job_id: str) -> bool:
         with self._read() as s:
             return bool(self._get(s, JobRow, job_id, "job").cancel_requested)

@@ -194,7 +194,24 @@ def test_ensemble_none_keeps_the_best_single_trial() -> None:
     board = automl.leaderboard()
     assert (board["trial"] >= 0).all()
     assert board.iloc[0]["trial"] == automl.final_.best_number
-    assert automl.best_model_ is automl.model_
+    assert automl.final_.best_single is automl.model_
+    # the best configuration is also refitted as one model on every training row
+    assert automl.best_model_ is automl.refit_model_
+    assert automl.refit_note_.startswith(f"refitted trial {automl.final_.best_number}")
+
+
+def test_refit_model_predicts_like_its_bag_and_can_be_disabled() -> None:
+    frame = classification_frame(300)
+    automl = _automl(ensemble="none").fit(frame, target="label")
+    X = frame.drop(columns=["label"])
+    refit = automl.refit_model_.predict_proba(X)
+    bag = automl.model_.predict_proba(X)
+    assert refit.shape == bag.shape
+    # the same configuration on more rows: the two agree on most labels
+    assert (refit.argmax(axis=1) == bag.argmax(axis=1)).mean() > 0.85
+    off = _automl(ensemble="none", refit_best=False).fit(frame, target="label")
+    assert off.refit_model_ is None and off.refit_note_ == "refit_best=False"
+    assert off.best_model_ is off.final_.best_single
 
 
 def test_stacking_builds_a_meta_model() -> None:

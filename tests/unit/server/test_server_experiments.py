@@ -45,8 +45,11 @@ def test_bad_bodies_are_422_naming_the_field(client: TestClient, worker: Worker)
         response = client.post("/api/v1/experiments", json=body)
         assert response.status_code == 422, field
         assert response.json()["detail"][0]["loc"][-1] == field
+    # a missing target is allowed (issue 4): created "ready", start answers 422 until set
     missing = client.post("/api/v1/experiments", json={"dataset_id": dataset_id})
-    assert missing.json()["detail"][0]["loc"] == ["body", "target"]
+    assert missing.status_code == 201
+    start = client.post(f"/api/v1/experiments/{missing.json()['id']}/start")
+    assert (start.status_code, start.json()["detail"][0]["loc"]) == (422, ["body", "target"])
     unknown = client.post("/api/v1/experiments", json={"dataset_id": "nope", "target": "y"})
     assert unknown.status_code == 404
 
@@ -66,14 +69,29 @@ def test_patch_with_a_stale_version_is_409(client: TestClient) -> None:
 def test_concurrent_patches_keep_every_change(client: TestClient) -> None:
     url = f"/api/v1/experiments/{_experiment(client)}"
 
-    def patch(i: int) -> int:
-        return client.patch(url, json={"settings": {f"k{i}": i}}).status_code
+    changes = {
+        "description": "d",
+        "seed": 3,
+        "max_trials": 9,
+        "n_jobs": 2,
+        "log_level": "debug",
+        "sampler": "random",
+        "early_stopping_rounds": 4,
+        "trial_timeout": 7,
+        "memory_limit_mb": 900,
+        "ensemble": "none",
+        "cpu_per_trial": 1,
+        "test_ratio": 0.1,
+    }
+
+    def patch(key: str) -> int:
+        return client.patch(url, json={"settings": {key: changes[key]}}).status_code
 
     with ThreadPoolExecutor(4) as pool:
-        assert set(pool.map(patch, range(16))) == {200}
+        assert set(pool.map(patch, changes)) == {200}
     final = client.get(url).json()
-    assert final["settings"] == {f"k{i}": i for i in range(16)}
-    assert final["version"] == 17
+    assert final["settings"] == changes
+    assert final["version"] == 1 + len(changes)
 
 
 def test_start_twice_is_409_and_stop_before_a_worker_took_it(

@@ -1,32 +1,19 @@
 """``/api/v1/datasets``: streamed upload, listing, profile, column settings, delete."""
 
 import uuid
-from pathlib import PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from tunelab.entities.platform import ConflictError
+from tunelab.server.datasets.column_settings import merge_changes
+from tunelab.server.datasets.service import check_format
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
-from tunelab.server.errors import FieldError
 from tunelab.server.schemas import Created, DatasetOut, Page
 from tunelab.server.uploads import receive_file
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
-
-
-def _check_format(filename: str) -> None:
-    from tunelab.data import SUPPORTED_EXTENSIONS
-
-    suffix = PurePosixPath(filename).suffix.lower()
-    if suffix not in SUPPORTED_EXTENSIONS:
-        known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        raise FieldError(
-            ["body", "file"],
-            f"{filename!r}: unsupported file type {suffix or '(none)'!r}; use one of {known}",
-            "unsupported_type",
-        )
 
 
 @router.post(
@@ -59,7 +46,7 @@ async def upload_dataset(
     dataset_id = uuid.uuid4().hex
 
     def key_for(filename: str) -> str:
-        _check_format(filename)
+        check_format(filename)
         return f"datasets/{dataset_id}/{filename}"
 
     info, filename = await receive_file(
@@ -87,6 +74,7 @@ async def upload_dataset(
 
 @router.get("", response_model=Page[DatasetOut])
 def list_datasets(store: StoreDep, limit: int = 50, offset: int = 0) -> Any:
+    """Datasets, newest first (``?limit=10`` gives the recent files)."""
     return {
         "items": store.list_datasets(limit=limit, offset=offset),
         "limit": limit,
@@ -117,11 +105,14 @@ def get_column_settings(dataset_id: str, store: StoreDep) -> dict[str, Any]:
 def patch_column_settings(
     dataset_id: str, changes: dict[str, dict[str, Any]], store: StoreDep
 ) -> dict[str, Any]:
-    """Merge per-column settings (``{column: {setting: value}}``) into the stored ones."""
+    """Merge per-column settings (``{column: {setting: value}}``) into the stored ones.
+
+    Settings are ``use``, ``kind``, ``imputation``, ``fill_value``, ``outliers``,
+    ``transformation``, ``encoding``; a value the preprocessing refuses (e.g. a mean
+    imputation of a categorical column) or an unknown column is a 422 naming it.
+    """
     dataset = store.get_dataset(dataset_id)
-    merged = dict(dataset.column_settings)
-    for column, values in changes.items():
-        merged[column] = {**merged.get(column, {}), **values}
+    merged = merge_changes(dataset, changes)
     return store.update_dataset(dataset_id, column_settings=merged).column_settings
 
 

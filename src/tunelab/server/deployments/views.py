@@ -1,15 +1,24 @@
-"""``/api/v1/deployments``: deploy, list, get, delete, predict, history, batch predict."""
+"""``/api/v1/deployments``: deploy, list, compare, get, delete, predict (with explanations),
+history, usage, code snippet, bundle download, batch predict."""
 
-from typing import Any
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.background import BackgroundTask
 
+from tunelab.server.deployments import service
 from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
-from tunelab.server.predictor import timed_predict
+from tunelab.server.predictor import Predictor, PredictorCache, check_records
 from tunelab.server.schemas import (
     Created,
     DeploymentOut,
+    ModelOut,
     Page,
     PredictIn,
     PredictionOut,
@@ -24,6 +33,22 @@ class DeploymentIn(BaseModel):
 
     model_id: str
     name: str | None = None
+
+
+class PredictExplainedOut(PredictOut):
+    explanations: list[dict[str, Any]] | None = None
+
+
+class CompareItem(BaseModel):
+    deployment: DeploymentOut
+    model: ModelOut
+    metrics: dict[str, float]
+    stats: dict[str, Any]
+
+
+class CompareOut(BaseModel):
+    items: list[CompareItem]
+    metric_names: list[str]
 
 
 class BatchIn(BaseModel):
@@ -50,6 +75,17 @@ def list_deployments(
     return {"items": items, "limit": limit, "offset": offset}
 
 
+@router.get("/compare", response_model=CompareOut)
+def compare_deployments(
+    store: StoreDep,
+    predictors: PredictorsDep,
+    ids: Annotated[str, Query(description="Comma-separated deployment ids")] = "",
+) -> Any:
+    """Model, task, metrics, latency statistics and creation time of several deployments."""
+    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    return service.compare(store, predictors, list(dict.fromkeys(wanted)))
+
+
 @router.get("/{deployment_id}", response_model=DeploymentOut)
 def get_deployment(deployment_id: str, store: StoreDep) -> Any:
     return store.get_deployment(deployment_id)
@@ -61,38 +97,116 @@ def delete_deployment(deployment_id: str, store: StoreDep, predictors: Predictor
     predictors.forget(deployment_id)
 
 
+async def _predictor(predictors: PredictorCache, deployment_id: str) -> Predictor:
+    found = predictors.loaded(deployment_id)
+    return found if found is not None else await run_in_threadpool(predictors.get, deployment_id)
+
+
 @router.post(
     "/{deployment_id}/predict",
-    response_model=PredictOut,
+    response_model=PredictExplainedOut,
     response_model_exclude_none=True,
     responses={422: {"description": "A record lacks a field, has an extra one or a bad value"}},
 )
-def predict(
-    deployment_id: str,
-    body: PredictIn,
-    predictors: PredictorsDep,
-    settings: SettingsDep,
-    store: StoreDep,
+async def predict(
+    deployment_id: str, body: PredictIn, request: Request, explain: bool = False
 ) -> Any:
     """Predict JSON records synchronously (one or many rows).
 
-    Classification answers carry ``probabilities`` (one object per record: label -> p).
+    Classification answers carry ``probabilities`` (one object per record: label -> p). With
+    ``explain=true`` the answer also carries ``explanations`` (one per record: each input
+    column's contribution). Every prediction is stored with its explanation in the history.
+    Small requests a verified fast path can answer run inline; the rest run in a thread.
     """
-    predictor = predictors.get(deployment_id)
-    out, latency_ms = timed_predict(predictor, body.records)
-    if settings.store_predictions and predictors.log is not None:
+    predictors: PredictorCache = request.app.state.predictors
+    started = time.perf_counter()
+    predictor = await _predictor(predictors, deployment_id)
+    records = body.records
+    out = None
+    if not explain and predictor.plan is not None:
+        check_records(records, predictor.fields)
+        out = predictor.fast_predict(records)
+    explanations = None
+    if out is None:
+        out = await run_in_threadpool(predictor.predict, records)
+        if explain:
+            explanations = await run_in_threadpool(predictor.explain, records)
+    latency_ms = (time.perf_counter() - started) * 1000.0
+    if request.app.state.settings.store_predictions and predictors.log is not None:
+        explanation = None if explanations is None else {"rows": explanations}
         predictors.log.record(
-            deployment_id, inputs=body.records, outputs=out, latency_ms=latency_ms
+            deployment_id,
+            inputs=records,
+            outputs=out,
+            latency_ms=latency_ms,
+            explanation=explanation,
         )
-    return {**out, "latency_ms": latency_ms}
+    answer = {**out, "latency_ms": latency_ms}
+    if explanations is not None:
+        answer["explanations"] = explanations
+    return JSONResponse(answer)
 
 
 @router.get("/{deployment_id}/predictions", response_model=list[PredictionOut])
 def prediction_history(
-    deployment_id: str, store: StoreDep, limit: int = 50, before_id: int | None = None
+    deployment_id: str,
+    store: StoreDep,
+    predictors: PredictorsDep,
+    limit: int = 50,
+    before_id: int | None = None,
 ) -> Any:
-    """Stored predictions, newest first; page with ``before_id`` = the last id you got."""
-    return store.list_predictions(deployment_id, limit=min(limit, 1000), before_id=before_id)
+    """Stored predictions with explanations, newest first; page with ``before_id`` = the
+    smallest id you got. Explanations the background log had no time for are made now."""
+    items = store.list_predictions(
+        deployment_id, limit=min(max(limit, 1), 1000), before_id=before_id
+    )
+    return service.fill_explanations(store, predictors, deployment_id, items)
+
+
+@router.get("/{deployment_id}/usage")
+def rest_usage(
+    deployment_id: str, request: Request, predictors: PredictorsDep, settings: SettingsDep
+) -> Any:
+    """How to call this deployment: URL, method, headers, example body, a curl line, fields."""
+    predictor = predictors.get(deployment_id)
+    return service.usage(predictor, str(request.base_url), token=bool(settings.api_token))
+
+
+@router.get("/{deployment_id}/snippet", response_class=PlainTextResponse)
+def code_snippet(
+    deployment_id: str,
+    request: Request,
+    predictors: PredictorsDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    lang: str = "python",
+    bundle_path: str = "model_bundle",
+) -> str:
+    """A ready-to-run snippet: ``python`` (predicts with the unzipped bundle) or ``curl``."""
+    predictor = predictors.get(deployment_id)
+    return service.snippet(
+        predictor, store, lang, str(request.base_url), bundle_path, bool(settings.api_token)
+    )
+
+
+@router.get("/{deployment_id}/pipeline")
+def pipeline(deployment_id: str, predictors: PredictorsDep) -> Any:
+    """The deployed model's structure and metadata, read from its bundle."""
+    return service.pipeline_summary(predictors.get(deployment_id))
+
+
+@router.get("/{deployment_id}/bundle", response_class=FileResponse)
+def download_bundle(deployment_id: str, predictors: PredictorsDep) -> FileResponse:
+    """The deployment's model bundle as a zip (manifest.json + model.skops)."""
+    predictor = predictors.get(deployment_id)
+    tmp = Path(tempfile.mkdtemp(prefix="tunelab-zip-"))
+    path = service.bundle_zip(predictor, tmp)
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=f"tunelab-{deployment_id}.zip",
+        background=BackgroundTask(service.remove_tree, tmp),
+    )
 
 
 @router.post(

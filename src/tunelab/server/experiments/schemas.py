@@ -4,6 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tunelab.server.schemas import ExperimentOut, Page
+
 Task = Literal["binary", "multiclass", "regression"]
 
 
@@ -11,14 +13,19 @@ class ExperimentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dataset_id: str
-    target: str = Field(min_length=1)
+    target: str | None = Field(
+        default=None,
+        min_length=1,
+        description="May be left out: the experiment is created but cannot start until set.",
+    )
     task: Task | None = None
     metric: str | None = None
     time_budget: float | None = Field(default=None, gt=0)
     name: str | None = None
     settings: dict[str, Any] = Field(
         default_factory=dict,
-        description="Engine settings: max_trials, algorithms, ensemble, sampler, seed, ...",
+        description="Engine settings (see docs/experiments.md): time_budget, max_trials, "
+        "algorithms, ensemble, split, sampling, preprocessing, ...",
     )
 
 
@@ -44,3 +51,40 @@ class CopyIn(BaseModel):
         default=None, description="Re-apply the settings to another dataset."
     )
     name: str | None = None
+
+
+class ApplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: str = Field(description="The dataset that gets this experiment's settings.")
+    name: str | None = None
+
+
+class ApplyOut(BaseModel):
+    id: str
+    target: str | None = Field(description="None when the other dataset lacks the target.")
+    dropped: list[str] = Field(
+        default_factory=list, description="Settings left out: they name absent columns."
+    )
+
+
+class ExperimentPage(Page[ExperimentOut]):
+    total: int = Field(description="How many experiments match the filters.")
+
+
+class ClassCounts(BaseModel):
+    target: str
+    task: str | None
+    counts: dict[str, int] = Field(description="Rows per class label, largest first.")
+    n_rows: int
+
+
+class SplitsOut(BaseModel):
+    kind: str
+    description: str
+    n_rows: int
+    n_labelled: int
+    n_folds: int
+    unused: int
+    fold_sizes: list[int]
+    parts: dict[str, dict[str, Any]]

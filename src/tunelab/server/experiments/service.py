@@ -8,6 +8,7 @@ from tunelab.entities.platform import (
     ExperimentStatus,
     JobStatus,
 )
+from tunelab.jobs._automl_settings import SettingsError, check_settings
 from tunelab.server.errors import FieldError
 from tunelab.tracking import MetadataStore
 
@@ -43,8 +44,92 @@ def check_target(store: MetadataStore, dataset_id: str, target: str) -> None:
         )
 
 
+def _profile_column(store: MetadataStore, dataset_id: str, name: str) -> dict[str, Any] | None:
+    profile = store.get_dataset(dataset_id).profile or {}
+    return next((c for c in profile.get("columns", []) if c.get("name") == name), None)
+
+
+def dataset_columns(store: MetadataStore, dataset_id: str) -> list[str] | None:
+    """The profiled column names (None until the dataset is profiled)."""
+    profile = store.get_dataset(dataset_id).profile
+    if not profile:
+        return None
+    return [str(c.get("name")) for c in profile.get("columns", [])]
+
+
+def profile_classes(store: MetadataStore, dataset_id: str, target: str) -> dict[str, int] | None:
+    """Class counts of ``target`` when the profile holds all of them (None otherwise)."""
+    profile = store.get_dataset(dataset_id).profile or {}
+    if profile.get("target") == target and profile.get("class_counts"):
+        return {str(k): int(v) for k, v in profile["class_counts"].items()}
+    column = _profile_column(store, dataset_id, target)
+    if column is None or column.get("kind") not in ("categorical", "boolean"):
+        return None
+    labels, counts = (column.get("histogram") or ((), ()))[:2] or ((), ())
+    if not labels or len(labels) != column.get("n_unique"):
+        return None
+    return {str(label): int(count) for label, count in zip(labels, counts, strict=False)}
+
+
+def guess_task(store: MetadataStore, dataset_id: str, target: str | None) -> str | None:
+    """The task the engine will infer, when the profile makes it certain (else None)."""
+    if not target:
+        return None
+    column = _profile_column(store, dataset_id, target)
+    if column is None:
+        return None
+    n_unique = int(column.get("n_unique") or 0)
+    if column.get("kind") in ("categorical", "boolean", "text") or n_unique == 2:
+        return "binary" if n_unique <= 2 else "multiclass"
+    return None
+
+
+def validate_settings(
+    store: MetadataStore,
+    *,
+    dataset_id: str,
+    target: str | None,
+    task: str | None,
+    metric: str | None,
+    settings: dict[str, Any],
+) -> None:
+    """422 naming the field (``settings.split.ratios``, ``metric``...) when a setting is bad."""
+    task = task or guess_task(store, dataset_id, target)
+    check_metric(metric, task)
+    classes = profile_classes(store, dataset_id, target) if target else None
+    try:
+        check_settings(
+            settings,
+            task=task,
+            columns=dataset_columns(store, dataset_id),
+            classes=None if classes is None else list(classes),
+        )
+    except SettingsError as exc:
+        error = FieldError(["body", "settings", *exc.field.split(".")], exc.reason, "value_error")
+        for other in exc.others:
+            loc = ["body", "settings", *other.field.split(".")]
+            error.errors.append({"loc": loc, "msg": other.reason, "type": "value_error"})
+        raise error from exc
+
+
+def require_target(experiment: Experiment) -> None:
+    if not experiment.target:
+        raise FieldError(["body", "target"], "set a target first", "missing")
+
+
 def start(store: MetadataStore, experiment_id: str) -> Experiment:
-    """Queue the AutoML job; 409 when it is already running."""
+    """Queue the AutoML job; 422 without a target or with bad settings; 409 when running."""
+    experiment = store.get_experiment(experiment_id)
+    if experiment.status is not ExperimentStatus.RUNNING:
+        require_target(experiment)
+        validate_settings(
+            store,
+            dataset_id=experiment.dataset_id,
+            target=experiment.target,
+            task=experiment.task,
+            metric=experiment.metric,
+            settings=experiment.settings,
+        )
     store.transition_experiment(
         experiment_id, to=ExperimentStatus.RUNNING, allowed_from=STARTABLE, error=""
     )
@@ -94,3 +179,12 @@ def greater_is_better(experiment: Experiment) -> bool:
 
 def patch_fields(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None and k not in ("version", "settings")}
+
+
+def merged_settings(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, Any]:
+    """The settings after a patch: top-level keys are replaced (None means "the default")."""
+    return {**current, **(patch or {})}
+
+
+def matches(experiment: Experiment, text: str | None) -> bool:
+    return not text or text.casefold() in experiment.name.casefold()

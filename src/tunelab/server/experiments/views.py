@@ -1,30 +1,48 @@
 """``/api/v1/experiments``: create, list, get, patch, start, stop, delete, copy, leaderboard."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Query, status
 
 from tunelab.entities.platform import ConflictError, ExperimentStatus
 from tunelab.server.deps import StoreDep
+from tunelab.server.errors import FieldError
 from tunelab.server.experiments import service
-from tunelab.server.experiments.schemas import CopyIn, ExperimentIn, ExperimentPatch
-from tunelab.server.schemas import Created, ExperimentOut, Leaderboard, Page, TrialOut
+from tunelab.server.experiments.schemas import (
+    CopyIn,
+    ExperimentIn,
+    ExperimentPage,
+    ExperimentPatch,
+)
+from tunelab.server.schemas import Created, ExperimentOut, Leaderboard, TrialOut
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Created)
 def create_experiment(body: ExperimentIn, store: StoreDep) -> Created:
-    """Create an experiment (status ``ready``); ``time_budget`` goes into its settings."""
-    service.check_metric(body.metric, body.task)
+    """Create an experiment (status ``ready``); ``time_budget`` goes into its settings.
+
+    The target may be left out: the experiment is created, and ``start`` answers 422
+    "set a target first" until a PATCH sets one. Settings are checked (422 naming the field).
+    """
     store.get_dataset(body.dataset_id)
-    service.check_target(store, body.dataset_id, body.target)
+    if body.target is not None:
+        service.check_target(store, body.dataset_id, body.target)
     settings = dict(body.settings)
     if body.time_budget is not None:
         settings["time_budget"] = body.time_budget
-    experiment = store.create_experiment(
+    service.validate_settings(
+        store,
         dataset_id=body.dataset_id,
         target=body.target,
+        task=body.task,
+        metric=body.metric,
+        settings=settings,
+    )
+    experiment = store.create_experiment(
+        dataset_id=body.dataset_id,
+        target=body.target or "",
         name=body.name,
         task=body.task,
         metric=body.metric,
@@ -33,18 +51,24 @@ def create_experiment(body: ExperimentIn, store: StoreDep) -> Created:
     return Created(id=experiment.id)
 
 
-@router.get("", response_model=Page[ExperimentOut])
+@router.get("", response_model=ExperimentPage)
 def list_experiments(
     store: StoreDep,
     status: ExperimentStatus | None = None,
     dataset_id: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    q: Annotated[str | None, Query(description="Text the name contains (any case).")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
-    items = store.list_experiments(
-        status=status, dataset_id=dataset_id, limit=min(limit, 1000), offset=offset
-    )
-    return {"items": items, "limit": limit, "offset": offset}
+    """Newest first; filter by status, dataset and text in the name; ``total`` counts matches."""
+    if not q and dataset_id is None:
+        items = store.list_experiments(status=status, limit=limit, offset=offset)
+        total = store.count_experiments(status=status)
+    else:
+        everything = store.list_experiments(status=status, dataset_id=dataset_id, limit=10**9)
+        matching = [e for e in everything if service.matches(e, q)]
+        items, total = matching[offset : offset + limit], len(matching)
+    return {"items": items, "limit": limit, "offset": offset, "total": total}
 
 
 @router.get("/{experiment_id}", response_model=ExperimentOut)
@@ -59,15 +83,32 @@ def patch_experiment(
     store: StoreDep,
     if_match: str | None = Header(default=None),
 ) -> Any:
-    """Change fields and merge settings; send the ``version`` read (or ``If-Match``) to get
-    409 instead of overwriting someone else's change. Refused while running."""
+    """Change fields and merge settings (top-level keys replaced; None restores a default).
+
+    Send the ``version`` you read (or ``If-Match``) to get 409 instead of overwriting someone
+    else's change; without it concurrent patches are merged, none lost. Refused while
+    running. Bad settings answer 422 naming the field (``settings.split.ratios``...).
+    """
     version = body.version
     if version is None and if_match:
-        version = int(if_match.strip('"W/'))
+        digits = if_match.strip().removeprefix("W/").strip('"')
+        if not digits.isdigit():
+            raise FieldError(["header", "if-match"], "must be the version number", "value_error")
+        version = int(digits)
     current = store.get_experiment(experiment_id)
     if current.status is ExperimentStatus.RUNNING:
         raise ConflictError(f"experiment {experiment_id!r} is running; stop it first")
-    service.check_metric(body.metric or current.metric, body.task or current.task)
+    target = body.target if body.target is not None else current.target
+    if body.target is not None:
+        service.check_target(store, current.dataset_id, body.target)
+    service.validate_settings(
+        store,
+        dataset_id=current.dataset_id,
+        target=target,
+        task=body.task or current.task,
+        metric=body.metric or current.metric,
+        settings=service.merged_settings(current.settings, body.settings),
+    )
     return store.update_experiment(
         experiment_id,
         expected_version=version,
@@ -78,7 +119,7 @@ def patch_experiment(
 
 @router.post("/{experiment_id}/start", status_code=status.HTTP_202_ACCEPTED)
 def start_experiment(experiment_id: str, store: StoreDep) -> dict[str, Any]:
-    """Queue the AutoML job; 409 when already running."""
+    """Queue the AutoML job; 422 "set a target first" without a target; 409 when running."""
     experiment = service.start(store, experiment_id)
     return {"id": experiment.id, "status": experiment.status.value, "job_id": experiment.job_id}
 
@@ -100,7 +141,8 @@ def copy_experiment(experiment_id: str, body: CopyIn, store: StoreDep) -> Create
     """A new ``ready`` experiment with the same settings (optionally on another dataset)."""
     source = store.get_experiment(experiment_id)
     dataset_id = body.dataset_id or source.dataset_id
-    service.check_target(store, dataset_id, source.target)
+    if source.target:
+        service.check_target(store, dataset_id, source.target)
     copy = store.create_experiment(
         dataset_id=dataset_id,
         target=source.target,

@@ -1,21 +1,38 @@
-"""``/api/v1/models``: list, get, delete (refused while deployed unless cascading), evaluate."""
+"""``/api/v1/models``: list, get, delete, evaluation (job, metrics, plots), pipeline, bundle
+zip, code snippet and export to S3."""
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from tunelab.server.deps import ArtifactsDep, PredictorsDep, StoreDep
+from tunelab.entities.platform import DeploymentStatus
+from tunelab.server.deps import ArtifactsDep, PredictorsDep, SettingsDep, StoreDep
+from tunelab.server.models import bundle_io, service
 from tunelab.server.schemas import Created, ModelOut, Page
 
 router = APIRouter(prefix="/models", tags=["models"])
 
 
 class EvaluateIn(BaseModel):
+    """Without ``dataset_id`` the model is evaluated on its experiment's train/valid/test."""
+
     model_config = ConfigDict(extra="forbid")
 
-    dataset_id: str
+    dataset_id: str | None = None
     target: str | None = None
+
+
+class ExportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="s3://bucket/prefix (bundle files) or s3://bucket/key.zip")
+    storage_options: dict[str, Any] | None = Field(
+        default=None,
+        description="endpoint_url, key, secret, token, region_name, anon; when absent the "
+        "server's own S3 settings (TUNELAB_ARTIFACTS_OPTIONS) or environment are used",
+    )
 
 
 @router.get("", response_model=Page[ModelOut])
@@ -39,19 +56,119 @@ def delete_model(
     predictors: PredictorsDep,
     cascade: bool = False,
 ) -> None:
-    """Delete a model and its bundle. 409 while deployed, unless ``cascade=true`` (which
-    deletes its deployments and their prediction history too)."""
+    """Delete a model, its bundle and evaluation. 409 while deployed, unless ``cascade=true``
+    (which deletes its deployments and their prediction history too)."""
     model = store.get_model(model_id)
     for deployment_id in store.delete_model(model_id, cascade=cascade):
         predictors.forget(deployment_id)
     artifacts.delete(model.uri)
+    service.delete_evaluation(artifacts, model_id)
 
 
 @router.post("/{model_id}/evaluate", status_code=status.HTTP_202_ACCEPTED, response_model=Created)
-def evaluate_model(model_id: str, body: EvaluateIn, store: StoreDep) -> Created:
-    """Queue an evaluation job (all metrics with intervals, plot data) on a labelled dataset."""
-    store.get_model(model_id)
-    store.get_dataset(body.dataset_id)
-    payload = {"model_id": model_id, **body.model_dump(exclude_none=True)}
-    job = store.enqueue_job("evaluate", payload)
+def evaluate_model(
+    model_id: str,
+    store: StoreDep,
+    artifacts: ArtifactsDep,
+    body: Annotated[EvaluateIn | None, Body()] = None,
+) -> Created:
+    """Queue an evaluation job: every metric of the task with 95% bootstrap intervals and the
+    plot figures. An evaluation already queued or running is returned instead of a new one."""
+    body = body or EvaluateIn()
+    job = service.start_evaluation(store, artifacts, model_id, body.dataset_id, body.target)
     return Created(id=job.id, job_id=job.id)
+
+
+def _evaluation_or_409(call: Any) -> Any:
+    try:
+        return call()
+    except service.EvaluationMissingError as exc:
+        raise HTTPException(409, detail={"message": str(exc), **exc.state}) from None
+
+
+@router.get("/{model_id}/evaluation")
+def get_evaluation(
+    model_id: str, store: StoreDep, artifacts: ArtifactsDep, dataset_id: str | None = None
+) -> dict[str, Any]:
+    """Metrics per part (``train``, ``valid``, ``test``; or ``dataset``) as ``{value, ci_low,
+    ci_high, greater_is_better}``, the data source of each part and the plot names. 409 (with
+    ``status``: missing, queued, running or failed) until computed."""
+    result: dict[str, Any] = _evaluation_or_409(
+        lambda: service.read_evaluation(store, artifacts, model_id, dataset_id)
+    )
+    return result
+
+
+@router.get("/{model_id}/plots/{name}")
+def get_plot(
+    model_id: str,
+    name: str,
+    store: StoreDep,
+    artifacts: ArtifactsDep,
+    dataset_id: str | None = None,
+) -> Response:
+    """One evaluation plot as Plotly figure JSON (``{"data": [...], "layout": {...}}``)."""
+    content = _evaluation_or_409(
+        lambda: service.read_plot(store, artifacts, model_id, name, dataset_id)
+    )
+    return Response(content, media_type="application/json")
+
+
+@router.get("/{model_id}/pipeline")
+def get_pipeline(
+    model_id: str, store: StoreDep, artifacts: ArtifactsDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Ensemble members with weights, each member's preprocessing steps (per column) and
+    estimator with its hyperparameters."""
+    return service.pipeline_view(store, artifacts, model_id, settings.cache_dir)
+
+
+@router.get("/{model_id}/bundle.zip", response_class=StreamingResponse)
+def download_bundle(model_id: str, store: StoreDep, artifacts: ArtifactsDep) -> Any:
+    """The bundle folder as a zip, streamed (load it with ``tunelab.load_bundle``)."""
+    model = store.get_model(model_id)
+    files = bundle_io.bundle_files(artifacts, model)
+    filename = f"tunelab-model-{model.id}.zip"
+    return StreamingResponse(
+        bundle_io.stream_zip(artifacts, files),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/{model_id}/snippet", response_class=PlainTextResponse)
+def get_snippet(
+    model_id: str,
+    request: Request,
+    store: StoreDep,
+    artifacts: ArtifactsDep,
+    settings: SettingsDep,
+    lang: Annotated[Literal["python", "curl"], Query()] = "python",
+) -> str:
+    """Runnable code: ``python`` (download + ``tunelab.load_bundle`` + predict) or ``curl``."""
+    model = store.get_model(model_id)
+    record = service.example_record(service.read_manifest(artifacts, model))
+    base = str(request.base_url).rstrip("/")
+    token = bool(settings.api_token)
+    if lang == "python":
+        return bundle_io.python_snippet(model, base, record, token)
+    active = [
+        d for d in store.list_deployments(model_id=model_id) if d.status is DeploymentStatus.ACTIVE
+    ]
+    return bundle_io.curl_snippet(model, base, record, token, active[0].id if active else None)
+
+
+@router.post("/{model_id}/export")
+def export_model(
+    model_id: str, body: ExportIn, store: StoreDep, artifacts: ArtifactsDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Copy the bundle to an S3 URL (files under a prefix, or one ``.zip`` object)."""
+    model = store.get_model(model_id)
+    url = bundle_io.check_export_url(body.url)
+    if body.storage_options is not None:
+        options = bundle_io.check_export_options(body.storage_options)
+    elif settings.artifacts_location.startswith(bundle_io.EXPORT_SCHEMES):
+        options = dict(settings.artifacts_options)
+    else:
+        options = {}
+    return bundle_io.export_bundle(artifacts, model, url, options)

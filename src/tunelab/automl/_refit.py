@@ -1,0 +1,86 @@
+"""Refit the best trial's configuration as ONE model on all training rows.
+
+The final model keeps the fold models of each member (a bag): their out-of-fold predictions
+are what chose and weighted them. A bag predicts k times slower than one model, so, when the
+time budget still allows it, the best configuration is also refitted once on every training
+row — as AutoGluon's ``refit_full`` does. Boosting families train the mean of the folds'
+early-stopped round counts. That model is ``AutoML.refit_model_`` (the fast single model to
+deploy); it has no out-of-fold score of its own, so the leaderboard keeps the bag's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tunelab.models import get_model_spec
+from tunelab.search import SearchProblem, SearchResult, TrialData, fit_fold_model
+
+# A refit is started only if it is expected to end this long before the budget's end.
+SAFETY = 1.5
+
+
+@dataclass(frozen=True)
+class Refit:
+    """The refitted model (or None) and why."""
+
+    model: Any
+    number: int | None
+    note: str
+    seconds: float = 0.0
+
+
+def refit_params(family: str, params: dict[str, Any], fold_models: list[Any]) -> dict[str, Any]:
+    """``params`` with a boosting family's rounds fixed to the folds' mean best iteration."""
+    spec = get_model_spec(family)
+    if spec.rounds_param is None:
+        return dict(params)
+    best = [spec.best_iteration(m.estimator_) for m in fold_models]
+    rounds = [b for b in best if b]
+    if not rounds:
+        return dict(params)
+    return {**params, spec.rounds_param: max(1, round(float(np.mean(rounds))))}
+
+
+def refit_best(
+    result: SearchResult,
+    data: TrialData,
+    problem: SearchProblem,
+    *,
+    end: float | None,
+    n_jobs: int,
+) -> Refit:
+    """Refit the best kept trial on ``data`` (all its rows) if it fits before ``end``."""
+    number = result.best_number
+    if number is None or number not in result.kept:
+        return Refit(None, None, "no successful trial to refit")
+    outcome = result.kept[number]
+    models = list(outcome.models or [])
+    n_folds = max(1, len(data.folds))
+    if len(models) == 1 and n_folds == 1 and len(data.folds[0][1]) == 0:
+        return Refit(None, number, "the best trial was already fitted on all rows")
+    fold_rows = float(np.mean([len(train) for train, _ in data.folds])) if data.folds else 1.0
+    expected = outcome.fit_time / n_folds * (data.n_rows / max(fold_rows, 1.0))
+    now = time.monotonic()
+    if end is not None and now + SAFETY * expected > end:
+        return Refit(None, number, f"skipped: ~{expected:.1f} s needed, budget nearly spent")
+    family, params = outcome.task.family, outcome.task.params
+    threads = dataclasses.replace(problem, threads_per_trial=max(1, n_jobs))
+    model, _ = fit_fold_model(
+        family,
+        refit_params(family, params, models),
+        threads,
+        data.X,
+        data.y,
+        None,
+        None,
+        deadline=end,
+    )
+    seconds = time.monotonic() - now
+    if end is not None and time.monotonic() >= end:
+        return Refit(None, number, "dropped: the refit reached the budget's end", seconds)
+    return Refit(model, number, f"refitted trial {number} on {data.n_rows} rows", seconds)

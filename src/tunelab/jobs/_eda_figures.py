@@ -1,0 +1,346 @@
+"""Plotly figures of exploratory data analysis, built on a bounded sample of a table.
+
+Every function takes a frame already coerced to its column kinds (numbers as float,
+categories as str) and returns a figure as a plain JSON-ready dict (``data``, ``layout``).
+"""
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tunelab.entities.columns import ColumnKind
+
+MAX_ROWS = 5_000  # rows sampled for every figure
+MAX_PAIR = 12  # numeric columns in the pair plot and parallel coordinates
+MAX_CORR = 30  # columns in the correlation matrix
+MAX_SPLOM_ROWS = 2_000  # points per pair-plot panel
+MAX_PARCATS = 8  # columns in the parallel categories diagram
+MAX_LEVELS = 12  # levels per column shown before pooling into "(other)"
+MAX_BARS = 30  # bars in a categorical distribution
+MAX_VARIABLES = 200  # columns given a variable-analysis figure
+BINS = 30
+OTHER, MISSING = "(other)", "(missing)"
+_CONTINUOUS = "Viridis"
+
+
+def _round(values: Any) -> list[Any]:
+    """Floats to 6 significant digits (smaller JSON); NaN and infinities to None."""
+    out: list[Any] = []
+    for v in np.asarray(values, dtype=float).tolist():
+        out.append(float(f"{v:.6g}") if math.isfinite(v) else None)
+    return out
+
+
+def figure(data: list[Any], **layout: Any) -> dict[str, Any]:
+    """A figure as JSON: validated by plotly.graph_objects, without the big default theme."""
+    import plotly.graph_objects as go
+
+    base = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+    fig = go.Figure(data=data, layout={**base, **layout})
+    plain = json.loads(fig.to_json())
+    plain["layout"].pop("template", None)
+    return dict(plain)
+
+
+def note(title: str, text: str) -> dict[str, Any]:
+    """An empty figure that says why there is nothing to draw."""
+    return figure(
+        [],
+        title={"text": title},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[{"text": text, "showarrow": False, "font": {"size": 14}}],
+    )
+
+
+def sample_rows(df: pd.DataFrame, n: int = MAX_ROWS, seed: int = 0) -> pd.DataFrame:
+    """At most ``n`` rows, drawn at random (reproducibly) and kept in file order."""
+    return df if len(df) <= n else df.sample(n=n, random_state=seed).sort_index()
+
+
+def numeric_columns(kinds: dict[str, ColumnKind], target: str | None) -> list[str]:
+    kept = (ColumnKind.NUMERIC, ColumnKind.BOOLEAN)
+    return [c for c, k in kinds.items() if k in kept and c != target]
+
+
+def target_codes(y: pd.Series, classification: bool) -> tuple[list[Any], list[str]]:
+    """Colour values for the target: class codes (with labels) or the numbers themselves."""
+    if not classification:
+        return _round(y.to_numpy(dtype=float)), []
+    values = y.dropna()
+    if pd.api.types.is_numeric_dtype(values):
+        labels = [str(v) for v in sorted(values.unique().tolist())]
+        y = y.map(lambda v: str(v) if pd.notna(v) else None)
+    else:
+        labels = sorted(values.astype(str).unique())
+    index = {label: i for i, label in enumerate(labels)}
+    return [
+        index.get(v) if isinstance(v, str) else None for v in y.astype(str).where(y.notna())
+    ], labels
+
+
+def rank_columns(frame: pd.DataFrame, columns: list[str], target: str | None, k: int) -> list[str]:
+    """The ``k`` columns most related to the target (|correlation|, or the correlation
+    ratio for a categorical target); in table order without a target."""
+    if target is None or len(columns) <= k:
+        return columns[:k]
+    y = frame[target]
+    scores: dict[str, float] = {}
+    for col in columns:
+        x = frame[col]
+        if pd.api.types.is_numeric_dtype(y):
+            value = x.corr(y.astype(float))
+        else:
+            total = x.var()
+            value = x.groupby(y).mean().var() / total if total and total > 0 else 0.0
+        scores[col] = abs(value) if value is not None and math.isfinite(value) else 0.0
+    return sorted(columns, key=lambda c: -scores[c])[:k]
+
+
+def correlation(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """Pearson correlation heatmap of numeric columns."""
+    if len(columns) < 2:
+        return note("Correlation matrix", "needs at least two numeric columns")
+    matrix = frame[columns].astype(float).corr()
+    z = [_round(row) for row in matrix.to_numpy()]
+    trace: dict[str, Any] = {
+        "type": "heatmap",
+        "z": z,
+        "x": columns,
+        "y": columns,
+        "zmin": -1,
+        "zmax": 1,
+        "colorscale": "RdBu",
+        "hovertemplate": "%{y} × %{x}: %{z:.3f}<extra></extra>",
+    }
+    if len(columns) <= 15:
+        trace["texttemplate"] = "%{z:.2f}"
+    return figure(
+        [trace], title={"text": "Correlation matrix (Pearson)"}, yaxis={"autorange": "reversed"}
+    )
+
+
+def pairplot(
+    frame: pd.DataFrame, columns: list[str], color: list[Any], labels: list[str]
+) -> dict[str, Any]:
+    """Scatter-plot matrix of numeric columns, coloured by the target."""
+    if len(columns) < 2:
+        return note("Pair plot", "needs at least two numeric columns")
+    rows = frame.index[:MAX_SPLOM_ROWS]
+    marker: dict[str, Any] = {"size": 3, "opacity": 0.6}
+    if color:
+        picked = [color[i] for i in range(min(len(color), MAX_SPLOM_ROWS))]
+        marker.update(color=picked, colorscale=_CONTINUOUS, showscale=not labels)
+    dims = [
+        {"label": c, "values": _round(frame.loc[rows, c].to_numpy(dtype=float))} for c in columns
+    ]
+    trace = {
+        "type": "splom",
+        "dimensions": dims,
+        "marker": marker,
+        "showupperhalf": False,
+        "diagonal": {"visible": False},
+    }
+    size = max(500, 110 * len(columns))
+    return figure(
+        [trace], title={"text": "Pair plot"}, height=size, dragmode="select", hovermode="closest"
+    )
+
+
+def parallel_coordinates(
+    frame: pd.DataFrame,
+    columns: list[str],
+    target: str | None,
+    color: list[Any],
+    labels: list[str],
+) -> dict[str, Any]:
+    """Parallel coordinates (drag on an axis to filter a range) with the target last."""
+    if not columns:
+        return note("Parallel coordinates", "needs numeric columns")
+    dims: list[dict[str, Any]] = [
+        {"label": c, "values": _round(frame[c].to_numpy(dtype=float))} for c in columns
+    ]
+    line: dict[str, Any] = {}
+    if target is not None and color:
+        values = [v if v is not None else float("nan") for v in color]
+        dim: dict[str, Any] = {"label": target, "values": _round(values)}
+        if labels:
+            dim.update(tickvals=list(range(len(labels))), ticktext=labels)
+        dims.append(dim)
+        line = {"color": _round(values), "colorscale": _CONTINUOUS, "showscale": not labels}
+    trace = {"type": "parcoords", "dimensions": dims, "line": line}
+    # no figure title: it would collide with the axis labels at the top
+    return figure([trace], height=500, margin={"l": 70, "r": 70, "t": 60, "b": 40})
+
+
+def _levels(s: pd.Series, limit: int = MAX_LEVELS) -> list[str]:
+    """Values as strings; rare levels pooled into "(other)", missing as "(missing)"."""
+    text = s.astype(str).where(s.notna(), MISSING)
+    top = set(text.value_counts().index[:limit])
+    return [v if v in top else OTHER for v in text.tolist()]
+
+
+def parallel_categories(
+    frame: pd.DataFrame, columns: list[str], target: str | None, classification: bool
+) -> dict[str, Any]:
+    """Parallel categories of the categorical (and few-valued) columns, target last."""
+    if not columns and target is None:
+        return note("Parallel categories", "needs categorical columns")
+    dims = [{"label": c, "values": _levels(frame[c])} for c in columns]
+    line: dict[str, Any] = {}
+    if target is not None:
+        y = frame[target]
+        shown = _levels(y) if classification else _bins(y)
+        dims.append({"label": target, "values": shown})
+        order = sorted(set(shown))
+        line = {
+            "color": [order.index(v) for v in shown],
+            "colorscale": _CONTINUOUS,
+            "shape": "hspline",
+        }
+    trace = {"type": "parcats", "dimensions": dims, "line": line, "hoveron": "color"}
+    return figure([trace], height=500, margin={"l": 70, "r": 70, "t": 40, "b": 40})
+
+
+def _bins(y: pd.Series, n: int = 5) -> list[str]:
+    """A numeric target cut into quantile ranges (for categorical views)."""
+    cut = pd.qcut(y.astype(float), q=n, duplicates="drop")
+    return [str(v) if isinstance(v, pd.Interval) else MISSING for v in cut.tolist()]
+
+
+def category_columns(
+    frame: pd.DataFrame, kinds: dict[str, ColumnKind], target: str | None
+) -> list[str]:
+    """Categorical/boolean columns and numbers with at most 10 values, fewest levels first."""
+    found = []
+    for col, kind in kinds.items():
+        if col == target or col not in frame:
+            continue
+        n = frame[col].nunique()
+        if kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN) or (
+            kind is ColumnKind.NUMERIC and n <= 10
+        ):
+            found.append((n, col))
+    return [col for _, col in sorted(found)[:MAX_PARCATS]]
+
+
+# ----- variable analysis -------------------------------------------------------------------
+def distribution(frame: pd.DataFrame, col: str, kind: ColumnKind) -> dict[str, Any]:
+    """One column's distribution: a histogram for numbers, bar counts for the others."""
+    s = frame[col]
+    missing = int(s.isna().sum())
+    subtitle = f" — {missing} missing" if missing else ""
+    title = {"text": f"{col} ({kind.value}){subtitle}"}
+    if kind in (ColumnKind.ID, ColumnKind.TEXT):
+        return note(title["text"], f"{s.nunique()} distinct values in {len(s)} sampled rows")
+    if kind is ColumnKind.NUMERIC:
+        values = s.dropna().to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            return note(title["text"], "no values")
+        counts, edges = np.histogram(values, bins=min(BINS, max(1, len(np.unique(values)))))
+        centers = (edges[:-1] + edges[1:]) / 2
+        trace = {
+            "type": "bar",
+            "x": _round(centers),
+            "y": counts.tolist(),
+            "width": _round(np.diff(edges)),
+            "name": col,
+        }
+        return figure(
+            [trace],
+            title=title,
+            bargap=0.02,
+            xaxis={"title": {"text": col}},
+            yaxis={"title": {"text": "count"}},
+        )
+    if kind is ColumnKind.DATETIME:
+        text = s.dt.strftime("%Y-%m").where(s.notna(), MISSING)
+        tally = text.value_counts().sort_index()
+    else:
+        tally = s.astype(str).where(s.notna(), MISSING).value_counts().head(MAX_BARS)
+    trace = {"type": "bar", "x": [str(v) for v in tally.index], "y": tally.tolist(), "name": col}
+    return figure(
+        [trace],
+        title=title,
+        xaxis={"type": "category", "title": {"text": col}},
+        yaxis={"title": {"text": "count"}},
+    )
+
+
+def against_target(
+    frame: pd.DataFrame, col: str, kind: ColumnKind, target: str, classification: bool
+) -> dict[str, Any]:
+    """A column against the target: boxes/stacked bars by class, scatter/boxes for a number."""
+    title = {"text": f"{col} vs {target}"}
+    x, y = frame[col], frame[target]
+    numeric = kind in (ColumnKind.NUMERIC, ColumnKind.BOOLEAN)
+    if kind in (ColumnKind.ID, ColumnKind.TEXT, ColumnKind.DATETIME):
+        return note(title["text"], f"{kind.value} columns are not compared with the target")
+    if classification:
+        classes = _levels(y)
+        order = sorted(set(classes))
+        if numeric:
+            traces = [
+                {
+                    "type": "box",
+                    "y": _round(x[[c == k for c in classes]].to_numpy(dtype=float)),
+                    "name": k,
+                    "boxpoints": False,
+                }
+                for k in order
+            ]
+            return figure(
+                traces,
+                title=title,
+                xaxis={"title": {"text": target}, "type": "category"},
+                yaxis={"title": {"text": col}},
+            )
+        levels = pd.Series(_levels(x, MAX_BARS), index=frame.index)
+        table = pd.crosstab(levels, pd.Series(classes, index=frame.index))
+        traces = [
+            {
+                "type": "bar",
+                "x": [str(v) for v in table.index],
+                "y": table[k].tolist(),
+                "name": str(k),
+            }
+            for k in table.columns
+        ]
+        return figure(
+            traces,
+            title=title,
+            barmode="stack",
+            xaxis={"type": "category", "title": {"text": col}},
+            yaxis={"title": {"text": "count"}},
+            legend={"title": {"text": target}},
+        )
+    yv = y.to_numpy(dtype=float)
+    if numeric:
+        rows = slice(0, MAX_SPLOM_ROWS)
+        trace = {
+            "type": "scattergl",
+            "mode": "markers",
+            "x": _round(x.to_numpy(dtype=float)[rows]),
+            "y": _round(yv[rows]),
+            "marker": {"size": 4, "opacity": 0.5},
+            "name": col,
+        }
+        return figure(
+            [trace], title=title, xaxis={"title": {"text": col}}, yaxis={"title": {"text": target}}
+        )
+    groups = _levels(x)
+    traces = [
+        {"type": "box", "y": _round(yv[[v == k for v in groups]]), "name": k, "boxpoints": False}
+        for k in sorted(set(groups))
+    ]
+    return figure(
+        traces,
+        title=title,
+        showlegend=False,
+        xaxis={"title": {"text": col}, "type": "category"},
+        yaxis={"title": {"text": target}},
+    )

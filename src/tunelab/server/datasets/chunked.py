@@ -1,0 +1,194 @@
+"""Chunked, resumable uploads: a session, its chunks as artifacts, then one checked file.
+
+Layout in the artifact store (so it works the same on a local folder and on S3)::
+
+    uploads/<upload_id>/session.json      filename, size, sha256, chunk_size, created_at
+    uploads/<upload_id>/chunks/00000007   one file per received chunk
+
+``complete`` streams the chunks in order into ``datasets/<id>/<filename>`` while hashing;
+the dataset appears only when every chunk is there and the sha256 matches.
+"""
+
+import json
+import math
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tunelab.artifacts import ArtifactInfo, ArtifactStore
+from tunelab.entities.platform import ArtifactTooLargeError, ConflictError, NotFoundError
+from tunelab.server.datasets.service import (
+    check_format,
+    dataset_prefix,
+    new_dataset_id,
+    register_dataset,
+)
+from tunelab.server.errors import FieldError
+from tunelab.server.uploads import safe_filename
+from tunelab.tracking import MetadataStore
+
+DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
+MIN_CHUNK_SIZE = 1024
+MAX_CHUNK_SIZE = 64 * 1024 * 1024
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class UploadSession:
+    """What the client announced when it started the upload."""
+
+    upload_id: str
+    filename: str
+    size: int
+    sha256: str
+    chunk_size: int
+    created_at: str
+
+    @property
+    def n_chunks(self) -> int:
+        return math.ceil(self.size / self.chunk_size)
+
+    def chunk_length(self, index: int) -> int:
+        """The exact byte count chunk ``index`` must have (the last one may be shorter)."""
+        if not 0 <= index < self.n_chunks:
+            raise FieldError(
+                ["path", "index"],
+                f"chunk {index} is out of range: this upload has chunks 0..{self.n_chunks - 1}",
+                "value_error",
+            )
+        return min(self.chunk_size, self.size - index * self.chunk_size)
+
+
+def _prefix(upload_id: str) -> str:
+    return f"uploads/{upload_id}"
+
+
+def chunk_key(upload_id: str, index: int) -> str:
+    return f"{_prefix(upload_id)}/chunks/{index:08d}"
+
+
+def start_upload(
+    artifacts: ArtifactStore,
+    *,
+    filename: str,
+    size: int,
+    sha256: str,
+    max_bytes: int,
+    chunk_size: int | None = None,
+) -> UploadSession:
+    """Open an upload session; 413 when ``size`` is over ``max_bytes`` (nothing stored)."""
+    name = safe_filename(filename)
+    check_format(name, ["body", "filename"])
+    if size <= 0:
+        raise FieldError(["body", "size"], "the file is empty (size must be > 0)", "value_error")
+    if size > max_bytes:
+        raise ArtifactTooLargeError(
+            f"upload of {size} bytes ({name}) is over the limit of {max_bytes}"
+        )
+    digest = sha256.strip().lower()
+    if not _HEX64.match(digest):
+        raise FieldError(["body", "sha256"], "expected 64 hexadecimal characters", "value_error")
+    chunk = chunk_size or DEFAULT_CHUNK_SIZE
+    if not MIN_CHUNK_SIZE <= chunk <= MAX_CHUNK_SIZE:
+        raise FieldError(
+            ["body", "chunk_size"],
+            f"chunk_size must be between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE} bytes",
+            "value_error",
+        )
+    session = UploadSession(
+        upload_id=uuid.uuid4().hex,
+        filename=name,
+        size=size,
+        sha256=digest,
+        chunk_size=chunk,
+        created_at=datetime.now(UTC).isoformat(),
+    )
+    artifacts.put_bytes(
+        f"{_prefix(session.upload_id)}/session.json", json.dumps(asdict(session)).encode()
+    )
+    return session
+
+
+def get_session(artifacts: ArtifactStore, upload_id: str) -> UploadSession:
+    """The session of ``upload_id``; NotFoundError (404) when there is none."""
+    if not _UPLOAD_ID.match(upload_id):
+        raise NotFoundError(f"upload {upload_id!r} does not exist")
+    try:
+        data = json.loads(artifacts.read_bytes(f"{_prefix(upload_id)}/session.json"))
+    except NotFoundError:
+        raise NotFoundError(f"upload {upload_id!r} does not exist") from None
+    return UploadSession(**data)
+
+
+def received_chunks(artifacts: ArtifactStore, upload_id: str) -> list[int]:
+    """Indexes of the chunks stored so far, ascending."""
+    prefix = f"{_prefix(upload_id)}/chunks/"
+    return sorted(int(key[len(prefix) :]) for key in artifacts.list(prefix.rstrip("/")))
+
+
+def upload_status(artifacts: ArtifactStore, upload_id: str) -> dict[str, Any]:
+    """What a client needs to resume: the session and the chunk indexes already received."""
+    session = get_session(artifacts, upload_id)
+    received = received_chunks(artifacts, upload_id)
+    return {
+        **asdict(session),
+        "n_chunks": session.n_chunks,
+        "received": received,
+        "received_bytes": sum(session.chunk_length(i) for i in received),
+        "complete": len(received) == session.n_chunks,
+    }
+
+
+def complete_upload(
+    store: MetadataStore, artifacts: ArtifactStore, upload_id: str
+) -> tuple[str, str]:
+    """Join the chunks into a dataset file, checking the sha256; returns (dataset_id, job_id).
+
+    Missing chunks answer 409 (the session is kept, so the client can resume). A checksum
+    mismatch answers 422 and discards the whole upload.
+    """
+    session = get_session(artifacts, upload_id)
+    received = set(received_chunks(artifacts, upload_id))
+    missing = [i for i in range(session.n_chunks) if i not in received]
+    if missing:
+        shown = ", ".join(map(str, missing[:20])) + (" ..." if len(missing) > 20 else "")
+        raise ConflictError(
+            f"upload {upload_id!r} is missing {len(missing)} of {session.n_chunks} chunks: {shown}"
+        )
+    dataset_id = new_dataset_id()
+    key = f"{dataset_prefix(dataset_id)}/{session.filename}"
+    try:
+        with artifacts.writer(key, max_bytes=session.size) as out:
+            for index in range(session.n_chunks):
+                for piece in artifacts.iter_chunks(chunk_key(upload_id, index)):
+                    out.write(piece)
+            if out.size != session.size or out.sha256 != session.sha256:
+                raise FieldError(
+                    ["body", "sha256"],
+                    f"checksum mismatch for {session.filename}: got {out.size} bytes with "
+                    f"sha256 {out.sha256}, expected {session.size} bytes with {session.sha256}; "
+                    "the upload was discarded",
+                    "checksum_mismatch",
+                )
+    except (FieldError, ArtifactTooLargeError):
+        abort_upload(artifacts, upload_id)
+        raise
+    info = ArtifactInfo(key, out.size, out.sha256)
+    abort_upload(artifacts, upload_id)
+    return register_dataset(
+        store,
+        artifacts,
+        dataset_id=dataset_id,
+        name=session.filename,
+        source="upload",
+        info=info,
+    )
+
+
+def abort_upload(artifacts: ArtifactStore, upload_id: str) -> None:
+    """Remove an upload session and all its chunks."""
+    get_session(artifacts, upload_id)
+    artifacts.delete(_prefix(upload_id))

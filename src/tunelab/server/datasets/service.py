@@ -1,0 +1,61 @@
+"""Shared dataset rules: accepted formats, recording a stored file and queueing its profile."""
+
+import uuid
+from pathlib import PurePosixPath
+
+from tunelab.artifacts import ArtifactInfo, ArtifactStore
+from tunelab.server.errors import FieldError
+from tunelab.tracking import MetadataStore
+
+
+def new_dataset_id() -> str:
+    return uuid.uuid4().hex
+
+
+def dataset_prefix(dataset_id: str) -> str:
+    """The artifact folder of a dataset (its file, EDA figures)."""
+    return f"datasets/{dataset_id}"
+
+
+def check_format(filename: str, loc: list[str | int] | None = None) -> None:
+    """422 naming the file when its extension is not a table format tunelab reads."""
+    from tunelab.data import SUPPORTED_EXTENSIONS
+
+    suffix = PurePosixPath(filename).suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        raise FieldError(
+            loc or ["body", "file"],
+            f"{filename!r}: unsupported file type {suffix or '(none)'!r}; use one of {known}",
+            "unsupported_type",
+        )
+
+
+def register_dataset(
+    store: MetadataStore,
+    artifacts: ArtifactStore,
+    *,
+    dataset_id: str,
+    name: str,
+    source: str,
+    info: ArtifactInfo,
+) -> tuple[str, str]:
+    """Record a stored file as a dataset and queue its parse+profile job.
+
+    Returns ``(dataset_id, job_id)``. If recording fails the stored file is removed, so no
+    orphan is left behind.
+    """
+    try:
+        store.add_dataset(
+            id=dataset_id,
+            name=name,
+            source=source,
+            uri=info.key,
+            size_bytes=info.size,
+            sha256=info.sha256,
+        )
+    except BaseException:
+        artifacts.delete(dataset_prefix(dataset_id))
+        raise
+    job = store.enqueue_job("parse_profile", {"dataset_id": dataset_id})
+    return dataset_id, job.id

@@ -1,0 +1,259 @@
+"""The Setup form <-> experiment settings: flat form values both ways, and error placement."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from tunelab.entities.platform import Experiment
+from tunelab.server.errors import FieldError
+
+SPLIT_KINDS = ("auto", "holdout", "cv", "group", "range", "time")
+ENCODINGS = ("auto", "onehot", "ordinal", "target")
+SCALINGS = ("none", "standard", "minmax", "robust", "normalize")
+FEATURE_STEPS = (
+    "select_percentile",
+    "select_kbest",
+    "select_fwe",
+    "boruta",
+    "pca",
+    "fast_ica",
+    "feature_agglomeration",
+    "polynomial",
+    "nystroem",
+)
+ENSEMBLES = ("greedy", "stacking", "none")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+SAMPLERS = ("tpe", "random", "cmaes", "qmc", "grid")
+FOLDS = (3, 5, 10)
+RANGE_FIELDS = tuple(f"range_{p}_{e}" for p in ("train", "valid", "test") for e in ("low", "high"))
+
+DEFAULTS: dict[str, Any] = {
+    "task": "",
+    "metric": "",
+    "ensemble": "greedy",
+    "encoding": "auto",
+    "onehot_max_categories": "30",
+    "scaling": "none",
+    "time_budget": "60",
+    "log_level": "info",
+    "seed": "0",
+    "n_jobs": "1",
+    "cpu_per_trial": "1",
+    "sampler": "tpe",
+    "split_kind": "auto",
+    "train_pct": "60",
+    "valid_pct": "20",
+    "test_pct": "20",
+    "folds": "5",
+    "cv_test_pct": "0",
+}
+
+# server error field (dotted, after "settings.") -> the form field it belongs to
+_ERROR_FIELDS = {
+    "split.ratios": "split_ratios",
+    "split.folds": "folds",
+    "split.repeats": "folds",
+    "split.column": "split_column",
+    "split.column_ranges": "ranges",
+    "split.test_ratio": "cv_test_pct",
+    "split.kind": "split_kind",
+    "sampling.ratio": "sample_pct",
+    "sampling.size": "sample_size",
+    "sampling.balance_to": "balance_to",
+    "sampling.smote": "smote",
+    "test_ratio": "cv_test_pct",
+}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None else _text(round(float(value) * 100, 4))
+
+
+def form_values(experiment: Experiment) -> dict[str, Any]:
+    """The form's fields from the stored experiment (defaults for what is not set)."""
+    s = experiment.settings
+    values: dict[str, Any] = {**DEFAULTS}
+    values.update(
+        name=experiment.name,
+        target=experiment.target,
+        task=experiment.task or "",
+        metric=experiment.metric or "",
+    )
+    for key in ("description", "time_budget", "trial_timeout", "max_trials", "seed", "n_jobs"):
+        if key in s:
+            values[key] = _text(s[key])
+    for key in ("early_stopping_rounds", "memory_limit_mb", "log_level", "sampler"):
+        if key in s:
+            values[key] = _text(s[key])
+    if "cpu_per_trial" in s:
+        values["cpu_per_trial"] = _text(s["cpu_per_trial"])
+    ensemble = s.get("ensemble")
+    if isinstance(ensemble, bool):
+        ensemble = "greedy" if ensemble else "none"
+    if ensemble:
+        values["ensemble"] = ensemble
+    values["algorithms"] = list(s.get("algorithms") or [])
+    prep = s.get("preprocessing") or {}
+    for key in ("encoding", "scaling", "variance_threshold", "onehot_max_categories"):
+        if prep.get(key) is not None:
+            values[key] = _text(prep[key])
+    values["feature_engineering"] = list(prep.get("feature_engineering") or [])
+    values.update(_split_values(s.get("split"), s.get("test_ratio")))
+    sampling = s.get("sampling") or {}
+    values["sample_pct"] = _pct(sampling.get("ratio"))
+    values["sample_size"] = _text(sampling.get("size"))
+    values["balance_to"] = _text(sampling.get("balance_to"))
+    values["smote"] = bool(sampling.get("smote"))
+    return values
+
+
+def _split_values(split: Mapping[str, Any] | None, test_ratio: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not split:
+        if test_ratio:
+            out["cv_test_pct"] = _pct(test_ratio)
+        return out
+    kind = split.get("kind", "cv")
+    if kind == "holdout" and split.get("column_ranges"):
+        kind = "range"
+        for (low, high), part in zip(
+            split["column_ranges"], ("train", "valid", "test"), strict=False
+        ):
+            out[f"range_{part}_low"], out[f"range_{part}_high"] = _text(low), _text(high)
+    out["split_kind"] = "cv" if kind == "repeated_cv" else kind
+    if split.get("ratios"):
+        out["train_pct"], out["valid_pct"], out["test_pct"] = (_pct(r) for r in split["ratios"])
+    if split.get("folds") is not None:
+        out["folds"] = _text(split["folds"])
+    if split.get("test_ratio") is not None:
+        out["cv_test_pct"] = _pct(split["test_ratio"])
+    out["split_column"] = _text(split.get("column"))
+    return out
+
+
+# -- form -> PATCH body ---------------------------------------------------------------------
+def _number(form: Mapping[str, Any], name: str, *, integer: bool = False) -> float | int | None:
+    raw = str(form.get(name) or "").strip().replace(",", "")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise FieldError(["form", name], "enter a number", "value_error") from None
+    if integer:
+        if not value.is_integer():
+            raise FieldError(["form", name], "enter a whole number", "value_error")
+        return int(value)
+    return value
+
+
+def _fraction(form: Mapping[str, Any], name: str) -> float | None:
+    value = _number(form, name)
+    return None if value is None else round(float(value) / 100, 6)
+
+
+def patch_body(form: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"name", "target", "task", "metric", "settings"}`` for the PATCH of the experiment."""
+    settings: dict[str, Any] = {
+        "description": str(form.get("description") or "").strip() or None,
+        "algorithms": list(form.get("algorithms") or []) or None,
+        "ensemble": form.get("ensemble") or "greedy",
+        "time_budget": _number(form, "time_budget"),
+        "trial_timeout": _number(form, "trial_timeout"),
+        "max_trials": _number(form, "max_trials", integer=True),
+        "early_stopping_rounds": _number(form, "early_stopping_rounds", integer=True),
+        "log_level": form.get("log_level") or "info",
+        "seed": _number(form, "seed", integer=True),
+        "n_jobs": _number(form, "n_jobs", integer=True),
+        "memory_limit_mb": _number(form, "memory_limit_mb"),
+        "cpu_per_trial": _number(form, "cpu_per_trial", integer=True),
+        "sampler": form.get("sampler") or "tpe",
+        "preprocessing": _preprocessing(form),
+        "split": _split(form),
+        "sampling": _sampling(form),
+        "test_ratio": None,  # superseded by split.test_ratio
+    }
+    return {
+        "name": str(form.get("name") or "").strip() or None,
+        "target": str(form.get("target") or "").strip() or None,
+        "task": form.get("task") or None,
+        "metric": form.get("metric") or None,
+        "settings": settings,
+    }
+
+
+def _preprocessing(form: Mapping[str, Any]) -> dict[str, Any] | None:
+    prep = {
+        "encoding": form.get("encoding") or "auto",
+        "scaling": form.get("scaling") or "none",
+        "variance_threshold": _number(form, "variance_threshold"),
+        "onehot_max_categories": _number(form, "onehot_max_categories", integer=True),
+        "feature_engineering": list(form.get("feature_engineering") or []),
+    }
+    default = (
+        prep["encoding"] == "auto"
+        and prep["scaling"] == "none"
+        and prep["variance_threshold"] is None
+        and prep["onehot_max_categories"] in (None, 30)
+        and not prep["feature_engineering"]
+    )
+    return None if default else {k: v for k, v in prep.items() if v is not None}
+
+
+def _split(form: Mapping[str, Any]) -> dict[str, Any] | None:
+    kind = form.get("split_kind") or "auto"
+    column = str(form.get("split_column") or "").strip() or None
+    folds = _number(form, "folds", integer=True)
+    test = _fraction(form, "cv_test_pct") or 0.0
+    if kind == "auto":
+        return None if not test else {"kind": "cv", "folds": folds or 5, "test_ratio": test}
+    if kind == "holdout":
+        ratios = [_fraction(form, f"{p}_pct") or 0.0 for p in ("train", "valid", "test")]
+        return {"kind": "holdout", "ratios": ratios}
+    if kind == "range":
+        bounds = [_number(form, name) for name in RANGE_FIELDS]
+        if any(b is None for b in bounds):
+            raise FieldError(["form", "ranges"], "enter every low and high value", "missing")
+        pairs = [[bounds[i], bounds[i + 1]] for i in (0, 2, 4)]
+        return {"kind": "holdout", "column": column, "column_ranges": pairs}
+    split: dict[str, Any] = {"kind": kind, "folds": folds or 5, "test_ratio": test}
+    if column is not None or kind == "group":
+        split["column"] = column
+    return split
+
+
+def _sampling(form: Mapping[str, Any]) -> dict[str, Any] | None:
+    sampling = {
+        "ratio": _fraction(form, "sample_pct"),
+        "size": _number(form, "sample_size", integer=True),
+        "balance_to": str(form.get("balance_to") or "").strip() or None,
+        "smote": bool(form.get("smote")),
+    }
+    if not any(sampling.values()):
+        return None
+    return sampling
+
+
+def form_errors(exc: Exception) -> dict[str, str]:
+    """Error messages keyed by form field (``form`` for anything without a field)."""
+    errors: dict[str, str] = {}
+    details = getattr(exc, "errors", None)
+    items = details() if callable(details) else details
+    for item in items or [{"loc": ["form"], "msg": str(exc)}]:
+        loc = [str(p) for p in item.get("loc", ())]
+        if loc and loc[0] in ("body", "form", "query", "header"):
+            loc = loc[1:]
+        if loc and loc[0] == "settings":
+            dotted = ".".join(loc[1:])
+            name = _ERROR_FIELDS.get(dotted, loc[-1] if len(loc) > 1 else "form")
+        else:
+            name = loc[0] if loc else "form"
+        errors.setdefault(name, str(item.get("msg", "")))
+    return errors

@@ -1,0 +1,160 @@
+"""Deployments pages: ``/deployments`` (list, compare, delete) and ``/deployments/{id}``
+(bundle + snippet, pipeline, REST usage, prediction form with explanation, history)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from tunelab.entities.errors import TunelabError
+from tunelab.server.deployments import service
+from tunelab.server.deployments.reference import CATEGORY_KINDS, typical_value
+from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
+from tunelab.server.predictor import Predictor
+from tunelab.server.ui.rendering import render, render_fragment
+
+router = APIRouter(include_in_schema=False)
+HISTORY_PAGE = 10
+
+
+def form_fields(predictor: Predictor) -> list[dict[str, Any]]:
+    """One form field per input column, defaulting to its most frequent training value."""
+    stats = predictor.bundle.reference_statistics
+    fields = []
+    for column in predictor.bundle.schema:
+        default = typical_value(column, stats.get(column.name))
+        choices = list(column.categories or ()) if column.kind in CATEGORY_KINDS else []
+        if column.kind == "numeric":
+            widget = "number"
+        elif choices and not column.categories_truncated:
+            widget = "select"
+        else:
+            widget = "text"
+        fields.append(
+            {
+                "name": column.name,
+                "kind": column.kind,
+                "input": widget,
+                "choices": choices,
+                "default": default,
+            }
+        )
+    return fields
+
+
+@router.get("/deployments", response_class=HTMLResponse)
+def deployments_page(
+    request: Request,
+    store: StoreDep,
+    predictors: PredictorsDep,
+    compare: list[str] = Query(default=[]),
+) -> HTMLResponse:
+    deployments = store.list_deployments(limit=200)
+    models = {}
+    for deployment in deployments:
+        if deployment.model_id not in models:
+            models[deployment.model_id] = store.get_model(deployment.model_id)
+    comparison, error = None, None
+    if compare:
+        try:
+            comparison = service.compare(store, predictors, list(dict.fromkeys(compare)))
+        except TunelabError as exc:
+            error = str(exc)
+    return render(
+        request,
+        "deployments/list.html",
+        {
+            "deployments": deployments,
+            "models": models,
+            "comparison": comparison,
+            "selected": set(compare),
+            "compare_error": error,
+        },
+    )
+
+
+@router.post("/deployments/{deployment_id}/delete")
+def delete_deployment(
+    deployment_id: str, store: StoreDep, predictors: PredictorsDep
+) -> RedirectResponse:
+    store.delete_deployment(deployment_id)
+    predictors.forget(deployment_id)
+    return RedirectResponse("/deployments", status_code=303)
+
+
+@router.get("/deployments/{deployment_id}", response_class=HTMLResponse)
+def deployment_page(
+    deployment_id: str,
+    request: Request,
+    store: StoreDep,
+    predictors: PredictorsDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    deployment = store.get_deployment(deployment_id)
+    model = store.get_model(deployment.model_id)
+    context: dict[str, Any] = {"deployment": deployment, "model": model, "load_error": None}
+    try:
+        predictor = predictors.get(deployment_id)
+    except TunelabError as exc:
+        context["load_error"] = str(exc)
+        return render(request, "deployments/detail.html", context, status_code=409)
+    base = str(request.base_url)
+    token = bool(settings.api_token)
+    context.update(
+        usage=service.usage(predictor, base, token),
+        python_snippet=service.snippet(predictor, store, "python", base, token=token),
+        curl_snippet=service.snippet(predictor, store, "curl", base, token=token),
+        pipeline=service.pipeline_summary(predictor),
+        fields=form_fields(predictor),
+        history=_history(store, predictors, deployment_id, None),
+        stats=store.prediction_stats(deployment_id),
+    )
+    return render(request, "deployments/detail.html", context)
+
+
+def _history(
+    store: Any, predictors: Any, deployment_id: str, before_id: int | None
+) -> dict[str, Any]:
+    items = store.list_predictions(deployment_id, limit=HISTORY_PAGE + 1, before_id=before_id)
+    more = len(items) > HISTORY_PAGE
+    items = service.fill_explanations(store, predictors, deployment_id, items[:HISTORY_PAGE])
+    rows = []
+    for item in items:
+        explanation_rows = (item.explanation or {}).get("rows") or []
+        for i, record in enumerate(item.inputs):
+            top = []
+            if i < len(explanation_rows):
+                contributions = explanation_rows[i].get("contributions") or {}
+                top = sorted(contributions.items(), key=lambda kv: -abs(kv[1]))[:3]
+            rows.append(
+                {
+                    "id": item.id,
+                    "created_at": item.created_at,
+                    "inputs": record,
+                    "prediction": (item.outputs.get("predictions") or [None] * (i + 1))[i],
+                    "latency_ms": item.latency_ms,
+                    "top": top,
+                }
+            )
+    next_before = items[-1].id if more and items else None
+    return {
+        "rows": rows,
+        "next_before": next_before,
+        "before_id": before_id,
+        "deployment_id": deployment_id,
+    }
+
+
+@router.get("/deployments/{deployment_id}/history", response_class=HTMLResponse)
+def history_fragment(
+    deployment_id: str,
+    request: Request,
+    store: StoreDep,
+    predictors: PredictorsDep,
+    before_id: int | None = None,
+) -> HTMLResponse:
+    """The prediction history table (HTMX): newest first, ``before_id`` for older pages."""
+    if predictors.log is not None:
+        predictors.log.flush()
+    history = _history(store, predictors, deployment_id, before_id)
+    return render_fragment(request, "deployments/_history.html", {"history": history})

@@ -1,0 +1,137 @@
+"""Jinja2 rendering of the UI pages: ``render`` for full pages, ``render_fragment`` for HTMX."""
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from tunelab.server.ui.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES, request_language
+from tunelab.server.ui.i18n import translate as _translate
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def format_score(value: Any) -> str:
+    """A score with 4 significant digits; an em dash when there is none."""
+    if value is None:
+        return "—"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "—"
+    return f"{number:.4g}"
+
+
+def format_duration(seconds: Any) -> str:
+    """Seconds as ``"45s"``, ``"1m 05s"`` or ``"2h 03m"``."""
+    if seconds is None:
+        return "—"
+    total = max(0, round(float(seconds)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def format_ago(
+    value: datetime | None, lang: str = DEFAULT_LANGUAGE, now: datetime | None = None
+) -> str:
+    """A past time as ``"3 min ago"`` in ``lang``."""
+    if value is None:
+        return "—"
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < 60:
+        return _translate(lang, "common.ago_now")
+    if seconds < 3600:
+        return _translate(lang, "common.ago_minutes", n=int(seconds // 60))
+    if seconds < 86400:
+        return _translate(lang, "common.ago_hours", n=int(seconds // 3600))
+    return _translate(lang, "common.ago_days", n=int(seconds // 86400))
+
+
+def _tojson(value: Any) -> Markup:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("'", "\\u0027"))
+
+
+@pass_context
+def _t(ctx: Context, key: str, **kwargs: Any) -> str:
+    return _translate(str(ctx.get("lang", DEFAULT_LANGUAGE)), key, **kwargs)
+
+
+@pass_context
+def _ago(ctx: Context, value: datetime | None) -> str:
+    return format_ago(value, str(ctx.get("lang", DEFAULT_LANGUAGE)))
+
+
+@pass_context
+def _url(ctx: Context, path: str) -> str:
+    request: Request | None = ctx.get("request")
+    root = request.scope.get("root_path", "") if request is not None else ""
+    return f"{root}{path}"
+
+
+@pass_context
+def _lang_url(ctx: Context, code: str) -> str:
+    """The current page's URL in another language (other query parameters kept)."""
+    request: Request | None = ctx.get("request")
+    if request is None:
+        return f"?lang={code}"
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{request.url.path}?{urlencode([*params, ('lang', code)])}"
+
+
+def _build_env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(t=_t, url=_url, lang_url=_lang_url, languages=LANGUAGES)
+    env.filters.update(score=format_score, duration=format_duration, ago=_ago, tojson=_tojson)
+    return env
+
+
+ENV = _build_env()
+
+
+def _respond(
+    request: Request, template: str, context: dict[str, Any], status_code: int
+) -> HTMLResponse:
+    lang = request_language(request)
+    html = ENV.get_template(template).render({**context, "request": request, "lang": lang})
+    response = HTMLResponse(html, status_code=status_code)
+    if request.query_params.get("lang") in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=_COOKIE_MAX_AGE, samesite="lax")
+    return response
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """A full page from ``templates/<template>`` (which extends ``base.html``)."""
+    return _respond(request, template, context or {}, status_code)
+
+
+def render_fragment(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """A partial for an HTMX swap (a template that does not extend ``base.html``)."""
+    return _respond(request, template, context or {}, status_code)

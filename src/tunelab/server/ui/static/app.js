@@ -1,0 +1,60 @@
+// tunelab web UI: shared helpers (confirm dialogs, HTMX error display, small fetch helper).
+(function () {
+  "use strict";
+
+  // Show an error message in the page's message area.
+  function showMessage(text, level) {
+    var box = document.getElementById("messages");
+    if (!box) { return; }
+    var div = document.createElement("div");
+    div.className = "alert alert-" + (level || "error");
+    div.setAttribute("role", level === "error" || !level ? "alert" : "status");
+    div.setAttribute("data-testid", "message-" + (level || "error"));
+    div.textContent = text;
+    box.appendChild(div);
+  }
+
+  // Text of an API error answer ({detail: str | [{msg}]}), or a fallback.
+  function errorText(body, fallback) {
+    if (body && typeof body.detail === "string") { return body.detail; }
+    if (body && Array.isArray(body.detail)) {
+      return body.detail.map(function (d) { return d.msg || JSON.stringify(d); }).join("; ");
+    }
+    if (body && typeof body.message === "string") { return body.message; }
+    return fallback;
+  }
+
+  // fetch JSON; rejects with an Error carrying .status and a readable message.
+  function api(method, url, body) {
+    var opts = { method: method, headers: { "Accept": "application/json" } };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(url, opts).then(function (resp) {
+      if (resp.status === 204) { return null; }
+      return resp.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (!resp.ok) {
+          var err = new Error(errorText(data, resp.status + " " + resp.statusText));
+          err.status = resp.status;
+          err.body = data;
+          throw err;
+        }
+        return data;
+      });
+    });
+  }
+
+  window.tunelab = { showMessage: showMessage, errorText: errorText, api: api };
+
+  // HTMX: show failed requests in the page instead of silently doing nothing.
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail.xhr;
+    var data = null;
+    try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
+    var fallback = document.body.getAttribute("data-error-text") || "Request failed";
+    showMessage(errorText(data, fallback + " (" + xhr.status + ")"), "error");
+  });
+})();

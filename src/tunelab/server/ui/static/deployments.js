@@ -1,0 +1,156 @@
+// Deployments pages: delete confirmation, copy buttons, the prediction form with its
+// explanation chart (Plotly) and the history refresh after each prediction.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (evt) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { evt.preventDefault(); }
+    });
+  });
+
+  document.querySelectorAll("button.copy[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var source = document.querySelector(button.getAttribute("data-copy"));
+      if (!source) { return; }
+      var text = source.textContent;
+      var root = document.getElementById("deployment-root");
+      var done = function () {
+        button.textContent = root ? root.getAttribute("data-text-copied") : "✓";
+      };
+      var fallback = function () {
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        try { document.execCommand("copy"); done(); } catch (e) { /* text stays selected */ }
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, fallback);
+      } else {
+        fallback();
+      }
+    });
+  });
+
+  var root = document.getElementById("deployment-root");
+  var form = document.getElementById("predict-form");
+  if (!root || !form) { return; }
+  var text = function (name) { return root.getAttribute("data-text-" + name) || ""; };
+  var spaces = JSON.parse(text("space") || "{}");
+  var methods = JSON.parse(text("method") || "{}");
+
+  function readRecord() {
+    var record = {};
+    form.querySelectorAll("[name]").forEach(function (el) {
+      var name = el.getAttribute("name");
+      if (el.tagName === "SELECT") {
+        var choices = JSON.parse(el.getAttribute("data-choices") || "[]");
+        record[name] = el.value === "" ? null : choices[Number(el.value)];
+      } else if (el.type === "number") {
+        record[name] = el.value === "" ? null : Number(el.value);
+      } else {
+        record[name] = el.value === "" ? null : el.value;
+      }
+    });
+    return record;
+  }
+
+  function clearErrors() {
+    form.querySelectorAll("[data-error-for]").forEach(function (el) { el.textContent = ""; });
+    form.querySelectorAll(".invalid").forEach(function (el) { el.classList.remove("invalid"); });
+    var box = document.getElementById("predict-error");
+    box.textContent = "";
+    box.classList.add("hidden");
+  }
+
+  function showErrors(err) {
+    var shown = false;
+    var detail = err.body && Array.isArray(err.body.detail) ? err.body.detail : [];
+    detail.forEach(function (d) {
+      var loc = d.loc || [];
+      var field = loc[loc.length - 1];
+      var slot = form.querySelector('[data-error-for="' + String(field).replace(/"/g, '\\"') + '"]');
+      if (slot) {
+        slot.textContent = d.msg;
+        var input = form.querySelector('[name="' + String(field).replace(/"/g, '\\"') + '"]');
+        if (input) { input.classList.add("invalid"); }
+        shown = true;
+      }
+    });
+    if (!shown) {
+      var box = document.getElementById("predict-error");
+      box.textContent = err.message || text("failed");
+      box.classList.remove("hidden");
+    }
+  }
+
+  function showResult(answer) {
+    var result = document.getElementById("predict-result");
+    result.classList.remove("muted");
+    result.textContent = "";
+    var strong = document.createElement("div");
+    strong.className = "prediction-value";
+    strong.setAttribute("data-testid", "prediction-value");
+    strong.textContent = String(answer.predictions[0]);
+    result.appendChild(strong);
+    if (answer.probabilities) {
+      var list = document.createElement("div");
+      list.className = "small";
+      var proba = answer.probabilities[0];
+      list.textContent = Object.keys(proba).map(function (k) {
+        return k + ": " + proba[k].toFixed(4);
+      }).join(" · ");
+      result.appendChild(list);
+    }
+    var latency = document.createElement("div");
+    latency.className = "muted small";
+    latency.textContent = answer.latency_ms.toFixed(1) + " ms";
+    result.appendChild(latency);
+    if (answer.explanations && answer.explanations.length) { drawExplanation(answer.explanations[0]); }
+  }
+
+  function drawExplanation(ex) {
+    var entries = Object.keys(ex.contributions).map(function (k) { return [k, ex.contributions[k]]; });
+    entries.sort(function (a, b) { return Math.abs(a[1]) - Math.abs(b[1]); });
+    var chart = document.getElementById("explanation-chart");
+    var trace = {
+      type: "bar", orientation: "h",
+      x: entries.map(function (e) { return e[1]; }),
+      y: entries.map(function (e) { return e[0]; }),
+      marker: { color: entries.map(function (e) { return e[1] >= 0 ? "#2e7d32" : "#c62828"; }) },
+      hovertemplate: "%{y}: %{x:.4f}<extra></extra>"
+    };
+    var layout = {
+      height: Math.max(260, 24 * entries.length + 80),
+      margin: { l: 160, r: 20, t: 30, b: 40 },
+      title: { text: (methods[ex.method] || ex.method) + (ex["class"] != null ? " · " + ex["class"] : ""), font: { size: 13 } },
+      xaxis: { title: { text: text("contribution") + " (" + (spaces[ex.space] || ex.space) + ")" }, zeroline: true }
+    };
+    if (window.Plotly) {
+      window.Plotly.react(chart, [trace], layout, { displayModeBar: false, responsive: true });
+    }
+    chart.setAttribute("data-drawn", "true");
+    document.getElementById("explanation-note").textContent =
+      text("base") + " " + ex.base_value.toFixed(4) + " → " + text("output") + " " + ex.output.toFixed(4);
+  }
+
+  function refreshHistory() {
+    var url = root.getAttribute("data-history-url");
+    if (window.htmx) {
+      window.htmx.ajax("GET", url, { target: "#history-table", swap: "outerHTML" });
+    }
+  }
+
+  form.addEventListener("submit", function (evt) {
+    evt.preventDefault();
+    clearErrors();
+    var button = form.querySelector('[type="submit"]');
+    button.disabled = true;
+    window.tunelab.api("POST", root.getAttribute("data-predict-url"), { records: [readRecord()] })
+      .then(function (answer) { showResult(answer); refreshHistory(); })
+      .catch(showErrors)
+      .finally(function () { button.disabled = false; });
+  });
+})();

@@ -1,0 +1,196 @@
+"""End-to-end fixtures: a real ``tunelab serve`` subprocess and a headless Chromium page.
+
+- ``server``: base URL of ``tunelab serve --host 127.0.0.1 --port <free> --workers 1 --home <tmp>``
+  (one per pytest process, so ``pytest -n 2`` runs two servers on two ports).
+- ``page``: a Playwright (sync API) page in Debian's chromium; the test FAILS on any browser
+  console error or page error, except messages a test declares with ``console.allow(regex)``
+  (e.g. the 413 a test provokes on purpose).
+- ``shot(name)``: full-page screenshot into ``$TUNELAB_SCREENSHOTS``
+  (default ``test-artifacts/screenshots/``), named ``<area>-<name>.png``.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT = 90.0
+
+
+def screenshots_dir() -> Path:
+    """Where ``shot`` saves (the root conftest prints it after the run)."""
+    folder = os.environ.get("TUNELAB_SCREENSHOTS")
+    return Path(folder) if folder else REPO_ROOT / "test-artifacts" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _tunelab_command() -> list[str]:
+    script = Path(sys.executable).with_name("tunelab")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "from tunelab.cli import main; main()"]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _start_server(home: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the server on a free port; retry on another port if that one was taken."""
+    last_log = ""
+    for _attempt in range(3):
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        command = [*_tunelab_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--workers", "1", "--home", str(home)]
+        log = log_path.open("wb")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline and process.poll() is None:
+            if _healthy(url):
+                return process, url
+            time.sleep(0.25)
+        _stop(process)
+        last_log = log_path.read_text(errors="replace")[-3000:]
+    pytest.fail(f"tunelab serve did not become healthy; log tail:\n{last_log}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real ``tunelab serve`` (one per test process)."""
+    root = tmp_path_factory.mktemp("tunelab-e2e")
+    process, url = _start_server(root / "home", root / "server.log")
+    try:
+        yield url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed (never run `playwright install`)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@dataclass
+class ConsoleWatch:
+    """Console errors and page errors seen in the browser during one test."""
+
+    errors: list[str] = field(default_factory=list)
+    allowed: list[re.Pattern[str]] = field(default_factory=list)
+
+    def allow(self, pattern: str) -> None:
+        """Tolerate console errors matching ``pattern`` (an error the test provokes)."""
+        self.allowed.append(re.compile(pattern))
+
+    def record(self, text: str) -> None:
+        self.errors.append(text)
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self.allowed)]
+
+
+@pytest.fixture
+def console() -> ConsoleWatch:
+    return ConsoleWatch()
+
+
+@pytest.fixture
+def page(browser: Any, server: str, console: ConsoleWatch) -> Iterator[Any]:
+    """A fresh browser context and page whose relative URLs go to ``server``."""
+    context = browser.new_context(
+        base_url=server, viewport={"width": 1366, "height": 900}, locale="en-US"
+    )
+    context.set_default_timeout(15_000)
+    new_page = context.new_page()
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            location = message.location or {}
+            console.record(f"console error: {message.text} ({location.get('url', '')})")
+
+    new_page.on("console", on_console)
+    new_page.on("pageerror", lambda error: console.record(f"page error: {error}"))
+    try:
+        yield new_page
+    finally:
+        context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail a test that used ``page`` when the browser logged an error."""
+    result = yield
+    funcargs = getattr(item, "funcargs", {})
+    watch = funcargs.get("console")
+    if "page" in funcargs and isinstance(watch, ConsoleWatch):
+        problems = watch.unexpected()
+        if problems:
+            pytest.fail("browser errors:\n" + "\n".join(problems), pytrace=False)
+    return result
+
+
+@pytest.fixture
+def shot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """``shot("list")`` saves a full-page screenshot and returns its path."""
+    folder = screenshots_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    area = request.path.stem.removeprefix("test_e2e_").removeprefix("test_")
+
+    def take(name: str) -> Path:
+        path = folder / f"{area}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

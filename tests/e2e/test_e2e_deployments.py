@@ -1,0 +1,131 @@
+"""Deployments in a real browser: deploy a trained model, compare, predict through the form,
+see the explanation chart and the history, a field error, Korean, delete."""
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def _csv(n: int = 240) -> bytes:
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(
+        {"tenure": rng.integers(1, 60, n), "plan": rng.choice(["basic", "pro", "max"], n)}
+    )
+    frame["churn"] = np.where(frame["tenure"] + rng.normal(scale=8, size=n) < 25, "yes", "no")
+    return frame.to_csv(index=False).encode()
+
+
+def _ok(response: Any) -> Any:
+    assert response.ok, f"{response.status} {response.text()}"
+    return response.json()
+
+
+def _wait(request: Any, url: str, ready: Callable[[dict[str, Any]], bool], seconds: float) -> Any:
+    deadline = time.monotonic() + seconds
+    body: Any = None
+    while time.monotonic() < deadline:
+        body = _ok(request.get(url))
+        if ready(body):
+            return body
+        time.sleep(0.5)
+    pytest.fail(f"{url} did not get ready in {seconds} s: {body}")
+
+
+def _train_model(request: Any) -> str:
+    """A short real LightGBM AutoML run through the REST API; the best model's id."""
+    upload = {"file": {"name": "churn.csv", "mimeType": "text/csv", "buffer": _csv()}}
+    dataset = _ok(request.post("/api/v1/datasets", multipart=upload))
+    if dataset.get("job_id"):
+        _wait(
+            request,
+            f"/api/v1/jobs/{dataset['job_id']}",
+            lambda j: j["status"] in ("succeeded", "failed"),
+            60,
+        )
+    body = {
+        "dataset_id": dataset["id"],
+        "target": "churn",
+        "time_budget": 10,
+        "name": "deployments e2e",
+        "settings": {"max_trials": 2, "algorithms": ["lightgbm"]},
+    }
+    experiment = _ok(request.post("/api/v1/experiments", data=body))
+    _ok(request.post(f"/api/v1/experiments/{experiment['id']}/start"))
+    done = _wait(
+        request,
+        f"/api/v1/experiments/{experiment['id']}",
+        lambda e: e["status"] in ("finished", "failed", "stopped"),
+        120,
+    )
+    assert done["status"] == "finished", done
+    return str(done["best_model_id"])
+
+
+def test_deploy_compare_predict_explain_history(
+    page: Any, shot: Callable[[str], Path], console: Any
+) -> None:
+    model_id = _train_model(page.request)
+    first = _ok(page.request.post("/api/v1/deployments", data={"model_id": model_id}))["id"]
+    second = _ok(page.request.post("/api/v1/deployments", data={"model_id": model_id}))["id"]
+
+    page.goto("/deployments")
+    expect(page.get_by_test_id(f"deployment-row-{first}")).to_be_visible()
+    page.get_by_test_id(f"deployment-select-{first}").check()
+    page.get_by_test_id(f"deployment-select-{second}").check()
+    page.get_by_test_id("compare-button").click()
+    expect(page.get_by_test_id("comparison")).to_be_visible()
+    shot("deployments-compare")
+
+    page.get_by_test_id(f"deployment-link-{first}").click()
+    page.wait_for_url(re.compile(rf"/deployments/{first}$"))
+    expect(page.get_by_test_id("usage-curl")).to_contain_text("curl -s -X POST")
+    expect(page.get_by_test_id("field-plan")).to_be_visible()
+    expect(page.get_by_test_id("history-empty")).to_be_visible()
+
+    page.get_by_test_id("field-tenure").fill("3")
+    page.get_by_test_id("field-plan").select_option(label="pro")
+    page.get_by_test_id("predict-submit").click()
+    expect(page.get_by_test_id("prediction-value")).to_have_text(re.compile(r"^(yes|no)$"))
+    chart = page.get_by_test_id("explanation-chart")
+    expect(chart).to_have_attribute("data-drawn", "true")
+    expect(chart.locator(".main-svg").first).to_be_visible()
+    expect(chart).to_contain_text("tenure")
+    expect(page.get_by_test_id("history-row")).to_have_count(1, timeout=20_000)
+    expect(page.get_by_test_id("history")).to_contain_text("tenure")
+    shot("deployment-predicted")
+
+    # a prediction the model refuses: the error shows next to the field, the input is kept
+    console.allow(r"status of 422")
+    page.get_by_test_id("field-tenure").fill("")
+    page.evaluate(
+        "() => { const el = document.querySelector('[data-testid=field-tenure]');"
+        " el.type = 'text'; el.value = 'many'; }"
+    )
+    page.get_by_test_id("predict-submit").click()
+    expect(page.get_by_test_id("error-tenure")).to_contain_text("tenure")
+    expect(page.get_by_test_id("field-tenure")).to_have_value("many")
+    expect(page.get_by_test_id("history-row")).to_have_count(1)
+    shot("deployment-field-error")
+
+    page.get_by_test_id("lang-ko").click()
+    expect(page.get_by_test_id("predict-submit")).to_have_text("예측")
+    expect(page.get_by_test_id("history-row")).to_have_count(1)
+    shot("deployment-korean")
+    page.get_by_test_id("lang-en").click()
+
+    page.goto("/deployments")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id(f"deployment-delete-{second}").click()
+    page.wait_for_url(re.compile(r"/deployments$"))
+    expect(page.get_by_test_id(f"deployment-row-{second}")).to_have_count(0)
+    expect(page.get_by_test_id(f"deployment-row-{first}")).to_be_visible()
+    shot("deployments-after-delete")

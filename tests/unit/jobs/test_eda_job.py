@@ -1,0 +1,146 @@
+"""The EDA job: figures computed on a bounded sample and stored as Plotly JSON artifacts."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tunelab.artifacts import ArtifactStore
+from tunelab.entities.platform import JobStatus
+from tunelab.jobs import JOB_KINDS, Worker, default_handlers
+from tunelab.jobs._eda_job import EDA_PLOTS, eda_prefix, manifest_key
+from tunelab.tracking import MetadataStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> MetadataStore:
+    return MetadataStore(f"sqlite:///{tmp_path / 'meta.db'}")
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> ArtifactStore:
+    return ArtifactStore(str(tmp_path / "artifacts"))
+
+
+@pytest.fixture
+def worker(store: MetadataStore, artifacts: ArtifactStore) -> Worker:
+    return Worker(store, artifacts, default_handlers(), heartbeat_interval=0.1)
+
+
+def _add(store: MetadataStore, artifacts: ArtifactStore, frame: pd.DataFrame) -> str:
+    info = artifacts.put_bytes("datasets/d1/t.csv", frame.to_csv(index=False).encode())
+    return store.add_dataset(
+        id="d1",
+        name="t.csv",
+        source="upload",
+        uri=info.key,
+        size_bytes=info.size,
+        sha256=info.sha256,
+    ).id
+
+
+def _frame(n: int, classification: bool) -> pd.DataFrame:
+    """15 numeric columns; the target depends on f0..f2 only; plus two categoricals."""
+    rng = np.random.default_rng(0)
+    data = {f"f{i}": rng.normal(size=n).round(4) for i in range(15)}
+    frame = pd.DataFrame(data)
+    signal = frame["f0"] * 3 + frame["f1"] * 2 - frame["f2"] * 2
+    frame["shop"] = rng.choice(["north", "south", "east"], n)
+    frame["flag"] = rng.choice(["Y", "N"], n)
+    frame["y"] = np.where(signal > 0, "good", "bad") if classification else signal.round(4)
+    return frame
+
+
+def _run(worker: Worker, store: MetadataStore, dataset_id: str, target: str | None) -> dict:
+    job = store.enqueue_job("eda", {"dataset_id": dataset_id, "target": target})
+    done = worker.run_once()
+    assert done is not None
+    assert done.id == job.id
+    assert done.status is JobStatus.SUCCEEDED, done.error
+    assert done.result is not None
+    return done.result
+
+
+def _figure(artifacts: ArtifactStore, name: str) -> dict:
+    return dict(json.loads(artifacts.read_bytes(f"{eda_prefix('d1')}/{name}.json")))
+
+
+def test_eda_is_a_registered_job_kind() -> None:
+    assert "eda" in JOB_KINDS
+    assert "eda" in default_handlers()
+
+
+def test_classification_figures(
+    worker: Worker, store: MetadataStore, artifacts: ArtifactStore
+) -> None:
+    frame = _frame(6_000, classification=True)
+    dataset_id = _add(store, artifacts, frame)
+    result = _run(worker, store, dataset_id, "y")
+    assert (result["n_sampled"], result["task"]) == (5_000, "binary")  # bounded sample
+    manifest = json.loads(artifacts.read_bytes(manifest_key(dataset_id)))
+    assert manifest["plots"] == list(EDA_PLOTS)
+    assert (manifest["n_rows"], manifest["n_sampled"]) == (6_000, 5_000)
+
+    corr = _figure(artifacts, "correlation")["data"][0]
+    assert corr["type"] == "heatmap"
+    assert len(corr["x"]) == 15
+    i, j = corr["x"].index("f0"), corr["x"].index("f3")
+    full = frame[["f0", "f3"]].corr().iloc[0, 1]
+    assert corr["z"][i][j] == pytest.approx(full, abs=0.05)  # sampled, close to the full data
+    assert corr["z"][i][i] == pytest.approx(1.0)
+
+    splom = _figure(artifacts, "pairplot")["data"][0]
+    labels = [d["label"] for d in splom["dimensions"]]
+    assert len(labels) == 12  # at most 12 numeric columns
+    assert set(labels[:3]) == {"f0", "f1", "f2"}  # the informative ones come first
+    assert len(splom["dimensions"][0]["values"]) == 2_000
+
+    parcoords = _figure(artifacts, "parallel_coordinates")["data"][0]
+    target_axis = parcoords["dimensions"][-1]
+    assert (target_axis["label"], target_axis["ticktext"]) == ("y", ["bad", "good"])
+    parcats = _figure(artifacts, "parallel_categories")["data"][0]
+    assert [d["label"] for d in parcats["dimensions"]] == ["flag", "shop", "y"]
+
+    pair = json.loads(artifacts.read_bytes(manifest["variables"]["f0"]))
+    boxes = pair["against"]["data"]
+    assert [b["name"] for b in boxes] == ["bad", "good"]
+    assert np.median(boxes[1]["y"]) > np.median(boxes[0]["y"])  # f0 raises the score
+    shop = json.loads(artifacts.read_bytes(manifest["variables"]["shop"]))
+    assert sum(shop["distribution"]["data"][0]["y"]) == 5_000
+    assert shop["against"]["layout"]["barmode"] == "stack"
+
+
+def test_regression_and_no_target(
+    worker: Worker, store: MetadataStore, artifacts: ArtifactStore
+) -> None:
+    frame = _frame(300, classification=False)
+    dataset_id = _add(store, artifacts, frame)
+    assert _run(worker, store, dataset_id, "y")["task"] == "regression"
+    manifest = json.loads(artifacts.read_bytes(manifest_key(dataset_id)))
+    scatter = json.loads(artifacts.read_bytes(manifest["variables"]["f0"]))["against"]["data"][0]
+    assert scatter["type"] == "scattergl"
+    assert len(scatter["x"]) == 300
+    corr = _figure(artifacts, "correlation")["data"][0]
+    assert "y" in corr["x"]  # a numeric target joins the correlation matrix
+
+    assert _run(worker, store, dataset_id, None)["target"] is None
+    manifest = json.loads(artifacts.read_bytes(manifest_key(dataset_id)))
+    pair = json.loads(artifacts.read_bytes(manifest["variables"]["f0"]))
+    assert pair["against"] is None
+    parcoords = _figure(artifacts, "parallel_coordinates")["data"][0]
+    assert [d["label"] for d in parcoords["dimensions"]] == [f"f{i}" for i in range(12)]
+    assert "color" not in parcoords.get("line", {})
+
+
+def test_unknown_target_fails_naming_it(
+    worker: Worker, store: MetadataStore, artifacts: ArtifactStore
+) -> None:
+    dataset_id = _add(store, artifacts, _frame(50, classification=True))
+    store.enqueue_job("eda", {"dataset_id": dataset_id, "target": "price"})
+    done = worker.run_once()
+    assert done is not None
+    assert done.status is JobStatus.FAILED
+    assert "target column 'price' is not in dataset 'd1'" in done.error
+    assert not artifacts.exists(manifest_key(dataset_id))
