@@ -189,7 +189,7 @@ class AutoML:
         deadline = None
         if budget.time_budget is not None:
             # time kept for ensembling, refitting the best model and storing the result
-            reserve = min(20.0, 1.0 + 0.08 * budget.time_budget)
+            reserve = min(20.0, 1.0 + 0.1 * budget.time_budget)
             deadline = started + budget.time_budget - reserve
         data = TrialData(
             X.iloc[fit_rows].reset_index(drop=True), encoded.y[fit_rows], tuple(folds)
@@ -223,7 +223,9 @@ class AutoML:
         )
         refit = Refit(None, None, "refit_best=False")
         if self.refit_best:
-            end = None if budget.time_budget is None else started + budget.time_budget
+            end = None
+            if budget.time_budget is not None:  # the budget spans resumed attempts
+                end = started + budget.time_budget - result.elapsed_before
             refit = refit_best(result, data, problem, end=end, n_jobs=self.n_jobs)
         self._store(
             refit=refit,
@@ -299,6 +301,21 @@ class AutoML:
         self._fit_rows = state["fit_rows"]
         self._folds = state["folds"]
         self._valid_rows = state["valid_rows"]
+
+    @property
+    def split_rows_(self) -> dict[str, Any]:
+        """How ``fit`` divided the labelled rows (rows with a target value, in input order).
+
+        ``test`` and ``fit`` are positions among those rows; each fold's ``(train, valid)``
+        are positions within the ``fit`` rows. ``n_rows`` counts the labelled rows.
+        """
+        self._check_fitted()
+        return {
+            "test": np.asarray(self._test_rows, dtype=np.int64),
+            "fit": np.asarray(self._fit_rows, dtype=np.int64),
+            "folds": [(np.asarray(t), np.asarray(v)) for t, v in self._folds],
+            "n_rows": len(self._y),
+        }
 
     # -- using the model -------------------------------------------------------------------
     def _check_fitted(self) -> None:

@@ -79,6 +79,11 @@ class StoreCallbacks:
         )
         self.log("debug", f"trial {number} started: {info.get('family')} {info.get('params')}")
 
+    def on_trial_restored(self, record: TrialRecord) -> None:
+        """A trial a resumed search restored from its checkpoint: (re)write its row, which
+        a worker killed just after the checkpoint commit may not have written; no event."""
+        self.ctx.store.record_trial(self.experiment_id, record)
+
     def on_trial_end(self, record: TrialRecord) -> None:
         self.ctx.store.record_trial(self.experiment_id, record)
         ended_at, ended_ts = _now()
@@ -161,6 +166,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
     except Exception as exc:
         if ctx.released.is_set():
             raise
+        _drop_checkpoint(ctx, experiment.id)
         stopped = isinstance(exc, JobCancelledError)
         if not stopped:
             callbacks.log("error", f"{type(exc).__name__}: {exc}")
@@ -175,6 +181,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
             {"experiment_id": experiment.id, "error": "" if stopped else str(exc)},
         )
         raise
+    _drop_checkpoint(ctx, experiment.id)  # a later start searches afresh
     final = ExperimentStatus.STOPPED if ctx.cancelled else ExperimentStatus.FINISHED
     store.transition_experiment(
         experiment.id,
@@ -286,6 +293,11 @@ def _stop_on_cancel(ctx: JobContext, automl: Any, done: threading.Event) -> None
         if ctx.cancel_event.wait(0.2):
             automl.stop()
             return
+
+
+def _drop_checkpoint(ctx: JobContext, experiment_id: str) -> None:
+    """Remove the search checkpoint of an attempt that ended (not one handed to a worker)."""
+    shutil.rmtree(_checkpoint_dir(ctx, experiment_id), ignore_errors=True)
 
 
 def _checkpoint_dir(ctx: JobContext, experiment_id: str) -> Path:

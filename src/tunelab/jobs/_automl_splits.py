@@ -25,15 +25,10 @@ def splits_prefix(experiment_id: str) -> str:
 
 
 def engine_rows(automl: Any) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-    """Test rows, fit rows and folds (fold positions are local to the fit rows).
-
-    ``tunelab.AutoML`` keeps these as private attributes after ``fit`` (it has no public
-    accessor yet), positions in the rows that have a target value.
-    """
-    test = np.asarray(automl._test_rows, dtype=np.int64)
-    fit = np.asarray(automl._fit_rows, dtype=np.int64)
-    folds = [(np.asarray(t), np.asarray(v)) for t, v in automl._folds]
-    return test, fit, folds
+    """Test rows, fit rows and folds (fold positions are local to the fit rows), as
+    positions in the rows that have a target value (``AutoML.split_rows_``)."""
+    rows = automl.split_rows_
+    return rows["test"], rows["fit"], rows["folds"]
 
 
 def labelled_positions(df: pd.DataFrame, target: str, task: str) -> np.ndarray:
@@ -78,8 +73,9 @@ def save_splits(
     """Write the parts as CSV artifacts and return the summary (also saved as JSON)."""
     test, fit, folds = engine_rows(automl)
     labelled = labelled_positions(df, automl.target_, str(automl.task_))
-    if len(labelled) != len(automl._y):  # the engine dropped rows differently: say so
-        labelled = np.arange(len(automl._y))
+    n_rows = automl.split_rows_["n_rows"]
+    if len(labelled) != n_rows:  # the engine dropped rows differently: say so
+        labelled = np.arange(n_rows)
     parts = plan_parts(len(labelled), test, fit, folds)
     prefix = splits_prefix(experiment_id)
     summary: dict[str, Any] = {

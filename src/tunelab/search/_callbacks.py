@@ -14,6 +14,9 @@ class SearchCallback(Protocol):
 
     def on_best(self, record: TrialRecord) -> None: ...
 
+    def on_trial_restored(self, record: TrialRecord) -> None:
+        """A finished trial a resumed search restored from its checkpoint (not rerun)."""
+
 
 class CallbackList:
     """Calls a hook on every callback that defines it."""

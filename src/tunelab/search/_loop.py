@@ -64,6 +64,7 @@ class SearchResult:
     stop_reason: str
     study: optuna.Study = field(repr=False)
     n_restored: int = 0  # trials restored from a checkpoint instead of run
+    elapsed_before: float = 0.0  # seconds of the budget used by earlier (interrupted) attempts
 
 
 class _Search:
@@ -362,7 +363,10 @@ class _Search:
         reason = self.stop_reason()
         if exhausted and reason == "search space exhausted" and self.remaining() < float("inf"):
             reason = "time budget reached (no trial fits in the time left)"
-        return SearchResult(self.records, self.kept, best, reason, self.study, self.n_restored)
+        before = self.checkpoint.elapsed_before if self.checkpoint is not None else 0.0
+        return SearchResult(
+            self.records, self.kept, best, reason, self.study, self.n_restored, before
+        )
 
 
 def interrupted(outcomes: list[TrialOutcome]) -> list[TrialOutcome]:

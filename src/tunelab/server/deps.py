@@ -26,8 +26,13 @@ def get_predictors(request: Request) -> PredictorCache:
     return request.app.state.predictors
 
 
-def check_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """With ``TUNELAB_API_TOKEN`` set, every API call needs ``Authorization: Bearer <token>``."""
+async def check_token(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """With ``TUNELAB_API_TOKEN`` set, every API call needs ``Authorization: Bearer <token>``.
+
+    ``async``: it does no I/O, so it runs on the event loop instead of a thread hop.
+    """
     token = request.app.state.settings.api_token
     if token and authorization != f"Bearer {token}":
         raise HTTPException(401, "missing or wrong bearer token")

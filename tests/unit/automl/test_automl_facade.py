@@ -210,7 +210,8 @@ def test_refit_model_predicts_like_its_bag_and_can_be_disabled() -> None:
     # the same configuration on more rows: the two agree on most labels
     assert (refit.argmax(axis=1) == bag.argmax(axis=1)).mean() > 0.85
     off = _automl(ensemble="none", refit_best=False).fit(frame, target="label")
-    assert off.refit_model_ is None and off.refit_note_ == "refit_best=False"
+    assert off.refit_model_ is None
+    assert off.refit_note_ == "refit_best=False"
     assert off.best_model_ is off.final_.best_single
 
 

@@ -13,6 +13,7 @@ from tunelab.entities.platform import Experiment, ExperimentStatus, Trial
 from tunelab.jobs._automl_splits import splits_prefix
 from tunelab.server.deps import ArtifactsDep, StoreDep
 from tunelab.server.experiments import service
+from tunelab.server.ui.pages.setup import algorithm_choices
 from tunelab.server.ui.rendering import render, render_fragment
 from tunelab.tracking import MetadataStore
 
@@ -83,6 +84,7 @@ def page_context(
         **context,
         **board_context(store, experiment),
         "active": "run",
+        "family_labels": {a["name"]: a["label"] for a in algorithm_choices()},
         "slots": range(_slots(experiment)),
         "trial_timeout": timeout,
     }

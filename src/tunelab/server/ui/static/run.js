@@ -7,6 +7,8 @@
   var experimentId = root.getAttribute("data-experiment");
   var jobId = root.getAttribute("data-job");
   var greater = root.getAttribute("data-greater") !== "false";
+  var labels = JSON.parse(root.getAttribute("data-families") || "{}");
+  var label = function (family) { return labels[family] || family; };
   var chart = document.getElementById("score-chart");
   var points = { x: [], y: [], text: [] };
   var bestLine = { x: [], y: [] };
@@ -25,7 +27,7 @@
     var x = points.x.length + 1;
     points.x.push(x);
     points.y.push(score);
-    points.text.push(text("trial") + " " + number + " · " + family);
+    points.text.push(text("trial") + " " + number + " · " + label(family));
     if (best === null || (greater ? score > best : score < best)) { best = score; }
     bestLine.x.push(x);
     bestLine.y.push(best);
@@ -96,7 +98,7 @@
     el.classList.remove("idle");
     el.classList.add("busy");
     el.setAttribute("data-trial", String(data.number));
-    el.querySelector("[data-role='family']").textContent = data.family;
+    el.querySelector("[data-role='family']").textContent = label(data.family);
     el.querySelector("[data-role='trial']").textContent = text("trial") + " " + data.number;
     tick();
   }
