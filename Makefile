@@ -3,15 +3,19 @@ SHELL := /bin/bash
 UV ?= uv
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup run test lint format typecheck importlint test-fast clean
+.PHONY: setup run run-cli test lint format typecheck importlint test-fast clean
 
 ## setup: install the locked environment (.venv) with the dev tools
 setup:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
 	$(UV) sync --frozen
 
-## run: AutoML on a bundled example; prints the leaderboard and saves the model in runs/
+## run: the web app at http://127.0.0.1:8000 with 2 workers and a sample experiment ready
 run: setup
+	$(UV) run tunelab serve --host 127.0.0.1 --port 8000 --workers 2 --home runs/home
+
+## run-cli: AutoML on a bundled example from the command line; leaderboard + model in runs/
+run-cli: setup
 	$(UV) run tunelab automl examples/data/credit-g.csv --target class --time-budget 60 \
 		--n-jobs 2 --seed 0 --out runs/credit-g
 	$(UV) run tunelab predict runs/credit-g examples/data/credit-g.csv --out runs/credit-g/predictions.csv --proba

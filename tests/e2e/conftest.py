@@ -1,6 +1,6 @@
 """End-to-end fixtures: a real ``tunelab serve`` subprocess and a headless Chromium page.
 
-- ``server``: base URL of ``tunelab serve --host 127.0.0.1 --port <free> --workers 1 --home <tmp>``
+- ``server``: base URL of ``tunelab serve --host 127.0.0.1 --port <free> --workers 2 --home <tmp>``
   (one per pytest process, so ``pytest -n 2`` runs two servers on two ports).
 - ``page``: a Playwright (sync API) page in Debian's chromium; the test FAILS on any browser
   console error or page error, except messages a test declares with ``console.allow(regex)``
@@ -81,7 +81,8 @@ def _start_server(home: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], 
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         command = [*_tunelab_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--workers", "1", "--home", str(home)]
+        # two workers: one test's job never waits behind another test's job on the same server
+        command += ["--workers", "2", "--home", str(home)]
         log = log_path.open("wb")
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
         log.close()
@@ -108,8 +109,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # assertions wait up to 20 s: two servers, their workers and two browsers share 2 cores
+    expect.set_options(timeout=20_000)
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is not installed (never run `playwright install`)")

@@ -72,12 +72,13 @@ def score_prediction(
 
 def fold_deadline(trial_deadline: float | None, folds_left: int) -> float | None:
     """When the current fold should stop boosting: an equal share of the time left, minus a
-    margin for predicting and returning the result before the trial is killed."""
+    margin for predicting the fold and sending the fitted models back to the parent before
+    the trial is killed (both grow with the model: a quarter of the time left, plus 1 s)."""
     if trial_deadline is None:
         return None
     now = time.monotonic()
     left = trial_deadline - now
-    return now + max(0.0, 0.85 * left - 0.5) / max(1, folds_left)
+    return now + max(0.0, 0.75 * left - 1.0) / max(1, folds_left)
 
 
 def running_means(signed_scores: list[float]) -> list[float]:

@@ -132,8 +132,10 @@
       window.Plotly.react(chart, [trace], layout, { displayModeBar: false, responsive: true });
     }
     chart.setAttribute("data-drawn", "true");
+    var allZero = entries.every(function (e) { return e[1] === 0; });
     document.getElementById("explanation-note").textContent =
-      text("base") + " " + ex.base_value.toFixed(4) + " → " + text("output") + " " + ex.output.toFixed(4);
+      text("base") + " " + ex.base_value.toFixed(4) + " → " + text("output") + " " + ex.output.toFixed(4) +
+      (allZero ? ". " + text("all-zero") : "");
   }
 
   function refreshHistory() {

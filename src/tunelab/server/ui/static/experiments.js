@@ -194,7 +194,7 @@
         var meta = document.createElement("div");
         meta.className = "muted small";
         meta.textContent = fmt(text.rowsCols, { rows: s.rows, cols: s.columns }) +
-          (s.task ? " · " + s.task : "") + (s.target ? " · " + s.target : "");
+          (s.task ? " · " + ((text.tasks || {})[s.task] || s.task) : "") + (s.target ? " · " + s.target : "");
         info.appendChild(title);
         info.appendChild(meta);
         var button = document.createElement("button");

@@ -51,8 +51,10 @@
       { type: "scatter", mode: "lines", name: text("best"), x: bestLine.x.slice(), y: bestLine.y.slice(),
         line: { color: "#2f5bd3", width: 2, shape: "hv" }, hovertemplate: "%{y:.4g}<extra></extra>" }
     ], {
-      height: 280, margin: { l: 55, r: 10, t: 10, b: 40 }, legend: { orientation: "h", y: 1.12 },
-      xaxis: { title: text("trials-done"), rangemode: "tozero" }, yaxis: { title: root.getAttribute("data-metric") }
+      height: 280, margin: { l: 60, r: 10, t: 10, b: 55 }, legend: { orientation: "h", y: 1.12 },
+      xaxis: { title: { text: text("trials-done") }, rangemode: "tozero", tick0: 0,
+        dtick: Math.max(1, Math.ceil(points.x.length / 10)) },
+      yaxis: { title: { text: root.getAttribute("data-metric") } }
     }, { displayModeBar: false, responsive: true });
   }
 

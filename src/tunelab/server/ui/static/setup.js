@@ -162,7 +162,7 @@
       if (!chart.classList.contains("js-plotly-plot")) { chart.textContent = ""; }
       window.Plotly.react(chart, traces, {
         height: 260, margin: { l: 50, r: 10, t: 10, b: 40 }, showlegend: goal !== null,
-        legend: { orientation: "h", y: 1.15 }, xaxis: { type: "category" }, yaxis: { title: text("count") }
+        legend: { orientation: "h", y: 1.15 }, xaxis: { type: "category" }, yaxis: { title: { text: text("count") } }
       }, { displayModeBar: false, responsive: true });
       if (!chart.getAttribute("data-bound")) {
         chart.setAttribute("data-bound", "1");
