@@ -46,7 +46,7 @@ def breakdown(
     home: Path, paths: list[str], *, repeat: int = 5, profile: tuple[str, ...] = ()
 ) -> dict[str, dict[str, Any]]:
     """Per path: median in-process time, SQL statements, SQL time, new DB connections per
-    request; for paths in ``profile`` also the cProfile top 12 by cumulative time."""
+    request; for paths in ``profile`` also the cProfile top 14 by own time."""
     from fastapi.testclient import TestClient
 
     from tunelab.server import ServerSettings, create_app
@@ -68,16 +68,49 @@ def breakdown(
             middle = runs[len(runs) // 2]
             out[path] = {k: round(v, 1) if isinstance(v, float) else v for k, v in middle.items()}
             if path in profile:
-                out[path]["top"] = _profile(client, path)
+                out[path]["top"] = _profile(app, path)
     return out
 
 
-def _profile(client: Any, path: str) -> str:
+async def _inline(func: Any, *args: Any, **kwargs: Any) -> Any:
+    return func(*args, **kwargs)
+
+
+def _profile(app: Any, path: str) -> str:
+    """cProfile of one request with every thread-pool hop run inline on this thread (the
+    page's work normally runs in a worker thread, invisible to cProfile)."""
+    import asyncio
+    import sys
+    from unittest import mock
+
+    import httpx
+
+    targets = [
+        name
+        for name, module in list(sys.modules.items())
+        if (name.startswith(("tunelab.server", "fastapi")) or name == "starlette.concurrency")
+        and getattr(module, "run_in_threadpool", None) is not None
+    ]
+
+    async def call() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            await client.get(path)  # warm, inline
+            profiler.enable()
+            await client.get(path)
+            profiler.disable()
+
     profiler = cProfile.Profile()
-    profiler.enable()
-    client.get(path)
-    profiler.disable()
+    patches = [mock.patch(f"{name}.run_in_threadpool", _inline) for name in targets]
+    for patch in patches:
+        patch.start()
+    try:
+        asyncio.run(call())
+    finally:
+        for patch in patches:
+            patch.stop()
     text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
-    lines = [line for line in text.getvalue().splitlines() if "tunelab" in line or "{" in line]
-    return "\n".join(lines[:25])
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(14)
+    body = text.getvalue().splitlines()
+    at = next((i for i, line in enumerate(body) if "ncalls" in line), 0)
+    return "\n".join(line.replace(str(Path.cwd()) + "/", "") for line in body[at:] if line)

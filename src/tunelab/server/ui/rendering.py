@@ -65,6 +65,11 @@ def format_ago(
 
 
 def _tojson(value: Any) -> Markup:
+    """JSON safe inside ``<script>`` and single-quoted attributes (``data-x='{{ v | tojson }}'``).
+
+    It keeps ``"`` as is (valid JSON needs it): a double-quoted attribute needs
+    ``| tojson | forceescape`` instead (a unit test checks every template for this).
+    """
     text = json.dumps(value, default=str, ensure_ascii=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text.replace("'", "\\u0027"))

@@ -90,3 +90,34 @@ def test_ui_pages_are_not_in_the_openapi_schema(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/experiments" not in paths
     assert "/api/v1/experiments" in paths
+
+
+def test_json_in_double_quoted_attributes_is_entity_escaped() -> None:
+    """``tojson`` keeps ``"``: inside ``attr="..."`` it would cut the attribute short (the live
+    Run page once stopped updating for this reason), so such uses need ``| forceescape``."""
+    import re
+    from pathlib import Path
+
+    import tunelab.server.ui as ui
+
+    templates = Path(ui.__file__).parent / "templates"
+    unsafe = re.compile(r'="[^"]*\|\s*tojson(?!\s*\|\s*forceescape)[^"]*}}')
+    offenders = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in sorted(templates.rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if unsafe.search(line)
+    ]
+    assert not offenders, f"tojson in a double-quoted attribute: {offenders}"
+
+
+def test_tojson_output_is_valid_json_that_cannot_close_a_script_or_single_quote() -> None:
+    import json
+
+    from tunelab.server.ui.rendering import _tojson
+
+    value = {"a": "</script><b>'x' & \"y\""}
+    text = str(_tojson(value))
+    assert "<" not in text
+    assert "'" not in text
+    assert json.loads(text) == value
