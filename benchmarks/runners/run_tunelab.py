@@ -45,6 +45,7 @@ def best_single_throughput(automl: Any, X: pd.DataFrame) -> dict[str, Any]:
     family = next((r.family for r in automl.trials_ if r.number == best), None)
     result["family"] = family
     result["n_fold_models"] = len(getattr(model, "estimators_", [model]))
+    result["refit"] = getattr(automl, "refit_note_", "")
     return result
 
 

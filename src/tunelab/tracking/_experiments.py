@@ -289,6 +289,34 @@ class ExperimentStoreMixin(StoreBase):
                 )
             return to_trial(row)
 
+    def trial_summaries(self, experiment_ids: Iterable[str]) -> dict[str, tuple[int, Any, Any]]:
+        """``{experiment id: (trial count, highest score, lowest score)}`` in one query (for
+        lists); experiments without trials are absent, scores are None when none is scored."""
+        ids = list(dict.fromkeys(experiment_ids))
+        if not ids:
+            return {}
+        query = (
+            select(
+                TrialRow.experiment_id,
+                func.count(),
+                func.max(TrialRow.score),
+                func.min(TrialRow.score),
+            )
+            .where(TrialRow.experiment_id.in_(ids))
+            .group_by(TrialRow.experiment_id)
+        )
+        with self._read() as s:
+            return {row[0]: (int(row[1]), row[2], row[3]) for row in s.execute(query)}
+
+    def dataset_names(self, dataset_ids: Iterable[str]) -> dict[str, str]:
+        """``{dataset id: name}`` of those that exist, in one query."""
+        ids = list(dict.fromkeys(dataset_ids))
+        if not ids:
+            return {}
+        query = select(DatasetRow.id, DatasetRow.name).where(DatasetRow.id.in_(ids))
+        with self._read() as s:
+            return {row[0]: row[1] for row in s.execute(query)}
+
     def count_trials(self, experiment_id: str) -> int:
         query = select(func.count()).select_from(TrialRow)
         with self._read() as s:

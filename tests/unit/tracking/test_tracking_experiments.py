@@ -155,3 +155,21 @@ def test_trial_params_are_stored_as_plain_json(store: MetadataStore) -> None:
     trial = store.record_trial(experiment.id, record)
     assert store.list_trials(experiment.id)[0].params == {"depth": 3, "lr": 0.5, "layers": [8, 4]}
     assert trial.status == "ok"
+
+
+def test_trial_summaries_and_dataset_names_for_a_list_in_one_query_each(
+    store: MetadataStore,
+) -> None:
+    dataset = _dataset(store)
+    first = store.create_experiment(dataset_id=dataset.id, target="y")
+    second = store.create_experiment(dataset_id=dataset.id, target="y")
+    empty = store.create_experiment(dataset_id=dataset.id, target="y")
+    for number, score in enumerate([0.5, 0.9, None]):
+        store.record_trial(first.id, _record(number, score))
+    store.record_trial(second.id, _record(0, None, TrialStatus.FAILED))
+    summaries = store.trial_summaries([first.id, second.id, empty.id, first.id])
+    assert summaries[first.id] == (3, 0.9, 0.5)
+    assert summaries[second.id] == (1, None, None)
+    assert empty.id not in summaries
+    assert store.trial_summaries([]) == {}
+    assert store.dataset_names([dataset.id, "missing"]) == {dataset.id: dataset.name}

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from tunelab.entities.errors import TunelabError
-from tunelab.entities.platform import Experiment, ExperimentStatus, NotFoundError
+from tunelab.entities.platform import Experiment, ExperimentStatus
 from tunelab.server.deps import SettingsDep, StoreDep
 from tunelab.server.experiments import service
 from tunelab.server.experiments.schemas import CopyIn
@@ -61,29 +61,29 @@ class WorkerSlots:
         return max(self.total - self.busy, 0)
 
 
-def _row(store: MetadataStore, experiment: Experiment, names: dict[str, str]) -> ExperimentRow:
-    experiment = service.reconcile(store, experiment)
-    best = store.list_trials(
-        experiment.id, greater_is_better=service.greater_is_better(experiment), limit=1
-    )
-    if experiment.dataset_id not in names:
-        try:
-            names[experiment.dataset_id] = store.get_dataset(experiment.dataset_id).name
-        except NotFoundError:
-            names[experiment.dataset_id] = "—"
+def _row(
+    store: MetadataStore,
+    experiment: Experiment,
+    names: dict[str, str],
+    summaries: dict[str, tuple[int, Any, Any]],
+) -> ExperimentRow:
+    experiment = service.reconcile(store, experiment)  # a store call only for running ones
+    count, highest, lowest = summaries.get(experiment.id, (0, None, None))
+    best = highest if service.greater_is_better(experiment) else lowest
     return ExperimentRow(
         experiment=experiment,
-        dataset_name=names[experiment.dataset_id],
-        best_score=best[0].score if best else None,
-        n_trials=store.count_trials(experiment.id),
+        dataset_name=names.get(experiment.dataset_id, "—"),
+        best_score=best,
+        n_trials=count,
     )
 
 
 def live_context(store: MetadataStore, total_workers: int, offset: int) -> dict[str, Any]:
     """Everything the polled part of the list needs (rows, worker slots, paging)."""
     experiments = store.list_experiments(limit=PAGE_SIZE, offset=offset)
-    names: dict[str, str] = {}
-    rows = [_row(store, e, names) for e in experiments]
+    names = store.dataset_names(e.dataset_id for e in experiments)
+    summaries = store.trial_summaries(e.id for e in experiments)
+    rows = [_row(store, e, names, summaries) for e in experiments]
     busy = len(store.busy_workers())
     return {
         "rows": rows,
