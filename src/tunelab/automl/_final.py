@@ -12,9 +12,15 @@ from tunelab.ensembling import (
     WeightedEnsemble,
     fit_stacker,
     greedy_ensemble_selection,
+    prune_selection,
 )
 from tunelab.evaluation import get_metric
 from tunelab.search import SearchProblem, SearchResult, score_prediction
+
+
+# Members are pruned while the ensemble keeps 90% of its validation gain over the best
+# single trial: each member is a bag of k models at prediction time and in the bundle.
+PRUNE_SHARE = 0.1
 
 
 @dataclass
@@ -87,6 +93,15 @@ def build_final(
     numbers = sorted(kept, key=lambda n: -kept[n].details["signed_score"])
     oofs: list[np.ndarray] = [np.asarray(kept[n].oof) for n in numbers]
     selection = greedy_ensemble_selection(oofs, signed)
+    gain = selection.score - selection.trajectory[0]  # over the best single candidate
+    if gain > 0 and len(selection.members) > 2:
+        selection = prune_selection(
+            oofs,
+            selection.weights,
+            signed,
+            tolerance=PRUNE_SHARE * gain,
+            costs=[kept[n].predict_time for n in numbers],
+        )
     members = {numbers[i]: float(selection.weights[i]) for i in selection.members}
     if len(members) < 2 and ensemble != "stacking":
         return single

@@ -112,7 +112,13 @@ def worker(home: HomeOpt = None, db: DbOpt = None, artifacts: ArtifactsOpt = Non
     )
 
 
+# Local workers run at a lower CPU priority than the web server they were started with, so
+# pages and the health check stay responsive while AutoML keeps every core busy.
+WORKER_NICENESS = 5
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    os.nice(WORKER_NICENESS)
     try:
         import ctypes
 
@@ -124,7 +130,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 def _spawn_worker(db_url: str, artifacts_url: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "tunelab.cli.platform_cmd", "worker"]
     command += ["--db", db_url, "--artifacts", artifacts_url]
-    preexec = _die_with_parent if sys.platform == "linux" else None
+    preexec = _die_with_parent if sys.platform == "linux" else None  # also lowers priority
     return subprocess.Popen(command, env=os.environ.copy(), preexec_fn=preexec)
 
 

@@ -70,3 +70,44 @@ def greedy_ensemble_selection(
                 break
     weights = best_counts / best_counts.sum()
     return EnsembleSelection(weights=weights, score=best_score, trajectory=tuple(trajectory))
+
+
+def prune_selection(
+    predictions: Sequence[np.ndarray],
+    weights: np.ndarray,
+    scorer: Scorer,
+    *,
+    tolerance: float,
+    costs: Sequence[float] | None = None,
+) -> EnsembleSelection:
+    """Drop members whose removal loses at most ``tolerance`` of score, costliest first.
+
+    Greedy selection happily adds members chosen once in many rounds; each one costs a
+    full model at prediction time and in the saved bundle. At each step every member is
+    tried out (the others' weights renormalised); among removals that keep the score
+    within ``tolerance`` of the unpruned ensemble, the member with the highest cost (e.g.
+    its predict time; its weight's smallness breaks ties) goes. A removal that improves the
+    score raises the bar for the next ones. Stops when no removal fits.
+    """
+    preds = [np.asarray(p, dtype=np.float64) for p in predictions]
+    current = np.asarray(weights, dtype=np.float64).copy()
+    cost = np.asarray(costs if costs is not None else np.zeros(len(preds)), dtype=np.float64)
+
+    def score_of(w: np.ndarray) -> float:
+        return float(scorer(sum(w[i] * preds[i] for i in np.flatnonzero(w > 0))))
+
+    full = score_of(current)
+    best = full
+    while np.count_nonzero(current) > 1:
+        options = []
+        for i in np.flatnonzero(current > 0):
+            trial = current.copy()
+            trial[i] = 0.0
+            trial /= trial.sum()
+            value = score_of(trial)
+            if np.isfinite(value) and value >= max(full, best) - tolerance:
+                options.append((cost[i], -current[i], value, trial))
+        if not options:
+            break
+        _, _, best, current = max(options, key=lambda o: (o[0], o[1]))
+    return EnsembleSelection(weights=current, score=best, trajectory=(full, best))

@@ -317,6 +317,47 @@ class ExperimentStoreMixin(StoreBase):
         with self._read() as s:
             return {row[0]: row[1] for row in s.execute(query)}
 
+    def leaderboard_rows(
+        self,
+        experiment_id: str,
+        *,
+        greater_is_better: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """:meth:`list_trials` as plain dicts of the leaderboard columns (no ORM objects:
+        a 10,000-trial board reads several times faster)."""
+        score = TrialRow.score.desc() if greater_is_better else TrialRow.score.asc()
+        columns = (
+            TrialRow.number,
+            TrialRow.family,
+            TrialRow.params,
+            TrialRow.status,
+            TrialRow.score,
+            TrialRow.score_std,
+            TrialRow.fit_time,
+            TrialRow.predict_time,
+            TrialRow.source,
+            TrialRow.reason,
+        )
+        query = (
+            select(*columns)
+            .where(TrialRow.experiment_id == experiment_id)
+            .order_by(TrialRow.score.is_(None), score, TrialRow.number)
+            .offset(offset)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        names = [c.key for c in columns]
+        with self._read() as s:
+            if s.get(ExperimentRow, experiment_id) is None:
+                raise NotFoundError(f"experiment {experiment_id!r} does not exist")
+            rows = [dict(zip(names, row, strict=True)) for row in s.execute(query)]
+        for row in rows:
+            row["params"] = dict(row["params"] or {})
+            row["reason"] = row["reason"] or ""
+        return rows
+
     def count_trials(self, experiment_id: str) -> int:
         query = select(func.count()).select_from(TrialRow)
         with self._read() as s:

@@ -85,3 +85,28 @@ def test_probability_matrices_are_blended_row_wise() -> None:
 def test_no_candidates_is_an_error() -> None:
     with pytest.raises(ValueError, match="at least one candidate"):
         greedy_ensemble_selection([], lambda p: 0.0)
+
+
+def test_pruning_drops_costly_members_that_add_little() -> None:
+    from tunelab.ensembling import prune_selection
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=400)
+    good = y + rng.normal(scale=0.5, size=400)
+    other = y + rng.normal(scale=0.5, size=400)  # an equally good, independent member
+    noise = [y + rng.normal(scale=3.0, size=400) for _ in range(3)]  # each adds ~nothing
+
+    def score(pred: np.ndarray) -> float:
+        return -float(np.sqrt(np.mean((pred - y) ** 2)))
+
+    weights = np.array([0.4, 0.4, 0.05, 0.1, 0.05])
+    preds = [good, other, *noise]
+    full = score(sum(w * p for w, p in zip(weights, preds, strict=True)))
+    pruned = prune_selection(preds, weights, score, tolerance=0.01, costs=[1, 1, 5, 5, 5])
+    assert set(np.flatnonzero(pruned.weights)) == {0, 1}
+    assert pruned.weights.sum() == pytest.approx(1.0)
+    assert pruned.score >= full - 0.01
+    # with no tolerance nothing that lowers the score is dropped
+    strict = prune_selection(preds, weights, score, tolerance=0.0)
+    assert strict.score >= full
+    assert np.count_nonzero(strict.weights) >= 2

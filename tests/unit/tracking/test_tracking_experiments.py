@@ -173,3 +173,28 @@ def test_trial_summaries_and_dataset_names_for_a_list_in_one_query_each(
     assert empty.id not in summaries
     assert store.trial_summaries([]) == {}
     assert store.dataset_names([dataset.id, "missing"]) == {dataset.id: dataset.name}
+
+
+def test_leaderboard_rows_match_list_trials_in_order_and_content(store: MetadataStore) -> None:
+    experiment = store.create_experiment(dataset_id=_dataset(store).id, target="y")
+    for number, score in enumerate([0.7, None, 0.9, 0.8]):
+        store.record_trial(experiment.id, _record(number, score))
+    for greater in (True, False):
+        trials = store.list_trials(experiment.id, greater_is_better=greater, limit=3, offset=1)
+        rows = store.leaderboard_rows(experiment.id, greater_is_better=greater, limit=3, offset=1)
+        assert [r["number"] for r in rows] == [t.number for t in trials]
+        for row, trial in zip(rows, trials, strict=True):
+            assert row == {
+                "number": trial.number,
+                "family": trial.family,
+                "params": trial.params,
+                "status": trial.status,
+                "score": trial.score,
+                "score_std": trial.score_std,
+                "fit_time": trial.fit_time,
+                "predict_time": trial.predict_time,
+                "source": trial.source,
+                "reason": trial.reason,
+            }
+    with pytest.raises(NotFoundError):
+        store.leaderboard_rows("missing")

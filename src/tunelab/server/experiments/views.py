@@ -1,8 +1,10 @@
 """``/api/v1/experiments``: create, list, get, patch, start, stop, delete, copy, leaderboard."""
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
+from fastapi.responses import JSONResponse
 
 from tunelab.entities.platform import ConflictError, ExperimentStatus
 from tunelab.server.deps import StoreDep
@@ -159,16 +161,24 @@ def leaderboard(experiment_id: str, store: StoreDep, limit: int = 1000, offset: 
     """Trials best first (in the metric's direction); failed trials last."""
     experiment = store.get_experiment(experiment_id)
     better = service.greater_is_better(experiment)
-    trials = store.list_trials(
+    rows = store.leaderboard_rows(
         experiment_id, greater_is_better=better, limit=min(limit, 100_000), offset=offset
     )
-    return {
+    # Plain rows in the ``Leaderboard`` shape, answered without per-row model validation
+    # (the response model still documents it); non-finite numbers become null.
+    for row in rows:
+        for key in ("score", "score_std", "fit_time", "predict_time"):
+            value = row[key]
+            if value is not None and not math.isfinite(value):
+                row[key] = None
+    body = {
         "experiment_id": experiment_id,
         "metric": experiment.metric,
         "greater_is_better": better,
         "total": store.count_trials(experiment_id),
-        "items": trials,
+        "items": rows,
     }
+    return JSONResponse(body)
 
 
 @router.get("/{experiment_id}/trials/{number}", response_model=TrialOut)
