@@ -17,7 +17,6 @@ from tunelab.ensembling import (
 from tunelab.evaluation import get_metric
 from tunelab.search import SearchProblem, SearchResult, score_prediction
 
-
 # Members are pruned while the ensemble keeps 90% of its validation gain over the best
 # single trial: each member is a bag of k models at prediction time and in the bundle.
 PRUNE_SHARE = 0.1
