@@ -2,7 +2,6 @@
 see the explanation chart and the history, a field error, Korean, delete."""
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from e2e_api import ok, train_model
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -24,58 +24,20 @@ def _csv(n: int = 240) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-def _ok(response: Any) -> Any:
-    assert response.ok, f"{response.status} {response.text()}"
-    return response.json()
-
-
-def _wait(request: Any, url: str, ready: Callable[[dict[str, Any]], bool], seconds: float) -> Any:
-    deadline = time.monotonic() + seconds
-    body: Any = None
-    while time.monotonic() < deadline:
-        body = _ok(request.get(url))
-        if ready(body):
-            return body
-        time.sleep(0.5)
-    pytest.fail(f"{url} did not get ready in {seconds} s: {body}")
-
-
 def _train_model(request: Any) -> str:
-    """A short real LightGBM AutoML run through the REST API; the best model's id."""
-    upload = {"file": {"name": "churn.csv", "mimeType": "text/csv", "buffer": _csv()}}
-    dataset = _ok(request.post("/api/v1/datasets", multipart=upload))
-    if dataset.get("job_id"):
-        _wait(
-            request,
-            f"/api/v1/jobs/{dataset['job_id']}",
-            lambda j: j["status"] in ("succeeded", "failed"),
-            60,
-        )
-    body = {
-        "dataset_id": dataset["id"],
-        "target": "churn",
-        "time_budget": 10,
-        "name": "deployments e2e",
-        "settings": {"max_trials": 2, "algorithms": ["lightgbm"]},
-    }
-    experiment = _ok(request.post("/api/v1/experiments", data=body))
-    _ok(request.post(f"/api/v1/experiments/{experiment['id']}/start"))
-    done = _wait(
-        request,
-        f"/api/v1/experiments/{experiment['id']}",
-        lambda e: e["status"] in ("finished", "failed", "stopped"),
-        120,
+    """A short real AutoML run through the REST API; the best model's id."""
+    settings = {"max_trials": 2, "algorithms": ["lightgbm"]}
+    return train_model(
+        request, _csv(), target="churn", name="deployments e2e", time_budget=10, settings=settings
     )
-    assert done["status"] == "finished", done
-    return str(done["best_model_id"])
 
 
 def test_deploy_compare_predict_explain_history(
     page: Any, shot: Callable[[str], Path], console: Any
 ) -> None:
     model_id = _train_model(page.request)
-    first = _ok(page.request.post("/api/v1/deployments", data={"model_id": model_id}))["id"]
-    second = _ok(page.request.post("/api/v1/deployments", data={"model_id": model_id}))["id"]
+    first = ok(page.request.post("/api/v1/deployments", data={"model_id": model_id}))["id"]
+    second = ok(page.request.post("/api/v1/deployments", data={"model_id": model_id}))["id"]
 
     page.goto("/deployments")
     expect(page.get_by_test_id(f"deployment-row-{first}")).to_be_visible()

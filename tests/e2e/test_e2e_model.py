@@ -2,7 +2,6 @@
 Korean, deploy."""
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from e2e_api import ok, train_model
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -22,57 +22,18 @@ def _csv(n: int = 240) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-def _ok(response: Any) -> Any:
-    assert response.ok, f"{response.status} {response.text()}"
-    return response.json()
-
-
-def _wait(request: Any, url: str, ready: Callable[[dict[str, Any]], bool], seconds: float) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        body = _ok(request.get(url))
-        if ready(body):
-            return body
-        time.sleep(0.5)
-    pytest.fail(f"{url} did not get ready in {seconds} s: {body}")
-
-
-def _train_model(page: Any) -> str:
-    """A small real AutoML run through the REST API; returns the best model's id."""
-    request = page.request
-    upload = {"file": {"name": "churn.csv", "mimeType": "text/csv", "buffer": _csv()}}
-    dataset = _ok(request.post("/api/v1/datasets", multipart=upload))
-    if dataset.get("job_id"):
-        _wait(
-            request,
-            f"/api/v1/jobs/{dataset['job_id']}",
-            lambda j: j["status"] in ("succeeded", "failed"),
-            60,
-        )
+def _train_model(request: Any) -> str:
+    """A short real AutoML run through the REST API; the best model's id."""
     settings = {"max_trials": 2, "algorithms": ["logistic_regression"], "test_ratio": 0.25}
-    body = {
-        "dataset_id": dataset["id"],
-        "target": "churn",
-        "time_budget": 20,
-        "name": "model page e2e",
-        "settings": settings,
-    }
-    experiment = _ok(request.post("/api/v1/experiments", data=body))
-    _ok(request.post(f"/api/v1/experiments/{experiment['id']}/start"))
-    done = _wait(
-        request,
-        f"/api/v1/experiments/{experiment['id']}",
-        lambda e: e["status"] in ("finished", "failed", "stopped"),
-        120,
+    return train_model(
+        request, _csv(), target="churn", name="model page e2e", time_budget=20, settings=settings
     )
-    assert done["status"] == "finished", done
-    return str(done["best_model_id"])
 
 
 def test_model_page_evaluate_and_deploy(
     page: Any, shot: Callable[[str], Path], console: Any
 ) -> None:
-    model_id = _train_model(page)
+    model_id = _train_model(page.request)
     page.goto(f"/models/{model_id}")
     expect(page.get_by_test_id("pipeline-diagram")).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("hyperparameters")).to_contain_text("LogisticRegression")
@@ -111,5 +72,5 @@ def test_model_page_evaluate_and_deploy(
     deployment_id = page.url.rstrip("/").split("/")[-1]
     if page.request.get(page.url).status == 404:  # the Deployments page is another area's
         console.allow(r"status of 404")
-    deployment = _ok(page.request.get(f"/api/v1/deployments/{deployment_id}"))
+    deployment = ok(page.request.get(f"/api/v1/deployments/{deployment_id}"))
     assert deployment["model_id"] == model_id

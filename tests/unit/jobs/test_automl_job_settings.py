@@ -1,7 +1,6 @@
 """Experiment settings -> tunelab.AutoML: validation, mapping, and real small runs."""
 
 import io
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from tunelab.entities import (
     SplitKind,
 )
 from tunelab.entities.platform import ExperimentStatus, JobStatus
-from tunelab.jobs import Worker, default_handlers
+from tunelab.jobs import Worker
 from tunelab.jobs._automl_settings import (
     SettingsError,
     automl_kwargs,
@@ -32,21 +31,6 @@ from tunelab.jobs._automl_settings import (
 from tunelab.tracking import MetadataStore
 
 N_ROWS = 150
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> MetadataStore:
-    return MetadataStore(f"sqlite:///{tmp_path / 'meta.db'}")
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path) -> ArtifactStore:
-    return ArtifactStore(str(tmp_path / "artifacts"))
-
-
-@pytest.fixture
-def worker(store: MetadataStore, artifacts: ArtifactStore) -> Worker:
-    return Worker(store, artifacts, default_handlers(), heartbeat_interval=0.1)
 
 
 def _dataset(store: MetadataStore, artifacts: ArtifactStore) -> str:

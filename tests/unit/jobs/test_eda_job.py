@@ -1,7 +1,6 @@
 """The EDA job: figures computed on a bounded sample and stored as Plotly JSON artifacts."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,21 +11,6 @@ from tunelab.entities.platform import JobStatus
 from tunelab.jobs import JOB_KINDS, Worker, default_handlers
 from tunelab.jobs._eda_job import EDA_PLOTS, eda_prefix, manifest_key
 from tunelab.tracking import MetadataStore
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> MetadataStore:
-    return MetadataStore(f"sqlite:///{tmp_path / 'meta.db'}")
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path) -> ArtifactStore:
-    return ArtifactStore(str(tmp_path / "artifacts"))
-
-
-@pytest.fixture
-def worker(store: MetadataStore, artifacts: ArtifactStore) -> Worker:
-    return Worker(store, artifacts, default_handlers(), heartbeat_interval=0.1)
 
 
 def _add(store: MetadataStore, artifacts: ArtifactStore, frame: pd.DataFrame) -> str:

@@ -5,28 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from bundle_factory import save_test_bundle
 
 from tunelab.artifacts import ArtifactStore
 from tunelab.entities.platform import ExperimentStatus, JobStatus
-from tunelab.jobs import Worker, default_handlers
+from tunelab.jobs import Worker
 from tunelab.tracking import MetadataStore
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> MetadataStore:
-    return MetadataStore(f"sqlite:///{tmp_path / 'meta.db'}")
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path) -> ArtifactStore:
-    return ArtifactStore(str(tmp_path / "artifacts"))
-
-
-@pytest.fixture
-def worker(store: MetadataStore, artifacts: ArtifactStore) -> Worker:
-    return Worker(store, artifacts, default_handlers(), heartbeat_interval=0.1)
 
 
 def _dataset(store: MetadataStore, artifacts: ArtifactStore, n: int = 120) -> str:

@@ -2,26 +2,14 @@
 
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-import pytest
 from step_jobs import steps_handler
 
 from tunelab.artifacts import ArtifactStore
 from tunelab.entities.platform import JobStatus
 from tunelab.jobs import JOB_KINDS, JobContext, Worker, default_handlers
 from tunelab.tracking import MetadataStore
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> MetadataStore:
-    return MetadataStore(f"sqlite:///{tmp_path / 'meta.db'}")
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path) -> ArtifactStore:
-    return ArtifactStore(str(tmp_path / "artifacts"))
 
 
 def _failing(ctx: JobContext) -> dict[str, Any]:

@@ -1,0 +1,59 @@
+"""REST helpers the browser tests share: check answers, wait for jobs, train a model."""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+
+def ok(response: Any) -> Any:
+    """The JSON body of a successful Playwright API response (fails the test otherwise)."""
+    assert response.ok, f"{response.status} {response.text()}"
+    return response.json()
+
+
+def wait_for(
+    request: Any, url: str, ready: Callable[[dict[str, Any]], bool], seconds: float
+) -> Any:
+    """Poll ``url`` until ``ready(body)``; fail the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    body: Any = None
+    while time.monotonic() < deadline:
+        body = ok(request.get(url))
+        if ready(body):
+            return body
+        time.sleep(0.5)
+    pytest.fail(f"{url} did not get ready in {seconds} s: {body}")
+
+
+def train_model(
+    request: Any, csv: bytes, *, target: str, name: str, time_budget: int, settings: dict[str, Any]
+) -> str:
+    """Upload ``csv``, run a short real AutoML through the REST API; the best model's id."""
+    upload = {"file": {"name": "churn.csv", "mimeType": "text/csv", "buffer": csv}}
+    dataset = ok(request.post("/api/v1/datasets", multipart=upload))
+    if dataset.get("job_id"):
+        wait_for(
+            request,
+            f"/api/v1/jobs/{dataset['job_id']}",
+            lambda j: j["status"] in ("succeeded", "failed"),
+            60,
+        )
+    body = {
+        "dataset_id": dataset["id"],
+        "target": target,
+        "time_budget": time_budget,
+        "name": name,
+        "settings": settings,
+    }
+    experiment = ok(request.post("/api/v1/experiments", data=body))
+    ok(request.post(f"/api/v1/experiments/{experiment['id']}/start"))
+    done = wait_for(
+        request,
+        f"/api/v1/experiments/{experiment['id']}",
+        lambda e: e["status"] in ("finished", "failed", "stopped"),
+        120,
+    )
+    assert done["status"] == "finished", done
+    return str(done["best_model_id"])
