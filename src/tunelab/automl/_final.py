@@ -15,10 +15,12 @@ from tunelab.ensembling import (
     prune_selection,
 )
 from tunelab.evaluation import get_metric
+from tunelab.models import get_model_spec
 from tunelab.search import SearchProblem, SearchResult, score_prediction
 
 # Members are pruned while the ensemble keeps 90% of its validation gain over the best
-# single trial: each member is a bag of k models at prediction time and in the bundle.
+# single trial, costliest family first: each member is a bag of k models at prediction
+# time and in the bundle.
 PRUNE_SHARE = 0.1
 
 
@@ -99,7 +101,9 @@ def build_final(
             selection.weights,
             signed,
             tolerance=PRUNE_SHARE * gain,
-            costs=[kept[n].predict_time for n in numbers],
+            # the families' declared cost hints: deterministic (a measured predict time
+            # is not, and two seeded runs must give the same ensemble)
+            costs=[get_model_spec(kept[n].task.family).cost for n in numbers],
         )
     members = {numbers[i]: float(selection.weights[i]) for i in selection.members}
     if len(members) < 2 and ensemble != "stacking":
