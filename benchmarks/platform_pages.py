@@ -71,7 +71,10 @@ def serve(home: Path, workers: int) -> Iterator[str]:
             if proc.poll() is not None:
                 raise SystemExit(f"tunelab serve exited with {proc.returncode}; see {log.name}")
             try:
-                if httpx.get(base + "/api/v1/health", timeout=2).status_code == 200:
+                answer = httpx.get(base + "/api/v1/health", timeout=2)
+                # steady state: wait until the server has loaded its deployments (the pages
+                # are slower for those first seconds; measured separately as "startup")
+                if answer.status_code == 200 and not answer.json().get("warming"):
                     break
             except httpx.HTTPError:
                 pass

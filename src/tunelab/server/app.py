@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from tunelab import __version__
 from tunelab.artifacts import ArtifactStore
@@ -61,6 +61,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         predictors.log = PredictionLog(store) if settings.store_predictions else None
         app.state.settings, app.state.store, app.state.artifacts = settings, store, artifacts
         app.state.predictors = predictors
+        predictors.warming = True  # before the thread starts: health never says "done" early
         threading.Thread(target=predictors.warm_all, name="warm-deployments", daemon=True).start()
         # Move what is loaded now out of the collector's reach: full collections over the
         # large heap of the ML libraries otherwise add ~200 ms pauses to random requests.
@@ -87,9 +88,15 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(api)
 
     @app.get("/api/v1/health", tags=["system"])
-    async def health(store: StoreDep) -> dict[str, Any]:
-        """Liveness and the database backend (no authentication needed)."""
-        return {"status": "ok", "version": __version__, "database": store.dialect}
+    async def health(request: Request, store: StoreDep) -> dict[str, Any]:
+        """Liveness, the database backend, and whether deployments are still being loaded
+        after start (``warming``); no authentication needed."""
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": store.dialect,
+            "warming": request.app.state.predictors.warming,
+        }
 
     mount_ui(app)
     return app

@@ -119,6 +119,7 @@ class PredictorCache:
         self._loaded: dict[str, Predictor] = {}
         self._lock = threading.Lock()
         self._log: PredictionLog | None = None
+        self.warming = False  # True while warm_all loads the deployments at start
 
     @property
     def log(self) -> "PredictionLog | None":
@@ -173,9 +174,15 @@ class PredictorCache:
             log.warning("could not preload deployment %s", deployment_id, exc_info=True)
 
     def warm_all(self) -> None:
-        for deployment in self.store.list_deployments(limit=1000):
-            if deployment.status is DeploymentStatus.ACTIVE:
-                self.warm(deployment.id)
+        """Load every active deployment (at start; pages are slower until it ends, since
+        loading holds the interpreter lock — the health check reports ``warming``)."""
+        self.warming = True
+        try:
+            for deployment in self.store.list_deployments(limit=1000):
+                if deployment.status is DeploymentStatus.ACTIVE:
+                    self.warm(deployment.id)
+        finally:
+            self.warming = False
 
     def forget(self, deployment_id: str) -> None:
         with self._lock:

@@ -96,3 +96,12 @@ def test_sse_streams_a_job_until_it_ends(client: TestClient, worker: Worker) -> 
     )
     assert [e["event"] for e in _sse(resumed.text)] == ["succeeded"]
     assert client.get("/api/v1/events/stream", params={"job_id": "nope"}).status_code == 404
+
+
+def test_health_reports_the_start_up_loading_of_deployments(client: TestClient) -> None:
+    predictors = client.app.state.predictors  # type: ignore[attr-defined]
+    predictors.warm_all()  # nothing deployed: loads nothing, then reports done
+    assert client.get("/api/v1/health").json()["warming"] is False
+    predictors.warming = True
+    assert client.get("/api/v1/health").json()["warming"] is True
+    predictors.warming = False
