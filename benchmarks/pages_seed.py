@@ -184,19 +184,13 @@ def trial_records(
 
 def _trial_row(experiment_id: str, record: TrialRecord, created_at: Any) -> dict[str, Any]:
     """The ``trials`` row ``MetadataStore.record_trial`` writes for ``record``."""
+    from tunelab.tracking._experiments import trial_values
+
     return {
         "id": uuid.uuid4().hex,
         "experiment_id": experiment_id,
         "number": record.number,
-        "family": record.family,
-        "params": jsonable(record.params),
-        "status": str(record.status),
-        "score": jsonable(record.score),
-        "score_std": jsonable(record.score_std),
-        "fit_time": record.fit_time,
-        "predict_time": record.predict_time,
-        "source": record.source,
-        "reason": record.reason,
+        **trial_values(record),
         "created_at": created_at,
     }
 

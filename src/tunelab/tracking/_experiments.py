@@ -238,17 +238,7 @@ class ExperimentStoreMixin(StoreBase):
     # ----- trials ---------------------------------------------------------------------------
     def record_trial(self, experiment_id: str, record: TrialRecord) -> Trial:
         """Insert or replace the trial numbered ``record.number`` (idempotent on resume)."""
-        values = {
-            "family": record.family,
-            "params": jsonable(record.params),
-            "status": str(record.status),
-            "score": jsonable(record.score),
-            "score_std": jsonable(record.score_std),
-            "fit_time": record.fit_time,
-            "predict_time": record.predict_time,
-            "source": record.source,
-            "reason": record.reason,
-        }
+        values = trial_values(record)
         for attempt in range(2):
             try:
                 with self._write() as s:
@@ -385,3 +375,18 @@ class ExperimentStoreMixin(StoreBase):
             if s.get(ExperimentRow, experiment_id) is None:
                 raise NotFoundError(f"experiment {experiment_id!r} does not exist")
             return [to_trial(r) for r in s.scalars(query)]
+
+
+def trial_values(record: TrialRecord) -> dict[str, Any]:
+    """The ``trials`` columns of ``record`` besides its ids, number and time (as stored)."""
+    return {
+        "family": record.family,
+        "params": jsonable(record.params),
+        "status": str(record.status),
+        "score": jsonable(record.score),
+        "score_std": jsonable(record.score_std),
+        "fit_time": record.fit_time,
+        "predict_time": record.predict_time,
+        "source": record.source,
+        "reason": record.reason,
+    }
