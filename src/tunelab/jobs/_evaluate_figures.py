@@ -163,43 +163,34 @@ def calibration_figure(data: dict[str, Any]) -> dict[str, Any]:
     return {"data": [points, _diagonal("perfectly calibrated")], "layout": _layout(x, y)}
 
 
-def lift_figure(data: dict[str, Any]) -> dict[str, Any]:
-    line = {
-        "type": "scatter",
-        "mode": "lines",
-        "x": data["percent"],
-        "y": data["lift"],
-        "name": "lift",
-    }
+def _curve_with_reference(
+    x: list[Any], y: list[Any], name: str, reference: tuple[list[float], str]
+) -> list[dict[str, Any]]:
+    """A line over % of rows, and the dashed reference line (``([y0, y1], name)``) it beats."""
+    line = {"type": "scatter", "mode": "lines", "x": x, "y": y, "name": name}
+    ref_y, ref_name = reference
     base = {
         "type": "scatter",
         "mode": "lines",
         "x": [0, 100],
-        "y": [1, 1],
-        "name": "baseline",
+        "y": ref_y,
+        "name": ref_name,
         "line": {"dash": "dash", "color": GREY},
     }
-    return {"data": [line, base], "layout": _layout("% of rows (highest scores first)", "Lift")}
+    return [line, base]
+
+
+def lift_figure(data: dict[str, Any]) -> dict[str, Any]:
+    traces = _curve_with_reference(data["percent"], data["lift"], "lift", ([1, 1], "baseline"))
+    return {"data": traces, "layout": _layout("% of rows (highest scores first)", "Lift")}
 
 
 def gain_figure(data: dict[str, Any]) -> dict[str, Any]:
-    line = {
-        "type": "scatter",
-        "mode": "lines",
-        "x": data["percent"],
-        "y": data["gain"],
-        "name": "cumulative gain",
-    }
-    base = {
-        "type": "scatter",
-        "mode": "lines",
-        "x": [0, 100],
-        "y": [0, 1],
-        "name": "random",
-        "line": {"dash": "dash", "color": GREY},
-    }
+    traces = _curve_with_reference(
+        data["percent"], data["gain"], "cumulative gain", ([0, 1], "random")
+    )
     return {
-        "data": [line, base],
+        "data": traces,
         "layout": _layout("% of rows (highest scores first)", "Share of positives found"),
     }
 

@@ -159,7 +159,10 @@ def test_every_classification_plot_is_plotly_json(
     assert roc["data"][0]["y"][-1] == 1.0
 
 
-def test_unknown_plot_is_404_naming_the_plots(lab: Lab, binary_model: str) -> None:
+def test_unknown_plot_is_404_naming_the_plots(
+    lab: Lab, binary_model: str, binary_evaluation: dict[str, Any]
+) -> None:
+    # the plots exist only once the evaluation ran (before it: 409), so depend on it
     response = lab.client.get(f"/api/v1/models/{binary_model}/plots/sunburst")
     assert response.status_code == 404
     assert "sunburst" in response.json()["detail"]
