@@ -169,6 +169,41 @@ def failures_section(records: list[RunRecord]) -> str:
     )
 
 
+def best_single_section(records: list[RunRecord]) -> str:
+    """Per run: the best single model, its batch speed, how it was chosen and refitted."""
+    rows = []
+    for r in records:
+        single = r.extras.get("best_single")
+        if not isinstance(single, dict):
+            continue
+        chosen, best = single.get("chosen_cv_score"), single.get("best_cv_score")
+        rows.append(
+            [
+                r.dataset,
+                str(single.get("family", "?")),
+                _opt(single.get("rows_per_s"), ",.0f"),
+                _opt(chosen, ".4f"),
+                _opt(best, ".4f"),
+                str(single.get("choice") or "-"),
+                str(single.get("refit") or "-"),
+            ]
+        )
+    if not rows:
+        return "No best-single-model records."
+    return table(
+        [
+            "dataset",
+            "family",
+            "rows/s",
+            "its CV score",
+            "best trial's CV score",
+            "choice (infer_limit)",
+            "refit",
+        ],
+        rows,
+    )
+
+
 def render(meta: dict[str, Any], records: list[RunRecord], systems: list[str]) -> str:
     """The whole results page."""
     champion = meta.get("champion") or systems[0]
@@ -216,6 +251,10 @@ def render(meta: dict[str, Any], records: list[RunRecord], systems: list[str]) -
         "## Every run",
         "",
         runs_section(records),
+        "",
+        "## Best single model (batch prediction, 50k rows)",
+        "",
+        best_single_section(records),
         "",
         "## Failures",
         "",

@@ -1,8 +1,13 @@
 """tunelab through its public Python API, run by the project's own python.
 
-``tunelab.AutoML(task=..., metric=..., time_budget=B, n_jobs=2, seed=S).fit(train, target=...)``
-on the raw training frame (tunelab does its own preprocessing), then test predictions, the
-saved bundle, and the bundle's batch prediction throughput (test rows repeated to >= 50k).
+``tunelab.AutoML(task=..., metric=..., time_budget=B, n_jobs=2, seed=S,
+infer_limit=1/50_000).fit(train, target=...)`` on the raw training frame (tunelab does its
+own preprocessing), then test predictions, the saved bundle, and the batch prediction
+throughput (test rows repeated to >= 50k) of the bundle and of the best single model.
+
+``infer_limit`` is the issue's deployment requirement (the best single model predicts at
+least 50,000 rows/s): it chooses the best single model (``best_model_``) among the trials
+fast enough; the final model (the ensemble, whose test score is reported) is unconstrained.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from _common import Timer, load_spec, load_split, proba_frame, write_outputs
 import tunelab
 
 THROUGHPUT_ROWS = 50_000
+REQUIRED_ROWS_PER_S = 50_000  # the issue's floor for the best single model
 
 
 def throughput(predict: Any, X: pd.DataFrame, repeats: int = 3) -> dict[str, float]:
@@ -46,6 +52,11 @@ def best_single_throughput(automl: Any, X: pd.DataFrame) -> dict[str, Any]:
     result["family"] = family
     result["n_fold_models"] = len(getattr(model, "estimators_", [model]))
     result["refit"] = getattr(automl, "refit_note_", "")
+    result["choice"] = getattr(automl, "best_single_note_", "")
+    # what the speed floor cost: the chosen trial's validation score against the best's
+    scores = {r.number: r.score for r in automl.trials_}
+    result["chosen_cv_score"] = scores.get(best)
+    result["best_cv_score"] = scores.get(automl.search_.best_number)
     return result
 
 
@@ -66,6 +77,7 @@ def main() -> None:
         time_budget=spec["budget"],
         n_jobs=spec["n_jobs"],
         seed=spec["seed"],
+        infer_limit=1 / REQUIRED_ROWS_PER_S,
     )
     with Timer() as fit:
         automl.fit(train, target=target)

@@ -13,7 +13,9 @@ import pandas as pd
 from tunelab.automl._final import FinalModel, build_final
 from tunelab.automl._leaderboard import leaderboard_frame
 from tunelab.automl._prepare import encode_target, plan_splits
-from tunelab.automl._refit import Refit, refit_best
+from tunelab.automl._refit import Refit, refit_best, refit_reserve
+from tunelab.automl._refit_final import refit_members, with_refitted_members
+from tunelab.automl._speed import SingleChoice, choose_single, measure_budget
 from tunelab.data import prepare_target, profile_dataset
 from tunelab.entities import (
     ConfigError,
@@ -38,6 +40,10 @@ from tunelab.search import (
 )
 
 ENSEMBLE_MODES = ("greedy", "stacking", "none")
+# The search may end up to this share of the time budget early to refit its best trial.
+REFIT_SHARE = 0.2
+# ... for the refits of this many best trials (the likely ensemble members) with refit_final.
+REFIT_TOP = 2
 
 
 class AutoML:
@@ -65,7 +71,14 @@ class AutoML:
         memory_limit_mb: kill a trial whose process exceeds this resident memory.
         refit_best: when the budget allows, refit the best trial's configuration as one
             model on all training rows (``refit_model_``; k times faster to predict than
-            its fold bag). The final model (``model_``) is unchanged by it.
+            its fold bag). The final model (``model_``) is unchanged by it. With a time
+            budget the search ends early enough for this refit (at most 20% of the budget).
+        refit_final: refit the final model's members on all training rows too, while the
+            time budget allows (AutoGluon's ``refit_full``); each replaces its fold bag
+            with the same weight (``final_.refitted`` lists them). False keeps the bags.
+        infer_limit: the most seconds per row the best single model (``best_model_``) may
+            take to predict a batch, like AutoGluon's ``infer_limit``: the best trial fast
+            enough is chosen (``best_single_note_`` says which and why). None: the best.
         callbacks: objects with any of ``on_trial_start``, ``on_trial_end``, ``on_best``
             (and ``on_trial_restored``, for trials a resumed search restored).
         checkpoint_dir: a folder where the search persists its state as it goes; a ``fit``
@@ -92,6 +105,8 @@ class AutoML:
         early_stopping_rounds: int | None = None,
         memory_limit_mb: float | None = None,
         refit_best: bool = True,
+        refit_final: bool = True,
+        infer_limit: float | None = None,
         callbacks: Sequence[Any] = (),
         checkpoint_dir: str | Path | None = None,
     ) -> None:
@@ -112,6 +127,8 @@ class AutoML:
         self.early_stopping_rounds = early_stopping_rounds
         self.memory_limit_mb = memory_limit_mb
         self.refit_best = refit_best
+        self.refit_final = refit_final
+        self.infer_limit = infer_limit
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self._stop_event = threading.Event()
@@ -134,6 +151,8 @@ class AutoML:
             raise ConfigError("set time_budget or max_trials (or both): the search needs an end")
         if self.n_jobs < 1:
             raise ConfigError(f"n_jobs must be at least 1, got {self.n_jobs}")
+        if self.infer_limit is not None and not self.infer_limit > 0:
+            raise ConfigError(f"infer_limit must be positive, got {self.infer_limit}")
         if not 0 <= self.test_ratio < 1:
             raise ConfigError(f"test_ratio must be in [0, 1), got {self.test_ratio}")
         return SearchBudget(
@@ -204,6 +223,14 @@ class AutoML:
             early_stopping_rounds=budget.early_stopping_rounds,
             memory_limit_mb=self.memory_limit_mb,
             deterministic=budget.max_trials is not None,
+            reserve=refit_reserve(
+                data,
+                self.n_jobs,
+                cap=REFIT_SHARE * budget.time_budget,
+                top=REFIT_TOP if self.refit_final else 1,
+            )
+            if (self.refit_best or self.refit_final) and budget.time_budget is not None
+            else None,
         )
         searched = time.monotonic()
         result = run_search(
@@ -218,16 +245,39 @@ class AutoML:
         ensembled = time.monotonic()
         y_fit = encoded.y[fit_rows]
         valid_rows = data.valid_rows
+        choice = SingleChoice(result.best_number)
+        if self.infer_limit is not None:
+            choice = choose_single(
+                result,
+                data,
+                infer_limit=self.infer_limit,
+                proba=task.is_classification,
+                threads=self.n_jobs,
+                seconds=measure_budget(budget.time_budget),
+            )
         final = build_final(
-            result, y_fit[valid_rows], problem, ensemble=self.ensemble, y_fit=y_fit
+            result,
+            y_fit[valid_rows],
+            problem,
+            ensemble=self.ensemble,
+            y_fit=y_fit,
+            single_number=choice.number,
         )
         refit = Refit(None, None, "refit_best=False")
+        end = None
+        if budget.time_budget is not None:  # the budget spans resumed attempts
+            end = started + budget.time_budget - result.elapsed_before
         if self.refit_best:
-            end = None
-            if budget.time_budget is not None:  # the budget spans resumed attempts
-                end = started + budget.time_budget - result.elapsed_before
-            refit = refit_best(result, data, problem, end=end, n_jobs=self.n_jobs)
+            refit = refit_best(
+                result, data, problem, end=end, n_jobs=self.n_jobs, number=final.best_number
+            )
+        if self.refit_final:
+            refits = refit_members(
+                result, data, problem, final, end=end, n_jobs=self.n_jobs, done=refit
+            )
+            final = with_refitted_members(final, refits, encoded.n_classes)
         self._store(
+            choice=choice,
             refit=refit,
             task=task,
             metric=metric.name,
@@ -291,6 +341,9 @@ class AutoML:
         self.refit_note_: str = refit.note
         bag = final.best_single if final.best_single is not None else final.model
         self.best_model_: Any = refit.model if refit.model is not None else bag
+        choice: SingleChoice = state["choice"]
+        self.best_single_note_: str = choice.note
+        self.predict_speeds_: dict[int, float] = dict(choice.rows_per_second)
         self.families_: list[str] = state["families"]
         self.stop_reason_: str = result.stop_reason
         self.n_dropped_missing_target_: int = state["n_dropped"]

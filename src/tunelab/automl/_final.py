@@ -39,6 +39,7 @@ class FinalModel:
     score: float | None = None
     best_single: Any = None
     best_number: int | None = None
+    refitted: tuple[int, ...] = ()  # members refitted on all rows (see _refit_final)
 
 
 def constant_model(y: np.ndarray, n_classes: int) -> FoldBag:
@@ -55,12 +56,15 @@ def build_final(
     *,
     ensemble: str,
     y_fit: np.ndarray,
+    single_number: int | None = None,
 ) -> FinalModel:
     """Choose the final model from the kept trials.
 
     ``ensemble`` is ``"greedy"`` (Caruana selection over out-of-fold predictions, the
     default), ``"stacking"`` (a linear meta-model over the greedy selection's members) or
     ``"none"`` (best single trial). With no successful trial the constant model is used.
+    ``single_number`` names the kept trial to use as the best single model (``best_single``;
+    default: the best); the final model is chosen from every kept trial all the same.
     """
     n_classes = problem.n_classes
     metric = get_metric(problem.metric, problem.task)
@@ -77,15 +81,17 @@ def build_final(
         value = score_prediction(problem.metric, problem.task, y_valid, pred)
         return metric.signed(value) if np.isfinite(value) else -np.inf
 
-    best = result.best_number
-    best_oof = kept[best].oof
-    best_bag = bag(best)
+    top = result.best_number
+    top_bag = bag(top)
+    # the best single model: the best trial, or the one ``single_number`` names
+    best = single_number if single_number in kept else top
+    best_bag = top_bag if best == top else bag(best)
     single = FinalModel(
-        model=best_bag,
+        model=top_bag,
         kind="single",
-        members={best: 1.0},
-        oof=best_oof,
-        score=kept[best].score,
+        members={top: 1.0},
+        oof=kept[top].oof,
+        score=kept[top].score,
         best_single=best_bag,
         best_number=best,
     )

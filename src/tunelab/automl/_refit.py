@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from tunelab.models import get_model_spec
-from tunelab.search import SearchProblem, SearchResult, TrialData, fit_fold_model
+from tunelab.search import (
+    SearchProblem,
+    SearchResult,
+    TrialData,
+    TrialOutcome,
+    fit_fold_model,
+)
 
 # A refit starts only if SAFETY x its expected time is left before the budget's end.
 SAFETY = 1.3
@@ -48,6 +55,40 @@ def refit_params(family: str, params: dict[str, Any], fold_models: list[Any]) ->
     return {**params, spec.rounds_param: max(1, round(float(np.mean(rounds))))}
 
 
+def needs_refit(outcome: TrialOutcome, data: TrialData) -> bool:
+    """False when the trial's one model was already fitted on every row (no validation)."""
+    n_models = len(outcome.models or [])
+    return not (n_models == 1 and len(data.folds) == 1 and len(data.folds[0][1]) == 0)
+
+
+def expected_refit_seconds(outcome: TrialOutcome, data: TrialData, n_jobs: int) -> float:
+    """A refit's expected time: one fold's fit time, scaled to all rows and ``n_jobs``."""
+    n_folds = max(1, len(data.folds))
+    fold_rows = float(np.mean([len(train) for train, _ in data.folds])) if data.folds else 1.0
+    expected = outcome.fit_time / n_folds * (data.n_rows / max(fold_rows, 1.0))
+    return expected / THREAD_SPEEDUP if n_jobs > 1 else expected
+
+
+def refit_reserve(
+    data: TrialData, n_jobs: int, *, cap: float, top: int = 1
+) -> Callable[[list[TrialOutcome]], float]:
+    """For :class:`SearchOptions.reserve`: the time to keep for refitting the best trials.
+
+    ``SAFETY`` x the expected refit time of the ``top`` best kept trials (those likely to
+    be refitted: the best single model, the heaviest ensemble members). The search ends
+    that much earlier, so that the refits still fit in the budget; at most ``cap`` seconds,
+    so that slow trials cannot eat the search.
+    """
+
+    def reserve(ranked: list[TrialOutcome]) -> float:
+        seconds = sum(
+            expected_refit_seconds(o, data, n_jobs) for o in ranked[:top] if needs_refit(o, data)
+        )
+        return min(cap, SAFETY * seconds)
+
+    return reserve
+
+
 def refit_best(
     result: SearchResult,
     data: TrialData,
@@ -55,20 +96,20 @@ def refit_best(
     *,
     end: float | None,
     n_jobs: int,
+    number: int | None = None,
 ) -> Refit:
-    """Refit the best kept trial on ``data`` (all its rows) if it fits before ``end``."""
-    number = result.best_number
+    """Refit a kept trial on ``data`` (all its rows) if it fits before ``end``.
+
+    ``number`` is the trial to refit; by default the best one.
+    """
+    number = result.best_number if number is None else number
     if number is None or number not in result.kept:
         return Refit(None, None, "no successful trial to refit")
     outcome = result.kept[number]
     models = list(outcome.models or [])
-    n_folds = max(1, len(data.folds))
-    if len(models) == 1 and n_folds == 1 and len(data.folds[0][1]) == 0:
+    if not needs_refit(outcome, data):
         return Refit(None, number, "the best trial was already fitted on all rows")
-    fold_rows = float(np.mean([len(train) for train, _ in data.folds])) if data.folds else 1.0
-    expected = outcome.fit_time / n_folds * (data.n_rows / max(fold_rows, 1.0))
-    if n_jobs > 1:
-        expected /= THREAD_SPEEDUP
+    expected = expected_refit_seconds(outcome, data, n_jobs)
     now = time.monotonic()
     if end is not None and now + SAFETY * expected > end:
         return Refit(None, number, f"skipped: ~{expected:.1f} s needed, budget nearly spent")

@@ -101,6 +101,18 @@ def _importance(automl: "AutoML", model: Any) -> list[tuple[str, float, float]]:
     )
 
 
+def _refit_text(refitted: tuple[int, ...], members: list[int]) -> str:
+    """Which members of the final model were refitted on all training rows."""
+    if not refitted:
+        return "Members are the bags of their fold models (no refit on all rows)."
+    bagged = [n for n in members if n not in refitted]
+    text = "Refitted on all training rows: " + ", ".join(f"trial {n}" for n in refitted) + "."
+    if bagged:
+        text += " Kept as fold bags (no time left): "
+        text += ", ".join(f"trial {n}" for n in bagged) + "."
+    return text
+
+
 def _summary(automl: "AutoML") -> RunSummary:
     final = automl.final_
     board = automl.leaderboard()
@@ -117,7 +129,8 @@ def _summary(automl: "AutoML") -> RunSummary:
             curves=final_parts.get(curves_part, final_parts["train"]).get("curves", {}),
             curves_part=curves_part if curves_part in final_parts else "train",
             importance=_importance(automl, automl.model_),
-            notes=f"Final model ({final.kind}); search stopped: {automl.stop_reason_}.",
+            notes=f"Final model ({final.kind}); search stopped: {automl.stop_reason_}. "
+            + _refit_text(final.refitted, list(final.members)),
         )
     ]
     kept = automl.search_.kept
@@ -198,6 +211,7 @@ def save_run(automl: "AutoML", path: Path) -> Path:
             "metric": automl.metric_,
             "model_kind": automl.final_.kind,
             "ensemble_members": {str(n): w for n, w in automl.final_.members.items()},
+            "refitted_members": [str(n) for n in automl.final_.refitted],
             "split": automl.split_description_,
             "search": {
                 "stop_reason": automl.stop_reason_,

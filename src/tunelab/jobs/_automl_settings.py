@@ -48,6 +48,8 @@ TOP_LEVEL = frozenset(
         "n_jobs",
         "early_stopping_rounds",
         "memory_limit_mb",
+        "infer_limit",
+        "refit_final",
         "cpu_per_trial",
         "log_level",
         "test_ratio",
@@ -110,6 +112,12 @@ def _integer(field: str, value: Any, low: int, high: int | None = None) -> int:
     return int(value)
 
 
+def _boolean(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(field, f"must be true or false, got {value!r}")
+    return value
+
+
 def _choice(field: str, value: Any, choices: Sequence[str]) -> str:
     if value not in choices:
         raise SettingsError(field, f"choose one of {', '.join(choices)}; got {value!r}")
@@ -165,6 +173,8 @@ def settings_errors(
         ("time_budget", lambda v: _number("time_budget", v, low=0)),
         ("trial_timeout", lambda v: _number("trial_timeout", v, low=0)),
         ("memory_limit_mb", lambda v: _number("memory_limit_mb", v, low=0)),
+        ("infer_limit", lambda v: _number("infer_limit", v, low=0)),
+        ("refit_final", lambda v: _boolean("refit_final", v)),
         ("max_trials", lambda v: _integer("max_trials", v, 1)),
         ("early_stopping_rounds", lambda v: _integer("early_stopping_rounds", v, 1)),
         ("seed", lambda v: _integer("seed", v, 0, 2**31 - 1)),
@@ -366,7 +376,7 @@ def automl_kwargs(settings: Mapping[str, Any], *, task: str | None = None) -> di
     check_settings(settings, task=task)
     s = dict(settings)
     out: dict[str, Any] = {}
-    for key in ("time_budget", "trial_timeout", "memory_limit_mb"):
+    for key in ("time_budget", "trial_timeout", "memory_limit_mb", "infer_limit"):
         if key in s:
             out[key] = None if s[key] is None else float(s[key])
     for key in ("max_trials", "early_stopping_rounds"):
@@ -377,6 +387,8 @@ def automl_kwargs(settings: Mapping[str, Any], *, task: str | None = None) -> di
             out[key] = int(s[key])
     if s.get("sampler") is not None:
         out["sampler"] = s["sampler"]
+    if s.get("refit_final") is not None:
+        out["refit_final"] = bool(s["refit_final"])
     if s.get("algorithms"):
         out["algorithms"] = list(s["algorithms"])
     ensemble = s.get("ensemble")

@@ -2,6 +2,12 @@
 
 Every function takes a frame already coerced to its column kinds (numbers as float,
 categories as str) and returns a figure as a plain JSON-ready dict (``data``, ``layout``).
+
+Figures stay language-neutral: their words are written in English and also named in
+``layout.meta.tunelab_i18n``, a list of slots the web UI translates (``docs/web.md``):
+``{"path": "layout.title.text", "key": "charts.eda_pairplot", "args": {...}}`` (an arg is
+data, kept as is, or ``{"key": ...}``, a word to translate) or ``{"path": "data.0.x",
+"replace": {"(other)": "charts.eda_other", ...}}`` (pooled levels inside data arrays).
 """
 
 import json
@@ -24,6 +30,10 @@ MAX_VARIABLES = 200  # columns given a variable-analysis figure
 BINS = 30
 OTHER, MISSING = "(other)", "(missing)"
 _CONTINUOUS = "Viridis"
+I18N = "tunelab_i18n"  # layout.meta key naming the figure's words (see the module docstring)
+LEVELS = {OTHER: "charts.eda_other", MISSING: "charts.eda_missing"}
+COUNT = "count"
+PARCATS_HOVER = "count: %{count}<br>share: %{probability:.1%}<extra></extra>"
 
 
 def _round(values: Any) -> list[Any]:
@@ -34,26 +44,63 @@ def _round(values: Any) -> list[Any]:
     return out
 
 
-def figure(data: list[Any], **layout: Any) -> dict[str, Any]:
+def text_slot(path: str, key: str, **args: Any) -> dict[str, Any]:
+    """A translatable text at ``path``: catalog ``key`` filled with ``args``."""
+    return {"path": path, "key": key, "args": args}
+
+
+def term(key: str) -> dict[str, str]:
+    """An arg of a text slot that is itself a word to translate."""
+    return {"key": key}
+
+
+def kind_term(kind: ColumnKind) -> dict[str, str]:
+    return term(f"charts.term_kind_{kind.value}")
+
+
+def levels_slot(path: str) -> dict[str, Any]:
+    """The pooled levels "(other)" and "(missing)" inside the data array (or name) at ``path``."""
+    return {"path": path, "replace": LEVELS}
+
+
+def figure(
+    data: list[Any], i18n: list[dict[str, Any]] | None = None, **layout: Any
+) -> dict[str, Any]:
     """A figure as JSON: validated by plotly.graph_objects, without the big default theme."""
     import plotly.graph_objects as go
 
     base = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+    if i18n is not None:  # [] too: a figure without words is not matched by text
+        layout["meta"] = {I18N: i18n}
     fig = go.Figure(data=data, layout={**base, **layout})
     plain = json.loads(fig.to_json())
     plain["layout"].pop("template", None)
     return dict(plain)
 
 
-def note(title: str, text: str) -> dict[str, Any]:
-    """An empty figure that says why there is nothing to draw."""
+def note(
+    title: str, text: str, title_slot: dict[str, Any], text_slot_: dict[str, Any]
+) -> dict[str, Any]:
+    """An empty figure that says why there is nothing to draw (``*_slot``: their keys)."""
     return figure(
         [],
+        i18n=[
+            {**title_slot, "path": "layout.title.text"},
+            {**text_slot_, "path": "layout.annotations.0.text"},
+        ],
         title={"text": title},
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[{"text": text, "showarrow": False, "font": {"size": 14}}],
     )
+
+
+def _needs(title: str, title_key: str, text: str, text_key: str) -> dict[str, Any]:
+    return note(title, text, text_slot("", title_key), text_slot("", text_key))
+
+
+def _count_axis(path: str = "layout.yaxis.title.text") -> dict[str, Any]:
+    return text_slot(path, "charts.eda_count")
 
 
 def sample_rows(df: pd.DataFrame, n: int = MAX_ROWS, seed: int = 0) -> pd.DataFrame:
@@ -103,7 +150,12 @@ def rank_columns(frame: pd.DataFrame, columns: list[str], target: str | None, k:
 def correlation(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
     """Pearson correlation heatmap of numeric columns."""
     if len(columns) < 2:
-        return note("Correlation matrix", "needs at least two numeric columns")
+        return _needs(
+            "Correlation matrix",
+            "charts.eda_correlation_empty",
+            "needs at least two numeric columns",
+            "charts.eda_needs_two_numeric",
+        )
     matrix = frame[columns].astype(float).corr()
     z = [_round(row) for row in matrix.to_numpy()]
     trace: dict[str, Any] = {
@@ -119,7 +171,10 @@ def correlation(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
     if len(columns) <= 15:
         trace["texttemplate"] = "%{z:.2f}"
     return figure(
-        [trace], title={"text": "Correlation matrix (Pearson)"}, yaxis={"autorange": "reversed"}
+        [trace],
+        i18n=[text_slot("layout.title.text", "charts.eda_correlation")],
+        title={"text": "Correlation matrix (Pearson)"},
+        yaxis={"autorange": "reversed"},
     )
 
 
@@ -128,7 +183,12 @@ def pairplot(
 ) -> dict[str, Any]:
     """Scatter-plot matrix of numeric columns, coloured by the target."""
     if len(columns) < 2:
-        return note("Pair plot", "needs at least two numeric columns")
+        return _needs(
+            "Pair plot",
+            "charts.eda_pairplot",
+            "needs at least two numeric columns",
+            "charts.eda_needs_two_numeric",
+        )
     rows = frame.index[:MAX_SPLOM_ROWS]
     marker: dict[str, Any] = {"size": 3, "opacity": 0.6}
     if color:
@@ -146,7 +206,12 @@ def pairplot(
     }
     size = max(500, 110 * len(columns))
     return figure(
-        [trace], title={"text": "Pair plot"}, height=size, dragmode="select", hovermode="closest"
+        [trace],
+        i18n=[text_slot("layout.title.text", "charts.eda_pairplot")],
+        title={"text": "Pair plot"},
+        height=size,
+        dragmode="select",
+        hovermode="closest",
     )
 
 
@@ -159,7 +224,12 @@ def parallel_coordinates(
 ) -> dict[str, Any]:
     """Parallel coordinates (drag on an axis to filter a range) with the target last."""
     if not columns:
-        return note("Parallel coordinates", "needs numeric columns")
+        return _needs(
+            "Parallel coordinates",
+            "charts.eda_parallel_coordinates",
+            "needs numeric columns",
+            "charts.eda_needs_numeric",
+        )
     dims: list[dict[str, Any]] = [
         {"label": c, "values": _round(frame[c].to_numpy(dtype=float))} for c in columns
     ]
@@ -173,7 +243,7 @@ def parallel_coordinates(
         line = {"color": _round(values), "colorscale": _CONTINUOUS, "showscale": not labels}
     trace = {"type": "parcoords", "dimensions": dims, "line": line}
     # no figure title: it would collide with the axis labels at the top
-    return figure([trace], height=500, margin={"l": 70, "r": 70, "t": 60, "b": 40})
+    return figure([trace], i18n=[], height=500, margin={"l": 70, "r": 70, "t": 60, "b": 40})
 
 
 def _levels(s: pd.Series, limit: int = MAX_LEVELS) -> list[str]:
@@ -188,7 +258,12 @@ def parallel_categories(
 ) -> dict[str, Any]:
     """Parallel categories of the categorical (and few-valued) columns, target last."""
     if not columns and target is None:
-        return note("Parallel categories", "needs categorical columns")
+        return _needs(
+            "Parallel categories",
+            "charts.eda_parallel_categories",
+            "needs categorical columns",
+            "charts.eda_needs_categorical",
+        )
     dims = [{"label": c, "values": _levels(frame[c])} for c in columns]
     line: dict[str, Any] = {}
     if target is not None:
@@ -201,8 +276,16 @@ def parallel_categories(
             "colorscale": _CONTINUOUS,
             "shape": "hspline",
         }
-    trace = {"type": "parcats", "dimensions": dims, "line": line, "hoveron": "color"}
-    return figure([trace], height=500, margin={"l": 70, "r": 70, "t": 40, "b": 40})
+    trace = {
+        "type": "parcats",
+        "dimensions": dims,
+        "line": line,
+        "hoveron": "color",
+        "hovertemplate": PARCATS_HOVER,
+    }
+    i18n = [text_slot("data.0.hovertemplate", "charts.eda_parcats_hover")]
+    i18n += [levels_slot(f"data.0.dimensions.{i}.values") for i in range(len(dims))]
+    return figure([trace], i18n=i18n, height=500, margin={"l": 70, "r": 70, "t": 40, "b": 40})
 
 
 def _bins(y: pd.Series, n: int = 5) -> list[str]:
@@ -232,15 +315,33 @@ def distribution(frame: pd.DataFrame, col: str, kind: ColumnKind) -> dict[str, A
     """One column's distribution: a histogram for numbers, bar counts for the others."""
     s = frame[col]
     missing = int(s.isna().sum())
-    subtitle = f" — {missing} missing" if missing else ""
-    title = {"text": f"{col} ({kind.value}){subtitle}"}
+    if missing:
+        title = {"text": f"{col} ({kind.value}) — {missing} missing"}
+        named = text_slot(
+            "layout.title.text",
+            "charts.eda_distribution_missing",
+            column=col,
+            kind=kind_term(kind),
+            missing=str(missing),
+        )
+    else:
+        title = {"text": f"{col} ({kind.value})"}
+        named = text_slot(
+            "layout.title.text", "charts.eda_distribution", column=col, kind=kind_term(kind)
+        )
     if kind in (ColumnKind.ID, ColumnKind.TEXT):
-        return note(title["text"], f"{s.nunique()} distinct values in {len(s)} sampled rows")
+        distinct, rows = str(s.nunique()), str(len(s))
+        return note(
+            title["text"],
+            f"{distinct} distinct values in {rows} sampled rows",
+            named,
+            text_slot("", "charts.eda_distinct_values", distinct=distinct, rows=rows),
+        )
     if kind is ColumnKind.NUMERIC:
         values = s.dropna().to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         if values.size == 0:
-            return note(title["text"], "no values")
+            return note(title["text"], "no values", named, text_slot("", "charts.eda_no_values"))
         counts, edges = np.histogram(values, bins=min(BINS, max(1, len(np.unique(values)))))
         centers = (edges[:-1] + edges[1:]) / 2
         trace = {
@@ -252,10 +353,11 @@ def distribution(frame: pd.DataFrame, col: str, kind: ColumnKind) -> dict[str, A
         }
         return figure(
             [trace],
+            i18n=[named, _count_axis()],
             title=title,
             bargap=0.02,
             xaxis={"title": {"text": col}},
-            yaxis={"title": {"text": "count"}},
+            yaxis={"title": {"text": COUNT}},
         )
     if kind is ColumnKind.DATETIME:
         text = s.dt.strftime("%Y-%m").where(s.notna(), MISSING)
@@ -265,9 +367,10 @@ def distribution(frame: pd.DataFrame, col: str, kind: ColumnKind) -> dict[str, A
     trace = {"type": "bar", "x": [str(v) for v in tally.index], "y": tally.tolist(), "name": col}
     return figure(
         [trace],
+        i18n=[named, _count_axis(), levels_slot("data.0.x")],
         title=title,
         xaxis={"type": "category", "title": {"text": col}},
-        yaxis={"title": {"text": "count"}},
+        yaxis={"title": {"text": COUNT}},
     )
 
 
@@ -276,10 +379,16 @@ def against_target(
 ) -> dict[str, Any]:
     """A column against the target: boxes/stacked bars by class, scatter/boxes for a number."""
     title = {"text": f"{col} vs {target}"}
+    named = text_slot("layout.title.text", "charts.eda_against", column=col, target=target)
     x, y = frame[col], frame[target]
     numeric = kind in (ColumnKind.NUMERIC, ColumnKind.BOOLEAN)
     if kind in (ColumnKind.ID, ColumnKind.TEXT, ColumnKind.DATETIME):
-        return note(title["text"], f"{kind.value} columns are not compared with the target")
+        return note(
+            title["text"],
+            f"{kind.value} columns are not compared with the target",
+            named,
+            text_slot("", "charts.eda_not_compared", kind=kind_term(kind)),
+        )
     if classification:
         classes = _levels(y)
         order = sorted(set(classes))
@@ -295,6 +404,7 @@ def against_target(
             ]
             return figure(
                 traces,
+                i18n=[named, *_names(traces)],
                 title=title,
                 xaxis={"title": {"text": target}, "type": "category"},
                 yaxis={"title": {"text": col}},
@@ -310,12 +420,14 @@ def against_target(
             }
             for k in table.columns
         ]
+        bars = [levels_slot(f"data.{i}.x") for i in range(len(traces))]
         return figure(
             traces,
+            i18n=[named, _count_axis(), *_names(traces), *bars],
             title=title,
             barmode="stack",
             xaxis={"type": "category", "title": {"text": col}},
-            yaxis={"title": {"text": "count"}},
+            yaxis={"title": {"text": COUNT}},
             legend={"title": {"text": target}},
         )
     yv = y.to_numpy(dtype=float)
@@ -330,7 +442,11 @@ def against_target(
             "name": col,
         }
         return figure(
-            [trace], title=title, xaxis={"title": {"text": col}}, yaxis={"title": {"text": target}}
+            [trace],
+            i18n=[named],
+            title=title,
+            xaxis={"title": {"text": col}},
+            yaxis={"title": {"text": target}},
         )
     groups = _levels(x)
     traces = [
@@ -339,8 +455,14 @@ def against_target(
     ]
     return figure(
         traces,
+        i18n=[named, *_names(traces)],
         title=title,
         showlegend=False,
         xaxis={"title": {"text": col}, "type": "category"},
         yaxis={"title": {"text": target}},
     )
+
+
+def _names(traces: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Slots for trace names that are pooled levels (the others are class or level values)."""
+    return [levels_slot(f"data.{i}.name") for i, t in enumerate(traces) if t["name"] in LEVELS]

@@ -3,6 +3,7 @@
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from tunelab.search._space import SearchSpace
 from tunelab.search._trial import TrialOutcome, TrialTask, running_means
 
 MIN_TRIALS_FOR_PRUNING = 5
+REFIT_REASON = "killed at the search's end (time kept to refit the best trial)"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class SearchOptions:
     deterministic: bool = False
     use_opening: bool = True
     prune: bool = True
+    # seconds to keep free before ``deadline`` given the kept trials, best first (e.g. to
+    # refit the best on all rows): the search, running trials included, ends that early
+    reserve: Callable[[list[TrialOutcome]], float] | None = None
 
 
 @dataclass
@@ -130,9 +135,21 @@ class _Search:
 
     # -- scheduling ---------------------------------------------------------------------
     def remaining(self) -> float:
+        end = self.end()
+        return float("inf") if end is None else end - time.monotonic()
+
+    def end(self) -> float | None:
+        """When the search ends: the deadline, less the reserve for the kept trials."""
         if self.deadline is None:
-            return float("inf")
-        return self.deadline - time.monotonic()
+            return None
+        return self.deadline - self.reserved()
+
+    def reserved(self) -> float:
+        reserve = self.options.reserve
+        if reserve is None or not self.kept:
+            return 0.0
+        ranked = sorted(self.kept.values(), key=lambda o: -o.details["signed_score"])
+        return max(0.0, float(reserve(ranked)))
 
     def estimate(self, family: str) -> float | None:
         """Expected seconds for a trial of ``family`` from finished trials (None if unknown)."""
@@ -354,6 +371,8 @@ class _Search:
                     ended.sort(key=lambda o: o.task.number)
                 for outcome in ended:
                     self.finish(outcome, time.monotonic() - started.pop(outcome.task.number))
+                if ended and self.reserved() > 0:
+                    pool.cap_deadlines(self.end() or float("inf"), REFIT_REASON)
         finally:  # only an exception (e.g. from a callback) leaves trials running here
             for outcome in interrupted(pool.kill_all("the search was interrupted")):
                 self.finish(outcome, time.monotonic() - started.pop(outcome.task.number, 0.0))

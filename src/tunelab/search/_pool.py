@@ -49,6 +49,7 @@ class _Running:
     conn: Connection
     started: float
     deadline: float
+    kill_reason: str = ""
 
 
 class TrialPool:
@@ -80,6 +81,12 @@ class TrialPool:
     def running_tasks(self) -> list[tuple[TrialTask, float, float]]:
         """(task, started, deadline) of every running trial."""
         return [(r.task, r.started, r.deadline) for r in self._running.values()]
+
+    def cap_deadlines(self, at: float, reason: str) -> None:
+        """Kill running trials at ``at`` at the latest, giving ``reason`` for those cut short."""
+        for run in self._running.values():
+            if run.deadline > at:
+                run.deadline, run.kill_reason = at, reason
 
     def submit(self, task: TrialTask, timeout: float) -> None:
         """Start ``task`` in a new child process; it is killed after ``timeout`` seconds."""
@@ -122,7 +129,8 @@ class TrialPool:
                     task=run.task,
                     status=TrialStatus.TIMED_OUT,
                     fit_time=time.monotonic() - run.started,
-                    reason=f"killed after {run.deadline - run.started:.1f} s (trial timeout)",
+                    reason=run.kill_reason
+                    or f"killed after {run.deadline - run.started:.1f} s (trial timeout)",
                 )
             if outcome is None and self._over_memory(run):
                 self._kill(run)

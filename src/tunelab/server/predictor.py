@@ -1,7 +1,9 @@
 """Predictions for deployments: bundles cached in memory, records checked field by field."""
 
+import gc
 import logging
 import queue
+import sys
 import threading
 import time
 import warnings
@@ -17,6 +19,7 @@ from tunelab.tracking import MetadataStore
 
 log = logging.getLogger(__name__)
 MAX_RECORDS = 10_000
+SWITCH_INTERVAL = 0.0005  # seconds a thread may keep the interpreter lock when others wait
 
 
 @dataclass
@@ -83,7 +86,7 @@ class Predictor:
         from tunelab.server.deployments.explain import Explainer
 
         if self._explainer is None:
-            self._explainer = Explainer(self.bundle, self.output)
+            self._explainer = Explainer(self.bundle, self.output, self.plan)
             self._explainer.prepare()
         return self._explainer
 
@@ -172,6 +175,12 @@ class PredictorCache:
             self.get(deployment_id).explain_ready()
         except Exception:
             log.warning("could not preload deployment %s", deployment_id, exc_info=True)
+            return
+        # As the app does at start: move the loaded model (and its libraries' imports) out
+        # of the collector's reach; full collections over them otherwise pause random
+        # requests for ~100 ms, a few times a minute under load.
+        gc.collect()
+        gc.freeze()
 
     def warm_all(self) -> None:
         """Load every active deployment (at start; pages are slower until it ends, since
@@ -198,10 +207,14 @@ class PredictionLog:
     The thread drains the queue in batches: after the first record it lets ``gather``
     seconds of records accumulate, then writes them in one transaction, so a busy server
     pays one write per batch, not per prediction (less of the log's Python work competes
-    with the requests for the interpreter lock). At most once per ``explain_interval``
-    seconds it also explains the batch's records that came without an explanation (up to
-    ``explain_limit``, one vectorized call per deployment); the history explains the rest
-    when it is read.
+    with the requests for the interpreter lock). Starting the thread shortens the
+    interpreter's switch interval to ``SWITCH_INTERVAL``: a request waiting for the lock
+    (after each socket wait and each call into LightGBM, which releases it) would otherwise
+    wait up to 5 ms each time while the log thread runs Python.
+
+    At most once per ``explain_interval`` seconds it also explains the batch's records that
+    came without an explanation (up to ``explain_limit``, one vectorized call per
+    deployment); the history explains the rest when it is read.
     """
 
     def __init__(
@@ -221,6 +234,8 @@ class PredictionLog:
         self._explained_at = -float("inf")
         self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue(maxsize=10_000)
         self._thread = threading.Thread(target=self._drain, name="prediction-log", daemon=True)
+        if sys.getswitchinterval() > SWITCH_INTERVAL:
+            sys.setswitchinterval(SWITCH_INTERVAL)
         self._thread.start()
 
     def record(self, deployment_id: str, **row: Any) -> None:

@@ -189,15 +189,38 @@ def test_evaluate_rejects_labels_the_model_never_saw(
 
 
 def test_ensemble_none_keeps_the_best_single_trial() -> None:
-    automl = _automl(ensemble="none").fit(classification_frame(200), target="label")
+    automl = _automl(ensemble="none", refit_final=False).fit(
+        classification_frame(200), target="label"
+    )
     assert automl.final_.kind == "single"
     board = automl.leaderboard()
     assert (board["trial"] >= 0).all()
     assert board.iloc[0]["trial"] == automl.final_.best_number
     assert automl.final_.best_single is automl.model_
+    assert automl.final_.refitted == ()
     # the best configuration is also refitted as one model on every training row
     assert automl.best_model_ is automl.refit_model_
     assert automl.refit_note_.startswith(f"refitted trial {automl.final_.best_number}")
+
+
+def test_refit_final_replaces_each_member_bag_by_its_refit() -> None:
+    frame = classification_frame(300, labels=("a", "b", "c"), seed=3)
+    bags = _automl(refit_final=False).fit(frame, target="label")
+    refit = _automl().fit(frame, target="label")  # same seed and trial budget: same search
+    assert refit.final_.members == bags.final_.members
+    assert refit.final_.score == bags.final_.score  # the out-of-fold score of the bags
+    assert set(refit.final_.refitted) == set(refit.final_.members)
+    n_folds = len(refit.split_rows_["folds"])
+    members = refit.model_.members_ if refit.final_.kind == "ensemble" else [refit.model_]
+    assert all(len(m.estimators_) == 1 for m in members)  # one model each, not k
+    bag_members = bags.model_.members_ if bags.final_.kind == "ensemble" else [bags.model_]
+    assert all(len(m.estimators_) == n_folds for m in bag_members)
+    X = frame.drop(columns=["label"])
+    proba = refit.predict_proba(X)
+    assert list(proba.columns) == ["a", "b", "c"]
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    agree = (proba.to_numpy().argmax(1) == bags.predict_proba(X).to_numpy().argmax(1)).mean()
+    assert agree > 0.85
 
 
 def test_refit_model_predicts_like_its_bag_and_can_be_disabled() -> None:

@@ -73,3 +73,21 @@ def test_a_failing_help_command_is_shown() -> None:
         ["tunelab"],
     )
     assert "`tunelab --help`: FAILED: ImportError: automl_cmd" in page
+
+
+def test_best_single_section_shows_speed_choice_and_what_it_cost() -> None:
+    record = run("tunelab", "car", 0.01)
+    record.extras["best_single"] = {
+        "family": "catboost",
+        "rows_per_s": 120616.6,
+        "chosen_cv_score": 0.0213,
+        "best_cv_score": 0.0178,
+        "choice": "trial 2 (rank 2 of 8 kept): 120,616 rows/s, limit 50,000 rows/s",
+        "refit": "refitted trial 2 on 1382 rows",
+    }
+    page = render(META, [record, run("flaml", "car", 0.02)], ["tunelab", "flaml"])
+    section = page.split("## Best single model")[1]
+    assert (
+        "| car | catboost | 120,617 | 0.0213 | 0.0178 | trial 2 (rank 2 of 8 kept): 120,616 "
+        "rows/s, limit 50,000 rows/s | refitted trial 2 on 1382 rows |"
+    ) in section

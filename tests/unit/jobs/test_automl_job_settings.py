@@ -105,6 +105,9 @@ class _Spy(tunelab.automl.AutoML):
         ),
         ({"preprocessing": {"variance_threshold": -1}}, "preprocessing.variance_threshold"),
         ({"surprise": 1}, "surprise"),
+        ({"infer_limit": 0}, "infer_limit"),
+        ({"infer_limit": "fast"}, "infer_limit"),
+        ({"refit_final": "yes"}, "refit_final"),
     ],
 )
 def test_bad_settings_name_the_field(settings: dict, field: str) -> None:
@@ -140,6 +143,8 @@ def test_every_setting_maps_to_an_engine_argument() -> None:
         "n_jobs": 2,
         "early_stopping_rounds": 4,
         "memory_limit_mb": 512,
+        "infer_limit": 0.00002,
+        "refit_final": False,
         "cpu_per_trial": 1,
         "log_level": "debug",
         "split": {"kind": "holdout", "ratios": [0.5, 0.3, 0.2], "shuffle": False},
@@ -150,6 +155,8 @@ def test_every_setting_maps_to_an_engine_argument() -> None:
         "time_budget": 30.0,
         "trial_timeout": 5.0,
         "memory_limit_mb": 512.0,
+        "infer_limit": 0.00002,
+        "refit_final": False,
         "max_trials": 7,
         "early_stopping_rounds": 4,
         "seed": 11,

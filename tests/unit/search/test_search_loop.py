@@ -246,3 +246,36 @@ def test_callbacks_receive_start_end_and_best(binary_problem: Problem) -> None:
     for kind, payload in events:  # every start precedes its end
         if kind == "end":
             assert events.index(("start", starts[payload.number])) < events.index((kind, payload))
+
+
+def test_reserve_for_the_best_trial_ends_the_search_early(
+    binary_problem: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a best trial exists, the search keeps its reserve free: no trial starts after
+    ``deadline - reserve`` and running ones are cut at that instant."""
+
+    def fit(family: str, *args: Any, **kwargs: Any) -> Any:
+        if family == "decision_tree":
+            time.sleep(600)  # still running when the best (logistic regression) comes in
+        return REAL_FIT(family, *args, **kwargs)
+
+    monkeypatch.setattr(trial_module, "fit_fold_model", fit)
+    seen: list[Any] = []
+
+    def reserve(ranked: list[Any]) -> float:
+        seen.append(ranked[0].task.number)
+        return 600.0  # from the first kept trial on, the search's end is in the past
+
+    options = _options(
+        max_trials=None, deterministic=False, n_workers=2, deadline=time.monotonic() + 600
+    )
+    result = run_search(*binary_problem, SearchOptions(**{**vars(options), "reserve": reserve}))
+    assert result.stop_reason == "time budget reached"
+    by_family = {r.family: r for r in result.records}
+    assert by_family["logistic_regression"].status is TrialStatus.OK
+    assert seen
+    assert set(seen) == {by_family["logistic_regression"].number}
+    tree = by_family["decision_tree"]
+    assert tree.status is TrialStatus.TIMED_OUT
+    assert tree.reason == "killed at the search's end (time kept to refit the best trial)"
+    assert len(result.records) == 2  # nothing started after the reserve began

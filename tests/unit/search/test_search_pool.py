@@ -82,11 +82,12 @@ def test_hanging_trial_is_killed_as_timed_out(
         time.sleep(600)
 
     monkeypatch.setattr(trial_module, "fit_fold_model", hang)  # the fork inherits it
+    before = {p.pid for p in _live_children()}  # other tests' helpers may live on
     outcome = _run_one(binary_problem, TrialTask(0, "logistic_regression", {}), timeout=1.0)
     assert outcome.status is TrialStatus.TIMED_OUT
     assert "trial timeout" in outcome.reason
     assert outcome.score is None
-    assert not _live_children()
+    assert not [p for p in _live_children() if p.pid not in before]
 
 
 def test_slow_real_fit_is_killed_as_timed_out(binary_problem: Problem) -> None:
@@ -148,6 +149,7 @@ def test_kill_all_ends_every_running_trial(
         time.sleep(600)
 
     monkeypatch.setattr(trial_module, "fit_fold_model", hang)
+    before = {p.pid for p in _live_children()}  # other tests' helpers may live on
     pool = TrialPool(2, *binary_problem)
     pool.submit(TrialTask(0, "logistic_regression", {}), 120.0)
     assert pool.has_free_slot
@@ -160,4 +162,21 @@ def test_kill_all_ends_every_running_trial(
     assert all(o.status is TrialStatus.TIMED_OUT for o in outcomes)
     assert all(o.reason == "stopped by request" for o in outcomes)
     assert pool.n_running == 0
-    assert not _live_children()
+    assert not [p for p in _live_children() if p.pid not in before]
+
+
+def test_capped_deadline_kills_with_the_given_reason(
+    binary_problem: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def hang(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(600)
+
+    monkeypatch.setattr(trial_module, "fit_fold_model", hang)
+    pool = TrialPool(1, *binary_problem)
+    pool.submit(TrialTask(0, "logistic_regression", {}), 120.0)
+    pool.cap_deadlines(time.monotonic() + 0.5, "time kept for something else")
+    pool.cap_deadlines(time.monotonic() + 60.0, "a later cap changes nothing")
+    (outcome,) = _drain(pool)
+    assert outcome.status is TrialStatus.TIMED_OUT
+    assert outcome.reason == "time kept for something else"
+    assert outcome.fit_time < 60

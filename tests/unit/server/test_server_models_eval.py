@@ -182,7 +182,8 @@ def test_pipeline_lists_members_weights_steps_and_hyperparameters(
     families = {m["family"] for m in members}
     assert families <= {"logistic_regression", "decision_tree"}
     for member in members:
-        assert member["n_folds"] == 5
+        # refitted on all rows (one model), or the bag of its 5 fold models
+        assert member["n_folds"] == (1 if member["refitted"] else 5)
         assert set(member["columns"]) == {"x", "color", "noise"}
         assert member["columns"]["color"]["kind"] == "categorical"
         assert member["columns"]["color"]["steps"]

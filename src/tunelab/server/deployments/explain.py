@@ -26,6 +26,7 @@ from tunelab.server.deployments.fastpath import _differs, _probe_records, _struc
 from tunelab.server.deployments.reference import CATEGORY_KINDS, example_record
 
 OutputFn = Callable[[list[dict[str, Any]]], np.ndarray]
+_FAST_ROWS = 256  # above this the vectorized preprocessors are as fast as the plan's loop
 _TREE_MODULES = ("lightgbm", "xgboost", "catboost", "sklearn.ensemble._forest")
 
 
@@ -52,19 +53,54 @@ def _background(bundle: Any, n: int = 64, seed: int = 0) -> list[dict[str, Any]]
     return [{name: values[i] for name, values in columns.items()} for i in range(n)]
 
 
-class _LeafExplainer:
-    """SHAP for one fitted preprocessor + estimator, summed back to input columns."""
+class _LightGBMContributions:
+    """What ``shap.TreeExplainer`` answers for a LightGBM model (it asks the booster for its
+    own TreeSHAP, ``pred_contrib``), asked on one thread: starting OpenMP threads on a busy
+    server costs far more than explaining a few rows, and competes with the requests."""
 
-    def __init__(self, leaf: Any, owners: np.ndarray, explainer: Any, kind: str) -> None:
-        self.leaf, self.owners, self.explainer, self.kind = leaf, owners, explainer, kind
+    def __init__(self, booster: Any) -> None:
+        self.booster = booster
+
+    def __call__(self, Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        phi = np.asarray(
+            self.booster.predict(Xt, num_iteration=-1, pred_contrib=True, num_threads=1),
+            dtype=np.float64,
+        )
+        width = Xt.shape[1] + 1
+        if phi.shape[1] == width:  # one output: (n, features + bias)
+            return phi[:, :-1], np.atleast_1d(phi[0, -1])
+        phi = phi.reshape(len(Xt), phi.shape[1] // width, width)  # (n, outputs, features + bias)
+        return np.moveaxis(phi[:, :, :-1], 1, 2), phi[0, :, -1]
+
+
+def _shap_contributions(explainer: Any) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    def contributions(Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raw = np.asarray(explainer.shap_values(Xt), dtype=np.float64)
+        return raw, np.atleast_1d(np.asarray(explainer.expected_value, dtype=np.float64))
+
+    return contributions
+
+
+class _LeafExplainer:
+    """SHAP for one fitted preprocessor + estimator, summed back to input columns.
+
+    ``contributions(Xt)`` gives the raw values ``(n, features[, outputs])`` of a transformed
+    matrix and the expected value(s)."""
+
+    def __init__(
+        self,
+        leaf: Any,
+        owners: np.ndarray,
+        contributions: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+        kind: str,
+    ) -> None:
+        self.leaf, self.owners, self.contributions, self.kind = leaf, owners, contributions, kind
 
     def values(
-        self, X: pd.DataFrame, class_index: np.ndarray | None, n_columns: int
+        self, Xt: np.ndarray, class_index: np.ndarray | None, n_columns: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(n_rows, n_columns) contributions and (n_rows,) base values."""
-        Xt = np.asarray(self.leaf.preprocessor_.transform(X), dtype=np.float64)
-        raw = np.asarray(self.explainer.shap_values(Xt), dtype=np.float64)
-        expected = np.atleast_1d(np.asarray(self.explainer.expected_value, dtype=np.float64))
+        """(n_rows, n_columns) contributions and (n_rows,) base values of transformed rows."""
+        raw, expected = self.contributions(Xt)
         rows = np.arange(len(Xt))
         if raw.ndim == 3:  # (n, features, outputs)
             pick = np.ones(len(Xt), dtype=int) if class_index is None else class_index
@@ -83,9 +119,10 @@ class _LeafExplainer:
 class Explainer:
     """Explains records of one bundle; built lazily, safe to share between threads."""
 
-    def __init__(self, bundle: Any, output: OutputFn) -> None:
+    def __init__(self, bundle: Any, output: OutputFn, plan: Any = None) -> None:
         self.bundle = bundle
         self.output = output
+        self.plan = plan  # the verified FastPlan: its per-leaf transforms skip pandas/sklearn
         self.columns = [c.name for c in bundle.schema]
         self._leaves: list[_LeafExplainer] | None = None
         self._lock = threading.Lock()
@@ -99,8 +136,6 @@ class Explainer:
             self._ready = True
 
     def _shap_leaves(self) -> list[_LeafExplainer] | None:
-        import shap
-
         leaves: list[Any] = []
         root = _structure(self.bundle.model, leaves)
         if root is None or not leaves:
@@ -121,16 +156,25 @@ class Explainer:
                 owners = np.full(Xt.shape[1], -1)
                 for j, (_name, start, stop, _values) in enumerate(blocks):
                     owners[np.flatnonzero(_differs(Xt[start:stop], Xt[0]))] = j
-                if type(est).__module__.startswith(_TREE_MODULES):
-                    explainer = shap.TreeExplainer(est)
+                booster = getattr(est, "booster_", None)
+                if type(est).__module__.startswith("lightgbm") and booster is not None:
+                    contributions: Any = _LightGBMContributions(booster)
+                    kind = "tree_shap"
+                elif type(est).__module__.startswith(_TREE_MODULES):
+                    import shap  # only here: a large import the LightGBM path does without
+
+                    contributions = _shap_contributions(shap.TreeExplainer(est))
                     kind = "tree_shap"
                 elif hasattr(est, "coef_"):
+                    import shap
+
                     bg = np.asarray(leaf.preprocessor_.transform(background), dtype=np.float64)
-                    explainer = shap.LinearExplainer(est, shap.maskers.Independent(bg))
+                    masker = shap.maskers.Independent(bg)
+                    contributions = _shap_contributions(shap.LinearExplainer(est, masker))
                     kind = "linear_shap"
                 else:
                     return None
-                out.append(_LeafExplainer(leaf, owners, explainer, kind))
+                out.append(_LeafExplainer(leaf, owners, contributions, kind))
         return out
 
     def explain(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -149,16 +193,35 @@ class Explainer:
             return np.ones(len(records), dtype=int)
         return np.asarray(np.argmax(proba, axis=1), dtype=int)
 
+    def _fast_matrices(self, records: list[dict[str, Any]]) -> list[np.ndarray] | None:
+        """Each leaf's transformed rows through the fast plan (None: use the preprocessors)."""
+        if self.plan is None or self._leaves is None or len(records) > _FAST_ROWS:
+            return None
+        matrices = self.plan.transform_leaves(records)
+        if matrices is None or len(matrices) != len(self._leaves):
+            return None
+        return list(matrices)
+
     def _label(self, index: int | None) -> Any:
         return None if index is None else (self.bundle.classes or [])[index]
 
     def _shap(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         assert self._leaves is not None
         classes = self._target_classes(records)
+        leaves = self._leaves
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            X = self.bundle.validate(pd.DataFrame.from_records(records))
-            parts = [leaf.values(X, classes, len(self.columns)) for leaf in self._leaves]
+            matrices = self._fast_matrices(records)
+            if matrices is None:
+                X = self.bundle.validate(pd.DataFrame.from_records(records))
+                matrices = [
+                    np.asarray(leaf.leaf.preprocessor_.transform(X), dtype=np.float64)
+                    for leaf in leaves
+                ]
+            parts = [
+                leaf.values(Xt, classes, len(self.columns))
+                for leaf, Xt in zip(leaves, matrices, strict=True)
+            ]
         values = np.mean([p[0] for p in parts], axis=0)
         base = np.mean([p[1] for p in parts], axis=0)
         space = "log_odds" if classes is not None else "value"

@@ -104,6 +104,22 @@ class FastPlan:
         except _Miss:
             return None
 
+    def transform_leaves(self, records: Sequence[dict[str, Any]]) -> list[np.ndarray] | None:
+        """Each leaf's transformed matrix (in the model's leaf order), or None when a value
+        is one the plan cannot map (the caller uses the preprocessors)."""
+        leaves: list[_Leaf] = []
+        stack = [self.root]
+        while stack:  # depth first, children in order: the order ``_structure`` found them
+            node = stack.pop()
+            if isinstance(node, _Leaf):
+                leaves.append(node)
+            else:
+                stack.extend(reversed(node.children))
+        try:
+            return [leaf.transform(records) for leaf in leaves]
+        except (_Miss, KeyError):
+            return None
+
     def _eval(self, node: Any, records: Sequence[dict[str, Any]]) -> np.ndarray:
         if isinstance(node, _Leaf):
             assert node.predict is not None

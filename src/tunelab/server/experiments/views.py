@@ -1,15 +1,15 @@
 """``/api/v1/experiments``: create, list, get, patch, start, stop, delete, copy, leaderboard."""
 
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from tunelab.entities.platform import ConflictError, ExperimentStatus
 from tunelab.server.deps import StoreDep
 from tunelab.server.errors import FieldError
 from tunelab.server.experiments import service
+from tunelab.server.experiments.leaderboard import leaderboard_json
 from tunelab.server.experiments.schemas import (
     CopyIn,
     ExperimentIn,
@@ -161,24 +161,20 @@ def leaderboard(experiment_id: str, store: StoreDep, limit: int = 1000, offset: 
     """Trials best first (in the metric's direction); failed trials last."""
     experiment = store.get_experiment(experiment_id)
     better = service.greater_is_better(experiment)
-    rows = store.leaderboard_rows(
-        experiment_id, greater_is_better=better, limit=min(limit, 100_000), offset=offset
+    limit = min(limit, 100_000)
+    rows = store.leaderboard_raw(
+        experiment_id, greater_is_better=better, limit=limit, offset=offset
     )
-    # Plain rows in the ``Leaderboard`` shape, answered without per-row model validation
-    # (the response model still documents it); non-finite numbers become null.
-    for row in rows:
-        for key in ("score", "score_std", "fit_time", "predict_time"):
-            value = row[key]
-            if value is not None and not math.isfinite(value):
-                row[key] = None
-    body = {
+    complete = len(rows) < limit and (rows or offset == 0)  # the page reached the end
+    header = {
         "experiment_id": experiment_id,
         "metric": experiment.metric,
         "greater_is_better": better,
-        "total": store.count_trials(experiment_id),
-        "items": rows,
+        "total": offset + len(rows) if complete else store.count_trials(experiment_id),
     }
-    return JSONResponse(body)
+    # Assembled bytes in the ``Leaderboard`` shape (the response model still documents it):
+    # the stored params JSON is copied, not decoded and encoded again.
+    return Response(leaderboard_json(header, rows), media_type="application/json")
 
 
 @router.get("/{experiment_id}/trials/{number}", response_model=TrialOut)

@@ -171,6 +171,7 @@ def describe_model(
     extra = manifest.get("extra") or {}
     kind = str(extra.get("model_kind") or "single")
     weights = list((extra.get("ensemble_members") or {}).items())
+    refitted = {str(n) for n in extra.get("refitted_members") or []}
     trials = _trial_rows(report)
     meta = None
     if hasattr(model, "members_"):
@@ -196,6 +197,7 @@ def describe_model(
             family=row.get("family"),
             score=row.get("score"),
             searched_params=row.get("params") or {},
+            refitted=trial is not None and str(trial) in refitted,
         )
         described.append(entry)
     return {

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from tunelab.server.ui import chart_text, labels
 from tunelab.server.ui.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES, request_language
 from tunelab.server.ui.i18n import translate as _translate
 
@@ -33,18 +34,18 @@ def format_score(value: Any) -> str:
     return f"{number:.4g}"
 
 
-def format_duration(seconds: Any) -> str:
-    """Seconds as ``"45s"``, ``"1m 05s"`` or ``"2h 03m"``."""
+def format_duration(seconds: Any, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Seconds as ``"45s"``, ``"1m 05s"`` or ``"2h 03m"`` (``"1분 05초"`` in Korean)."""
     if seconds is None:
         return "—"
     total = max(0, round(float(seconds)))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours}h {minutes:02d}m"
+        return _translate(lang, "common.duration_hours", h=hours, m=f"{minutes:02d}")
     if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
+        return _translate(lang, "common.duration_minutes", m=minutes, s=f"{secs:02d}")
+    return _translate(lang, "common.duration_seconds", s=secs)
 
 
 def format_ago(
@@ -85,6 +86,52 @@ def _ago(ctx: Context, value: datetime | None) -> str:
     return format_ago(value, str(ctx.get("lang", DEFAULT_LANGUAGE)))
 
 
+def _lang(ctx: Context) -> str:
+    return str(ctx.get("lang", DEFAULT_LANGUAGE))
+
+
+@pass_context
+def _duration(ctx: Context, value: Any) -> str:
+    return format_duration(value, _lang(ctx))
+
+
+@pass_context
+def _seconds(ctx: Context, value: Any) -> str:
+    return labels.seconds(_lang(ctx), None if value is None else float(value))
+
+
+@pass_context
+def _timestamp(ctx: Context, value: datetime | None) -> str:
+    return labels.timestamp(_lang(ctx), value)
+
+
+@pass_context
+def _t_or(ctx: Context, key: str, default: Any, **kwargs: Any) -> str:
+    """``key`` translated when the catalog has it, else ``default`` (a code value)."""
+    return labels.translate_or(_lang(ctx), key, "" if default is None else str(default), **kwargs)
+
+
+@pass_context
+def _family_label(ctx: Context, name: str, english: str | None = None) -> str:
+    return labels.family_label(_lang(ctx), name, english)
+
+
+@pass_context
+def _metric_label(ctx: Context, name: str | None) -> str:
+    return labels.metric_label(_lang(ctx), name)
+
+
+@pass_context
+def _split_sentence(ctx: Context, facts: dict[str, Any] | None, fallback: str = "") -> str:
+    return labels.split_sentence(_lang(ctx), facts, fallback)
+
+
+@pass_context
+def _plotly_locale(ctx: Context) -> dict[str, str]:
+    """Plotly.js's own words (mode bar, hover labels) in the page's language; {} in English."""
+    return chart_text.plotly_dictionary(_lang(ctx))
+
+
 @pass_context
 def _url(ctx: Context, path: str) -> str:
     request: Request | None = ctx.get("request")
@@ -109,8 +156,25 @@ def _build_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(t=_t, url=_url, lang_url=_lang_url, languages=LANGUAGES)
-    env.filters.update(score=format_score, duration=format_duration, ago=_ago, tojson=_tojson)
+    env.globals.update(
+        t=_t,
+        url=_url,
+        lang_url=_lang_url,
+        languages=LANGUAGES,
+        t_or=_t_or,
+        family_label=_family_label,
+        metric_label=_metric_label,
+        split_sentence=_split_sentence,
+        plotly_locale=_plotly_locale,
+    )
+    env.filters.update(
+        score=format_score,
+        duration=_duration,
+        seconds=_seconds,
+        timestamp=_timestamp,
+        ago=_ago,
+        tojson=_tojson,
+    )
     return env
 
 

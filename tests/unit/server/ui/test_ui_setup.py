@@ -91,6 +91,8 @@ def test_save_maps_the_form_to_settings(
         feature_engineering=["pca"],
         description="first try",
         smote="1",
+        refit_final="0",
+        min_rows_per_s="50,000",
     )
     assert response.status_code == 303
     assert response.headers["location"].endswith("/setup?saved=1")
@@ -109,9 +111,13 @@ def test_save_maps_the_form_to_settings(
     }
     assert s["sampling"] == {"ratio": None, "size": None, "balance_to": "yes", "smote": True}
     assert s["description"] == "first try"
+    assert s["refit_final"] is False
+    assert s["infer_limit"] == 1 / 50_000
     page = client.get(response.headers["location"]).text
     assert 'data-testid="message-success"' in page
     assert re.search(r'value="stacking" selected', page)  # the saved values come back
+    assert re.search(r'value="0" selected', page)  # refit_final: keep the fold models
+    assert re.search(r'name="min_rows_per_s"[^>]*\s+value="50000"', page)
 
 
 def test_bad_values_come_back_next_to_their_fields(

@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "n_jobs": "1",
     "cpu_per_trial": "1",
     "sampler": "tpe",
+    "refit_final": "1",
     "split_kind": "auto",
     "train_pct": "60",
     "valid_pct": "20",
@@ -61,6 +62,7 @@ _ERROR_FIELDS = {
     "sampling.balance_to": "balance_to",
     "sampling.smote": "smote",
     "test_ratio": "cv_test_pct",
+    "infer_limit": "min_rows_per_s",
 }
 
 
@@ -94,6 +96,10 @@ def form_values(experiment: Experiment) -> dict[str, Any]:
             values[key] = _text(s[key])
     if "cpu_per_trial" in s:
         values["cpu_per_trial"] = _text(s["cpu_per_trial"])
+    if s.get("refit_final") is not None:
+        values["refit_final"] = "1" if s["refit_final"] else "0"
+    if s.get("infer_limit"):
+        values["min_rows_per_s"] = _text(round(1 / float(s["infer_limit"])))
     ensemble = s.get("ensemble")
     if isinstance(ensemble, bool):
         ensemble = "greedy" if ensemble else "none"
@@ -175,6 +181,8 @@ def patch_body(form: Mapping[str, Any]) -> dict[str, Any]:
         "memory_limit_mb": _number(form, "memory_limit_mb"),
         "cpu_per_trial": _number(form, "cpu_per_trial", integer=True),
         "sampler": form.get("sampler") or "tpe",
+        "refit_final": form.get("refit_final", "1") != "0",
+        "infer_limit": _infer_limit(form),
         "preprocessing": _preprocessing(form),
         "split": _split(form),
         "sampling": _sampling(form),
@@ -187,6 +195,16 @@ def patch_body(form: Mapping[str, Any]) -> dict[str, Any]:
         "metric": form.get("metric") or None,
         "settings": settings,
     }
+
+
+def _infer_limit(form: Mapping[str, Any]) -> float | None:
+    """The engine's ``infer_limit`` (seconds per row) from the rows/s floor typed in."""
+    rows = _number(form, "min_rows_per_s")
+    if rows is None:
+        return None
+    if rows <= 0:
+        raise FieldError(["form", "min_rows_per_s"], "enter a positive number", "value_error")
+    return 1 / float(rows)
 
 
 def _preprocessing(form: Mapping[str, Any]) -> dict[str, Any] | None:

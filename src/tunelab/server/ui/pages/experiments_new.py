@@ -15,6 +15,7 @@ from tunelab.server.errors import FieldError
 from tunelab.server.experiments.schemas import ExperimentIn
 from tunelab.server.experiments.views import create_experiment
 from tunelab.server.ui.i18n import request_language, translate
+from tunelab.server.ui.labels import sample_text
 from tunelab.server.ui.rendering import render, render_fragment
 from tunelab.tracking import MetadataStore
 
@@ -35,6 +36,12 @@ def available_endpoints(request: Request) -> dict[str, bool]:
     return {name: path in paths for name, path in OPTIONAL_ENDPOINTS.items()}
 
 
+def _samples() -> list[dict[str, Any]]:
+    from tunelab.server.datasets.samples import list_samples
+
+    return list_samples()
+
+
 def _extensions() -> list[str]:
     from tunelab.data import SUPPORTED_EXTENSIONS
 
@@ -46,9 +53,12 @@ async def new_experiment_page(
     request: Request, store: StoreDep, settings: SettingsDep
 ) -> HTMLResponse:
     recent = await run_in_threadpool(store.list_datasets, limit=RECENT_LIMIT)
+    endpoints = available_endpoints(request)
+    lang = request_language(request)
     context = {
         "recent": recent,
-        "endpoints": available_endpoints(request),
+        "samples": [sample_text(lang, s) for s in _samples()] if endpoints["samples"] else [],
+        "endpoints": endpoints,
         "extensions": _extensions(),
         "max_upload_bytes": settings.max_upload_bytes,
         "chunked_above": CHUNKED_ABOVE_BYTES,

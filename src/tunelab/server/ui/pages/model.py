@@ -11,6 +11,8 @@ from tunelab.entities.errors import TunelabError
 from tunelab.entities.platform import DeploymentStatus, Model, NotFoundError
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
 from tunelab.server.models import bundle_io, service
+from tunelab.server.ui.labels import parse_description, split_facts
+from tunelab.server.ui.pages.run import split_summary
 from tunelab.server.ui.rendering import render, render_fragment
 from tunelab.tracking import MetadataStore
 
@@ -115,6 +117,24 @@ def _page_context(
     }
 
 
+def pipeline_split_facts(
+    store: MetadataStore, artifacts: Any, model_id: str, description: str | None
+) -> dict[str, Any] | None:
+    """The model's split as facts: its run's split summary when this model is that run's
+    result, else read from the description saved in the bundle."""
+    model = store.get_model(model_id)
+    if model.experiment_id:
+        try:
+            experiment = store.get_experiment(model.experiment_id)
+        except NotFoundError:
+            experiment = None
+        if experiment is not None and experiment.best_model_id == model.id:
+            facts = split_facts(split_summary(artifacts, experiment.id), experiment.settings)
+            if facts is not None:
+                return facts
+    return parse_description(description)
+
+
 def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
@@ -135,8 +155,11 @@ async def model_page(
         return render(request, "model/missing.html", {"model_id": model_id}, status_code=404)
     key = f"evaluations/{model_id}/pipeline.json"
     if await run_in_threadpool(artifacts.exists, key):  # else the page loads it lazily
-        context["pipeline"] = await run_in_threadpool(
+        context["pipeline"] = pipeline = await run_in_threadpool(
             service.pipeline_view, store, artifacts, model_id, settings.cache_dir
+        )
+        context["split_facts"] = await run_in_threadpool(
+            pipeline_split_facts, store, artifacts, model_id, pipeline.get("split")
         )
     return render(request, "model/page.html", context)
 
@@ -157,7 +180,11 @@ async def pipeline_fragment(
     except TunelabError as exc:
         context = {"pipeline_error": str(exc), "model_id": model_id}
         return render_fragment(request, "model/_pipeline.html", context)
-    return render_fragment(request, "model/_pipeline.html", {"pipeline": pipeline})
+    facts = await run_in_threadpool(
+        pipeline_split_facts, store, artifacts, model_id, pipeline.get("split")
+    )
+    view: dict[str, Any] = {"pipeline": pipeline, "split_facts": facts}
+    return render_fragment(request, "model/_pipeline.html", view)
 
 
 async def _evaluation_fragment(

@@ -13,6 +13,8 @@ from tunelab.entities.platform import Experiment, ExperimentStatus, Trial
 from tunelab.jobs._automl_splits import splits_prefix
 from tunelab.server.deps import ArtifactsDep, StoreDep
 from tunelab.server.experiments import service
+from tunelab.server.ui.i18n import request_language
+from tunelab.server.ui.labels import family_label, split_facts
 from tunelab.server.ui.pages.setup import algorithm_choices
 from tunelab.server.ui.rendering import render, render_fragment
 from tunelab.tracking import MetadataStore
@@ -66,9 +68,11 @@ def summary_context(
     store: MetadataStore, artifacts: ArtifactStore, experiment_id: str
 ) -> dict[str, Any]:
     experiment = service.reconcile(store, store.get_experiment(experiment_id))
+    splits = split_summary(artifacts, experiment.id)
     return {
         "experiment": experiment,
-        "splits": split_summary(artifacts, experiment.id),
+        "splits": splits,
+        "split_facts": split_facts(splits, experiment.settings),
         "running": experiment.status is ExperimentStatus.RUNNING,
         "settings": experiment.settings,
     }
@@ -84,7 +88,7 @@ def page_context(
         **context,
         **board_context(store, experiment),
         "active": "run",
-        "family_labels": {a["name"]: a["label"] for a in algorithm_choices()},
+        "family_labels": {a["name"]: a["label"] for a in algorithm_choices()},  # English
         "slots": range(_slots(experiment)),
         "trial_timeout": timeout,
     }
@@ -95,6 +99,10 @@ async def run_page(
     request: Request, experiment_id: str, store: StoreDep, artifacts: ArtifactsDep
 ) -> HTMLResponse:
     context = await run_in_threadpool(page_context, store, artifacts, experiment_id)
+    lang = request_language(request)
+    context["family_labels"] = {
+        name: family_label(lang, name, label) for name, label in context["family_labels"].items()
+    }
     return render(request, "run/page.html", context)
 
 

@@ -47,7 +47,25 @@
     });
   }
 
-  window.tunelab = { showMessage: showMessage, errorText: errorText, api: api };
+  // A UI URL with the page's language (?lang=), so the server answers in it.
+  function withLang(url) {
+    var lang = document.body.getAttribute("data-lang") || "en";
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + encodeURIComponent(lang);
+  }
+
+  // Plotly.js's own words (mode bar, box hover labels) in the page's language, for every chart.
+  function plotlyLocale() {
+    var el = document.getElementById("plotly-locale");
+    var lang = document.body.getAttribute("data-lang");
+    if (!el || !lang || !window.Plotly) { return; }
+    var words = {};
+    try { words = JSON.parse(el.textContent || "{}"); } catch (e) { return; }
+    window.Plotly.register({ moduleType: "locale", name: lang, dictionary: words });
+    window.Plotly.setPlotConfig({ locale: lang });
+  }
+  plotlyLocale();
+
+  window.tunelab = { showMessage: showMessage, errorText: errorText, api: api, withLang: withLang };
 
   // HTMX: show failed requests in the page instead of silently doing nothing.
   document.addEventListener("htmx:responseError", function (evt) {

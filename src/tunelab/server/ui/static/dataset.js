@@ -21,10 +21,10 @@
     });
   }
 
-  // ----- EDA: fetch each figure and draw it with Plotly.js --------------------------------
+  // ----- EDA: fetch each figure (its words in the page's language) and draw it -----------
   function draw(el, url, root) {
     el.textContent = root.getAttribute("data-loading");
-    return fetch(url, { headers: { "Accept": "application/json" } })
+    return fetch(window.tunelab.withLang(url), { headers: { "Accept": "application/json" } })
       .then(function (resp) {
         return resp.json().then(function (body) {
           if (!resp.ok) { throw new Error(window.tunelab.errorText(body, String(resp.status))); }

@@ -7,9 +7,6 @@
   var text = cfg.text;
 
   function $(id) { return document.getElementById(id); }
-  function fmt(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
-  }
 
   // Show the chosen dataset's panel (it polls itself until the parse job ends).
   function showDataset(created, target) {
@@ -177,40 +174,11 @@
       });
   }
   if (list) {
-    window.tunelab.api("GET", "/api/v1/datasets/samples").then(function (samples) {
-      var items = Array.isArray(samples) ? samples : (samples && samples.items) || [];
-      list.textContent = "";
-      if (!items.length) {
-        var empty = document.createElement("li");
-        empty.className = "muted";
-        empty.textContent = text.noSamples;
-        list.appendChild(empty);
-      }
-      items.forEach(function (s) {
-        var li = document.createElement("li");
-        var info = document.createElement("div");
-        var title = document.createElement("strong");
-        title.textContent = s.title || s.name;
-        var meta = document.createElement("div");
-        meta.className = "muted small";
-        meta.textContent = fmt(text.rowsCols, { rows: s.rows, cols: s.columns }) +
-          (s.task ? " · " + ((text.tasks || {})[s.task] || s.task) : "") + (s.target ? " · " + s.target : "");
-        info.appendChild(title);
-        info.appendChild(meta);
-        var button = document.createElement("button");
-        button.type = "button";
-        button.className = "btn btn-sm";
-        button.textContent = text.use;
-        button.setAttribute("data-testid", "sample-use");
-        button.setAttribute("data-sample", s.name);
-        button.addEventListener("click", function () { useSample(s.name, s.target, button); });
-        li.appendChild(info);
-        li.appendChild(button);
-        list.appendChild(li);
+    // the list is rendered by the server (titles in the page's language); wire its buttons
+    Array.prototype.forEach.call(list.querySelectorAll("[data-testid='sample-use']"), function (button) {
+      button.addEventListener("click", function () {
+        useSample(button.getAttribute("data-sample"), button.getAttribute("data-target") || "", button);
       });
-    }).catch(function (err) {
-      list.textContent = "";
-      $("samples-error").textContent = text.samplesFailed + ": " + err.message;
     });
   }
 })();

@@ -5,8 +5,7 @@
   var root = document.getElementById("model-root");
   if (!root) { return; }
   var api = root.getAttribute("data-api");
-  var axis = {};
-  try { axis = JSON.parse(root.getAttribute("data-axis") || "{}"); } catch (e) { axis = {}; }
+  var figures = root.getAttribute("data-figures");
 
   function request(method, url, body) {
     var opts = { method: method, headers: { "Accept": "application/json" } };
@@ -31,22 +30,6 @@
     });
   }
 
-  function translate(text) {
-    return (typeof text === "string" && axis[text]) ? axis[text] : text;
-  }
-
-  // Axis titles and trace names come in English from the API: show them in the page's language.
-  function localise(figure) {
-    var layout = figure.layout || {};
-    ["xaxis", "yaxis"].forEach(function (key) {
-      var title = layout[key] && layout[key].title;
-      if (title && title.text) { title.text = translate(title.text); }
-    });
-    (figure.data || []).forEach(function (trace) { trace.name = translate(trace.name); });
-    layout.autosize = true;
-    figure.layout = layout;
-    return figure;
-  }
 
   function showPlot(name) {
     var box = document.getElementById("model-plot");
@@ -58,10 +41,11 @@
     });
     box.setAttribute("data-current", name);
     box.removeAttribute("data-rendered");
-    request("GET", api + "/plots/" + encodeURIComponent(name)).then(function (figure) {
+    // the UI's figure route answers the plot with its words in the page's language
+    request("GET", window.tunelab.withLang(figures + "/" + encodeURIComponent(name))).then(function (figure) {
       if (box.getAttribute("data-current") !== name) { return; }
-      figure = localise(figure);
-      return window.Plotly.react(box, figure.data, figure.layout, { responsive: true, displaylogo: false })
+      var layout = Object.assign({}, figure.layout || {}, { autosize: true });
+      return window.Plotly.react(box, figure.data || [], layout, { responsive: true, displaylogo: false })
         .then(function () { box.setAttribute("data-rendered", name); });
     }).catch(function (err) {
       box.textContent = err.message;

@@ -54,7 +54,7 @@
       height: 280, margin: { l: 60, r: 10, t: 10, b: 55 }, legend: { orientation: "h", y: 1.12 },
       xaxis: { title: { text: text("trials-done") }, rangemode: "tozero", tick0: 0,
         dtick: Math.max(1, Math.ceil(points.x.length / 10)) },
-      yaxis: { title: { text: root.getAttribute("data-metric") } }
+      yaxis: { title: { text: root.getAttribute("data-metric-label") || root.getAttribute("data-metric") } }
     }, { displayModeBar: false, responsive: true });
   }
 
@@ -108,7 +108,9 @@
   function fmt(seconds) {
     seconds = Math.max(0, Math.round(seconds));
     var m = Math.floor(seconds / 60), s = seconds % 60;
-    return m ? m + "m " + (s < 10 ? "0" : "") + s + "s" : s + "s";
+    var pad = (s < 10 ? "0" : "") + s;
+    var pattern = m ? (text("duration-minutes") || "{m}m {s}s") : (text("duration-seconds") || "{s}s");
+    return pattern.replace("{m}", String(m)).replace("{s}", m ? pad : String(s));
   }
 
   function tick() {

@@ -1,0 +1,49 @@
+"""The search keeps time for refitting its best trials on all rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tunelab.automl._refit import SAFETY, THREAD_SPEEDUP, expected_refit_seconds, refit_reserve
+from tunelab.entities import TrialStatus
+from tunelab.search import TrialData, TrialOutcome, TrialTask
+
+
+def _data(n_rows: int = 300, n_folds: int = 3) -> TrialData:
+    X = pd.DataFrame({"x": np.arange(n_rows, dtype=float)})
+    chunks = np.array_split(np.arange(n_rows), n_folds)
+    folds = tuple((np.setdiff1d(np.arange(n_rows), valid), valid) for valid in chunks)
+    return TrialData(X, np.zeros(n_rows), folds)
+
+
+def _outcome(number: int, fit_time: float, n_models: int = 3) -> TrialOutcome:
+    return TrialOutcome(
+        TrialTask(number, "x", {}), TrialStatus.OK, models=[object()] * n_models, fit_time=fit_time
+    )
+
+
+def test_expected_refit_time_scales_one_fold_to_all_rows_and_threads() -> None:
+    data = _data()  # 3 folds of 200 training rows; 300 rows in all
+    one = expected_refit_seconds(_outcome(0, 6.0), data, n_jobs=1)
+    assert one == pytest.approx(6.0 / 3 * 300 / 200)
+    assert expected_refit_seconds(_outcome(0, 6.0), data, n_jobs=2) == pytest.approx(
+        one / THREAD_SPEEDUP
+    )
+
+
+def test_reserve_covers_the_top_trials_up_to_the_cap() -> None:
+    data = _data()
+    ranked = [_outcome(0, 6.0), _outcome(1, 3.0), _outcome(2, 30.0)]
+    each = [expected_refit_seconds(o, data, 1) for o in ranked]
+    assert refit_reserve(data, 1, cap=100)(ranked) == pytest.approx(SAFETY * each[0])
+    assert refit_reserve(data, 1, cap=100, top=2)(ranked) == pytest.approx(
+        SAFETY * (each[0] + each[1])
+    )
+    assert refit_reserve(data, 1, cap=5, top=3)(ranked) == 5
+
+
+def test_no_reserve_for_a_model_already_fitted_on_every_row() -> None:
+    n_rows = 100
+    X = pd.DataFrame({"x": np.arange(n_rows, dtype=float)})
+    everything = TrialData(X, np.zeros(n_rows), ((np.arange(n_rows), np.array([], dtype=int)),))
+    assert refit_reserve(everything, 1, cap=100)([_outcome(0, 5.0, n_models=1)]) == 0
