@@ -44,15 +44,21 @@ class Refit:
 
 
 def refit_params(family: str, params: dict[str, Any], fold_models: list[Any]) -> dict[str, Any]:
-    """``params`` with a boosting family's rounds fixed to the folds' mean best iteration."""
+    """``params`` for a refit on all rows without validation data.
+
+    A boosting family trains the mean of its folds' early-stopped round counts, with the
+    family's own refit settings (e.g. no internal early stopping for histogram boosting).
+    """
     spec = get_model_spec(family)
     if spec.rounds_param is None:
         return dict(params)
     best = [spec.best_iteration(m.estimator_) for m in fold_models]
-    rounds = [b for b in best if b]
-    if not rounds:
+    stopped = [(m, b) for m, b in zip(fold_models, best, strict=True) if b]
+    if not stopped:
         return dict(params)
-    return {**params, spec.rounds_param: max(1, round(float(np.mean(rounds))))}
+    fixed = spec.refit_params(params, stopped[0][0].estimator_)
+    rounds = max(1, round(float(np.mean([b for _, b in stopped]))))
+    return {**fixed, spec.rounds_param: rounds}
 
 
 def needs_refit(outcome: TrialOutcome, data: TrialData) -> bool:

@@ -2,10 +2,12 @@
 
 ``AutoML(infer_limit=s)`` asks for a best single model (``best_model_``, the one refitted on
 all rows) that predicts a batch in at most ``s`` seconds per row, as AutoGluon's
-``infer_limit`` does. After the search, the kept trials are tried best first: one of each
+``infer_limit`` does. After the search, the kept trials are tried best first: each of a
 trial's fold models predicts a batch of ``BATCH_ROWS`` training rows with ``n_jobs``
-threads, and the first trial fast enough is chosen. The search itself and the ensemble are
-not constrained: slower trials stay on the leaderboard and may be ensemble members.
+threads (a refit trains their mean number of boosting rounds, so its speed is about that
+of their mean time), and the first trial fast enough is chosen. The search itself and the
+ensemble are not constrained: slower trials stay on the leaderboard and may be ensemble
+members.
 """
 
 from __future__ import annotations
@@ -45,42 +47,49 @@ def tile_rows(X: pd.DataFrame, rows: int) -> pd.DataFrame:
 
 
 @contextmanager
-def prediction_threads(model: Any, threads: int) -> Iterator[None]:
-    """Let a fitted model's estimator predict with ``threads`` threads for a while."""
-    estimator = getattr(model, "estimator_", None)
-    get_params = getattr(estimator, "get_params", None)
-    params = get_params(deep=False) if get_params is not None else {}
-    if estimator is None or "n_jobs" not in params:
-        yield
-        return
-    before = params["n_jobs"]
-    estimator.set_params(n_jobs=threads)
+def prediction_threads(models: list[Any], threads: int) -> Iterator[None]:
+    """Let fitted models' estimators predict with ``threads`` threads for a while."""
+    changed: list[tuple[Any, Any]] = []
+    for model in models:
+        estimator = getattr(model, "estimator_", None)
+        get_params = getattr(estimator, "get_params", None)
+        params = get_params(deep=False) if get_params is not None else {}
+        if estimator is not None and "n_jobs" in params:
+            changed.append((estimator, params["n_jobs"]))
+            estimator.set_params(n_jobs=threads)
     try:
         yield
     finally:
-        estimator.set_params(n_jobs=before)
+        for estimator, before in changed:
+            estimator.set_params(n_jobs=before)
 
 
 def rows_per_second(
-    model: Any, X: pd.DataFrame, *, proba: bool, threads: int, required: float = 0.0
+    models: list[Any], X: pd.DataFrame, *, proba: bool, threads: int, required: float = 0.0
 ) -> float:
-    """Batch prediction speed of ``model`` on rows of ``X``, in rows per second.
+    """Batch prediction speed, in rows per second, of one model like ``models``.
 
-    A probe of ``PROBE_ROWS`` rows comes first: if it alone takes longer than a whole batch
-    of ``BATCH_ROWS`` may at the ``required`` speed, its speed is the answer (a fixed
-    overhead cannot fail a model this way). Otherwise a batch is timed, twice unless the
-    first run is clearly too slow (the better one counts: the machine may be busy).
+    ``models`` are a trial's fold models; a refit of the trial trains their mean number of
+    boosting rounds, so its speed is that of their mean prediction time (each model
+    predicts every batch). A probe of ``PROBE_ROWS`` rows comes first: if it alone takes
+    longer than a batch of ``BATCH_ROWS`` may at the ``required`` speed, its speed is the
+    answer (a fixed overhead cannot fail a model this way). Otherwise a batch is timed,
+    twice unless the first run is clearly too slow (the better one counts: the machine may
+    be busy).
     """
-    predict = model.predict_proba if proba else model.predict
+    predicts = [m.predict_proba if proba else m.predict for m in models]
 
     def timed(frame: pd.DataFrame) -> float:
+        """Mean seconds of one model on ``frame``."""
         start = time.perf_counter()
-        predict(frame)
-        return max(time.perf_counter() - start, 1e-9)
+        for predict in predicts:
+            predict(frame)
+        return max(time.perf_counter() - start, 1e-9) / len(predicts)
 
     allowed = BATCH_ROWS / required if required > 0 else float("inf")
-    with prediction_threads(model, threads):
-        predict(X.head(min(len(X), 100)))  # warm-up: lazy imports and caches
+    with prediction_threads(models, threads):
+        for predict in predicts:
+            predict(X.head(min(len(X), 100)))  # warm-up: lazy imports and caches
         probe = timed(tile_rows(X, PROBE_ROWS))
         if probe > allowed:
             return PROBE_ROWS / probe
@@ -122,7 +131,7 @@ def choose_single(
         models = result.kept[number].models or []
         if not models:
             continue
-        rate = rows_per_second(models[0], data.X, proba=proba, threads=threads, required=required)
+        rate = rows_per_second(models, data.X, proba=proba, threads=threads, required=required)
         rates[number] = rate
         if rate >= required:
             rank = order.index(number) + 1

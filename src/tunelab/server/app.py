@@ -3,6 +3,7 @@
 import gc
 import importlib
 import pkgutil
+import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from tunelab.artifacts import ArtifactStore
 from tunelab.server.config import ServerSettings
 from tunelab.server.deps import StoreDep, check_token
 from tunelab.server.errors import install_error_handlers
-from tunelab.server.predictor import PredictionLog, PredictorCache
+from tunelab.server.predictor import SWITCH_INTERVAL, PredictionLog, PredictorCache
 from tunelab.server.ui import mount_ui
 from tunelab.tracking import MetadataStore
 
@@ -59,6 +60,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         artifacts = ArtifactStore(settings.artifacts_location, settings.artifacts_options)
         predictors = PredictorCache(store, artifacts, settings.cache_dir)
         predictors.log = PredictionLog(store) if settings.store_predictions else None
+        if settings.store_predictions and sys.getswitchinterval() > SWITCH_INTERVAL:
+            sys.setswitchinterval(SWITCH_INTERVAL)  # the log thread shares the lock
         app.state.settings, app.state.store, app.state.artifacts = settings, store, artifacts
         app.state.predictors = predictors
         predictors.warming = True  # before the thread starts: health never says "done" early

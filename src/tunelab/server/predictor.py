@@ -3,7 +3,6 @@
 import gc
 import logging
 import queue
-import sys
 import threading
 import time
 import warnings
@@ -19,7 +18,10 @@ from tunelab.tracking import MetadataStore
 
 log = logging.getLogger(__name__)
 MAX_RECORDS = 10_000
-SWITCH_INTERVAL = 0.0005  # seconds a thread may keep the interpreter lock when others wait
+# Seconds a thread may keep the interpreter lock while others wait (Python's default: 5 ms).
+# A request waiting for the lock (after each socket wait and each call into LightGBM, which
+# releases it) would otherwise wait up to 5 ms each time while the log thread runs Python.
+SWITCH_INTERVAL = 0.0005
 
 
 @dataclass
@@ -207,10 +209,8 @@ class PredictionLog:
     The thread drains the queue in batches: after the first record it lets ``gather``
     seconds of records accumulate, then writes them in one transaction, so a busy server
     pays one write per batch, not per prediction (less of the log's Python work competes
-    with the requests for the interpreter lock). Starting the thread shortens the
-    interpreter's switch interval to ``SWITCH_INTERVAL``: a request waiting for the lock
-    (after each socket wait and each call into LightGBM, which releases it) would otherwise
-    wait up to 5 ms each time while the log thread runs Python.
+    with the requests for the interpreter lock; the app also shortens the interpreter's
+    switch interval, see ``SWITCH_INTERVAL``).
 
     At most once per ``explain_interval`` seconds it also explains the batch's records that
     came without an explanation (up to ``explain_limit``, one vectorized call per
@@ -234,8 +234,6 @@ class PredictionLog:
         self._explained_at = -float("inf")
         self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue(maxsize=10_000)
         self._thread = threading.Thread(target=self._drain, name="prediction-log", daemon=True)
-        if sys.getswitchinterval() > SWITCH_INTERVAL:
-            sys.setswitchinterval(SWITCH_INTERVAL)
         self._thread.start()
 
     def record(self, deployment_id: str, **row: Any) -> None:

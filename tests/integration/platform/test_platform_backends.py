@@ -39,7 +39,7 @@ def test_postgres_and_s3_backends(
 ) -> None:
     artifacts_url, options = s3
     env = {"TUNELAB_ARTIFACTS_OPTIONS": json.dumps(options)}
-    client = serve("--db", pg_url, "--artifacts", artifacts_url, env=env)
+    client = serve("--no-sample", "--db", pg_url, "--artifacts", artifacts_url, env=env)
     assert client.health()["database"] == "postgresql"
     dataset_id = client.upload_dataset(make_csv(tmp_path / "train.csv", n=120))
     (job,) = client._call("GET", "/jobs")["items"]

@@ -47,3 +47,30 @@ def test_no_reserve_for_a_model_already_fitted_on_every_row() -> None:
     X = pd.DataFrame({"x": np.arange(n_rows, dtype=float)})
     everything = TrialData(X, np.zeros(n_rows), ((np.arange(n_rows), np.array([], dtype=int)),))
     assert refit_reserve(everything, 1, cap=100)([_outcome(0, 5.0, n_models=1)]) == 0
+
+
+@pytest.mark.parametrize("name", ["lightgbm", "hist_gradient_boosting"])
+def test_refit_params_take_the_mean_rounds_and_the_family_refit_settings(name: str) -> None:
+    from types import SimpleNamespace
+
+    from tunelab.automl._refit import refit_params
+    from tunelab.entities import TaskType
+    from tunelab.models import ModelContext, get_model_spec
+
+    spec = get_model_spec(name)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    y = (0.5 * X[:, 0] + rng.normal(size=600) > 0).astype(np.int64)
+    ctx = ModelContext(TaskType.BINARY, 400, 4, 2)
+    folds = []
+    for seed in (0, 1):
+        order = np.random.default_rng(seed).permutation(600)
+        train, valid = order[:400], order[400:]
+        params = {spec.rounds_param: 2000, "learning_rate": 0.1}
+        est = spec.fit(spec.make(params, ctx), X[train], y[train], X[valid], y[valid])
+        folds.append(SimpleNamespace(estimator_=est))
+    best = [spec.best_iteration(f.estimator_) for f in folds]
+    params = refit_params(name, {spec.rounds_param: 2000, "learning_rate": 0.1}, folds)
+    assert params[spec.rounds_param] == round(float(np.mean(best)))
+    if name == "hist_gradient_boosting":  # all rows: no internal validation split
+        assert params["early_stopping"] is False

@@ -52,8 +52,8 @@ def test_slow_best_is_passed_over_for_a_fast_enough_one(
     slow_best_fast_second: tuple[SearchResult, TrialData],
 ) -> None:
     result, data = slow_best_fast_second
-    knn_rate = rows_per_second(result.kept[0].models[0], data.X, proba=True, threads=1)  # type: ignore[index]
-    fast_rate = rows_per_second(result.kept[1].models[0], data.X, proba=True, threads=1)  # type: ignore[index]
+    knn_rate = rows_per_second(result.kept[0].models, data.X, proba=True, threads=1)  # type: ignore[arg-type]
+    fast_rate = rows_per_second(result.kept[1].models, data.X, proba=True, threads=1)  # type: ignore[arg-type]
     assert fast_rate > 10 * knn_rate
     limit = 1 / np.sqrt(knn_rate * fast_rate)  # halfway between the two, geometrically
     choice = choose_single(result, data, infer_limit=limit, proba=True, threads=1, seconds=30)
@@ -74,7 +74,7 @@ def test_probe_stops_measuring_a_clearly_slow_model(
             calls.append(len(X))
             return knn.predict_proba(X)
 
-    rows_per_second(Counting(), data.X, proba=True, threads=1, required=1e12)
+    rows_per_second([Counting()], data.X, proba=True, threads=1, required=1e12)
     assert BATCH_ROWS not in calls  # the probe's speed was the answer
 
 
@@ -117,3 +117,17 @@ def test_infer_limit_does_not_change_the_final_model() -> None:
     if automl.final_.best_number != best:  # a faster trial is the best single model
         assert automl.best_model_ is automl.refit_model_
         assert automl.final_.best_single is not automl.model_
+
+
+def test_speed_is_that_of_the_mean_fold_model() -> None:
+    """A refit trains the folds' mean rounds: one slow fold model must show in the speed."""
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(5_000, 8)), columns=[f"f{i}" for i in range(8)])
+    y = (X["f0"] > 0).to_numpy().astype(int)
+    fast = LogisticRegression().fit(X, y)
+    slow = KNeighborsClassifier(algorithm="brute").fit(X, y)
+    fast_rate = rows_per_second([fast], X, proba=True, threads=1)
+    slow_rate = rows_per_second([slow], X, proba=True, threads=1)
+    mixed = rows_per_second([fast, slow], X, proba=True, threads=1)
+    assert slow_rate < mixed < fast_rate
+    assert mixed < 3 * slow_rate  # about twice the slow one's speed, far from the fast one's
