@@ -15,6 +15,7 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import shlex
 import socket
 import statistics
 import subprocess
@@ -301,6 +302,8 @@ def _write(
     lines = [
         f"# Platform serving benchmark ({day})",
         "",
+        f"Command: `uv run python benchmarks/platform_serving.py {shlex.join(sys.argv[1:])}`  ",
+        f"Finished {datetime.now(UTC).isoformat(timespec='seconds')} (UTC).  ",
         f"Machine: {machine}. The machine is shared; other work ran meanwhile.",
         f"Dataset `{args.dataset}` (target `{args.target}`); one-row JSON requests over "
         "loopback to `tunelab serve --workers 0`; load from separate processes "

@@ -209,6 +209,8 @@ class AutoML:
         if budget.time_budget is not None:
             # time kept for ensembling, refitting the best model and storing the result
             reserve = min(20.0, 1.0 + 0.1 * budget.time_budget)
+            if self.infer_limit is not None:  # and for timing the trials' predictions
+                reserve += measure_budget(budget.time_budget)
             deadline = started + budget.time_budget - reserve
         data = TrialData(
             X.iloc[fit_rows].reset_index(drop=True), encoded.y[fit_rows], tuple(folds)

@@ -3,11 +3,11 @@
 ``AutoML(infer_limit=s)`` asks for a best single model (``best_model_``, the one refitted on
 all rows) that predicts a batch in at most ``s`` seconds per row, as AutoGluon's
 ``infer_limit`` does. After the search, the kept trials are tried best first: each of a
-trial's fold models predicts a batch of ``BATCH_ROWS`` training rows with ``n_jobs``
-threads (a refit trains their mean number of boosting rounds, so its speed is about that
-of their mean time), and the first trial fast enough is chosen. The search itself and the
-ensemble are not constrained: slower trials stay on the leaderboard and may be ensemble
-members.
+trial's fold models predicts its share of a batch of ``BATCH_ROWS`` training rows with
+``n_jobs`` threads (a refit trains their mean number of boosting rounds, so its speed is
+about that of their mean time), and the first trial fast enough is chosen. The search
+itself and the ensemble are not constrained: slower trials stay on the leaderboard and may
+be ensemble members.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ PROBE_ROWS = 1_000  # a first, short measure: clearly slow models stop here
 # A one-fold model must be this much faster than the limit: the refit learns from more rows
 # (larger trees and forests) and a measurement on a shared machine varies.
 MARGIN = 1.2
-# Measuring stops after this share of the time budget (between 1 and 10 s).
-MEASURE_SHARE = 0.05
+# Measuring stops after this share of the time budget (between 1 and 10 s); the search
+# keeps that time free when ``infer_limit`` is set.
+MEASURE_SHARE = 0.08
 
 
 @dataclass(frozen=True)
@@ -70,33 +71,34 @@ def rows_per_second(
     """Batch prediction speed, in rows per second, of one model like ``models``.
 
     ``models`` are a trial's fold models; a refit of the trial trains their mean number of
-    boosting rounds, so its speed is that of their mean prediction time (each model
-    predicts every batch). A probe of ``PROBE_ROWS`` rows comes first: if it alone takes
-    longer than a batch of ``BATCH_ROWS`` may at the ``required`` speed, its speed is the
-    answer (a fixed overhead cannot fail a model this way). Otherwise a batch is timed,
-    twice unless the first run is clearly too slow (the better one counts: the machine may
+    boosting rounds, so its speed is that of their mean prediction time. Each of the k
+    models predicts 1/k of a batch: the total time is the mean model's time on the whole
+    batch, at the cost of measuring one model. A probe of ``PROBE_ROWS`` rows comes first:
+    if it alone takes longer than a batch of ``BATCH_ROWS`` may at the ``required`` speed,
+    its speed is the answer (a fixed overhead cannot fail a model this way). Otherwise a
+    batch is timed, a second time after a near miss (the better one counts: the machine may
     be busy).
     """
     predicts = [m.predict_proba if proba else m.predict for m in models]
 
-    def timed(frame: pd.DataFrame) -> float:
-        """Mean seconds of one model on ``frame``."""
+    def timed(rows: int) -> float:
+        """Seconds for the models to predict ``rows`` rows between them."""
+        part = tile_rows(X, -(-rows // len(predicts)))
         start = time.perf_counter()
         for predict in predicts:
-            predict(frame)
-        return max(time.perf_counter() - start, 1e-9) / len(predicts)
+            predict(part)
+        return max(time.perf_counter() - start, 1e-9)
 
     allowed = BATCH_ROWS / required if required > 0 else float("inf")
     with prediction_threads(models, threads):
         for predict in predicts:
             predict(X.head(min(len(X), 100)))  # warm-up: lazy imports and caches
-        probe = timed(tile_rows(X, PROBE_ROWS))
+        probe = timed(PROBE_ROWS)
         if probe > allowed:
             return PROBE_ROWS / probe
-        batch = tile_rows(X, BATCH_ROWS)
-        seconds = timed(batch)
-        if seconds <= 2 * allowed:  # not clearly too slow: a second run may be luckier
-            seconds = min(seconds, timed(batch))
+        seconds = timed(BATCH_ROWS)
+        if seconds <= 1.25 * allowed:  # a near miss: a second run may be luckier
+            seconds = min(seconds, timed(BATCH_ROWS))
     return BATCH_ROWS / seconds
 
 

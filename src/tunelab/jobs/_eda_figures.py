@@ -10,7 +10,6 @@ data, kept as is, or ``{"key": ...}``, a word to translate) or ``{"path": "data.
 "replace": {"(other)": "charts.eda_other", ...}}`` (pooled levels inside data arrays).
 """
 
-import json
 import math
 from typing import Any
 
@@ -18,6 +17,21 @@ import numpy as np
 import pandas as pd
 
 from tunelab.entities.columns import ColumnKind
+from tunelab.jobs._eda_plotly import (
+    COUNT,
+    MISSING,
+    OTHER,
+    PARCATS_HOVER,
+    count_axis,
+    figure,
+    kind_term,
+    levels_slot,
+    needs,
+    note,
+    rounded,
+    text_slot,
+    trace_name_slots,
+)
 
 MAX_ROWS = 5_000  # rows sampled for every figure
 MAX_PAIR = 12  # numeric columns in the pair plot and parallel coordinates
@@ -28,79 +42,7 @@ MAX_LEVELS = 12  # levels per column shown before pooling into "(other)"
 MAX_BARS = 30  # bars in a categorical distribution
 MAX_VARIABLES = 200  # columns given a variable-analysis figure
 BINS = 30
-OTHER, MISSING = "(other)", "(missing)"
 _CONTINUOUS = "Viridis"
-I18N = "tunelab_i18n"  # layout.meta key naming the figure's words (see the module docstring)
-LEVELS = {OTHER: "charts.eda_other", MISSING: "charts.eda_missing"}
-COUNT = "count"
-PARCATS_HOVER = "count: %{count}<br>share: %{probability:.1%}<extra></extra>"
-
-
-def _round(values: Any) -> list[Any]:
-    """Floats to 6 significant digits (smaller JSON); NaN and infinities to None."""
-    out: list[Any] = []
-    for v in np.asarray(values, dtype=float).tolist():
-        out.append(float(f"{v:.6g}") if math.isfinite(v) else None)
-    return out
-
-
-def text_slot(path: str, key: str, **args: Any) -> dict[str, Any]:
-    """A translatable text at ``path``: catalog ``key`` filled with ``args``."""
-    return {"path": path, "key": key, "args": args}
-
-
-def term(key: str) -> dict[str, str]:
-    """An arg of a text slot that is itself a word to translate."""
-    return {"key": key}
-
-
-def kind_term(kind: ColumnKind) -> dict[str, str]:
-    return term(f"charts.term_kind_{kind.value}")
-
-
-def levels_slot(path: str) -> dict[str, Any]:
-    """The pooled levels "(other)" and "(missing)" inside the data array (or name) at ``path``."""
-    return {"path": path, "replace": LEVELS}
-
-
-def figure(
-    data: list[Any], i18n: list[dict[str, Any]] | None = None, **layout: Any
-) -> dict[str, Any]:
-    """A figure as JSON: validated by plotly.graph_objects, without the big default theme."""
-    import plotly.graph_objects as go
-
-    base = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
-    if i18n is not None:  # [] too: a figure without words is not matched by text
-        layout["meta"] = {I18N: i18n}
-    fig = go.Figure(data=data, layout={**base, **layout})
-    plain = json.loads(fig.to_json())
-    plain["layout"].pop("template", None)
-    return dict(plain)
-
-
-def note(
-    title: str, text: str, title_slot: dict[str, Any], text_slot_: dict[str, Any]
-) -> dict[str, Any]:
-    """An empty figure that says why there is nothing to draw (``*_slot``: their keys)."""
-    return figure(
-        [],
-        i18n=[
-            {**title_slot, "path": "layout.title.text"},
-            {**text_slot_, "path": "layout.annotations.0.text"},
-        ],
-        title={"text": title},
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        annotations=[{"text": text, "showarrow": False, "font": {"size": 14}}],
-    )
-
-
-def _needs(title: str, title_key: str, text: str, text_key: str) -> dict[str, Any]:
-    return note(title, text, text_slot("", title_key), text_slot("", text_key))
-
-
-def _count_axis(path: str = "layout.yaxis.title.text") -> dict[str, Any]:
-    return text_slot(path, "charts.eda_count")
 
 
 def sample_rows(df: pd.DataFrame, n: int = MAX_ROWS, seed: int = 0) -> pd.DataFrame:
@@ -116,7 +58,7 @@ def numeric_columns(kinds: dict[str, ColumnKind], target: str | None) -> list[st
 def target_codes(y: pd.Series, classification: bool) -> tuple[list[Any], list[str]]:
     """Colour values for the target: class codes (with labels) or the numbers themselves."""
     if not classification:
-        return _round(y.to_numpy(dtype=float)), []
+        return rounded(y.to_numpy(dtype=float)), []
     values = y.dropna()
     if pd.api.types.is_numeric_dtype(values):
         labels = [str(v) for v in sorted(values.unique().tolist())]
@@ -150,14 +92,14 @@ def rank_columns(frame: pd.DataFrame, columns: list[str], target: str | None, k:
 def correlation(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
     """Pearson correlation heatmap of numeric columns."""
     if len(columns) < 2:
-        return _needs(
+        return needs(
             "Correlation matrix",
             "charts.eda_correlation_empty",
             "needs at least two numeric columns",
             "charts.eda_needs_two_numeric",
         )
     matrix = frame[columns].astype(float).corr()
-    z = [_round(row) for row in matrix.to_numpy()]
+    z = [rounded(row) for row in matrix.to_numpy()]
     trace: dict[str, Any] = {
         "type": "heatmap",
         "z": z,
@@ -183,7 +125,7 @@ def pairplot(
 ) -> dict[str, Any]:
     """Scatter-plot matrix of numeric columns, coloured by the target."""
     if len(columns) < 2:
-        return _needs(
+        return needs(
             "Pair plot",
             "charts.eda_pairplot",
             "needs at least two numeric columns",
@@ -195,7 +137,7 @@ def pairplot(
         picked = [color[i] for i in range(min(len(color), MAX_SPLOM_ROWS))]
         marker.update(color=picked, colorscale=_CONTINUOUS, showscale=not labels)
     dims = [
-        {"label": c, "values": _round(frame.loc[rows, c].to_numpy(dtype=float))} for c in columns
+        {"label": c, "values": rounded(frame.loc[rows, c].to_numpy(dtype=float))} for c in columns
     ]
     trace = {
         "type": "splom",
@@ -224,23 +166,23 @@ def parallel_coordinates(
 ) -> dict[str, Any]:
     """Parallel coordinates (drag on an axis to filter a range) with the target last."""
     if not columns:
-        return _needs(
+        return needs(
             "Parallel coordinates",
             "charts.eda_parallel_coordinates",
             "needs numeric columns",
             "charts.eda_needs_numeric",
         )
     dims: list[dict[str, Any]] = [
-        {"label": c, "values": _round(frame[c].to_numpy(dtype=float))} for c in columns
+        {"label": c, "values": rounded(frame[c].to_numpy(dtype=float))} for c in columns
     ]
     line: dict[str, Any] = {}
     if target is not None and color:
         values = [v if v is not None else float("nan") for v in color]
-        dim: dict[str, Any] = {"label": target, "values": _round(values)}
+        dim: dict[str, Any] = {"label": target, "values": rounded(values)}
         if labels:
             dim.update(tickvals=list(range(len(labels))), ticktext=labels)
         dims.append(dim)
-        line = {"color": _round(values), "colorscale": _CONTINUOUS, "showscale": not labels}
+        line = {"color": rounded(values), "colorscale": _CONTINUOUS, "showscale": not labels}
     trace = {"type": "parcoords", "dimensions": dims, "line": line}
     # no figure title: it would collide with the axis labels at the top
     return figure([trace], i18n=[], height=500, margin={"l": 70, "r": 70, "t": 60, "b": 40})
@@ -258,7 +200,7 @@ def parallel_categories(
 ) -> dict[str, Any]:
     """Parallel categories of the categorical (and few-valued) columns, target last."""
     if not columns and target is None:
-        return _needs(
+        return needs(
             "Parallel categories",
             "charts.eda_parallel_categories",
             "needs categorical columns",
@@ -346,14 +288,14 @@ def distribution(frame: pd.DataFrame, col: str, kind: ColumnKind) -> dict[str, A
         centers = (edges[:-1] + edges[1:]) / 2
         trace = {
             "type": "bar",
-            "x": _round(centers),
+            "x": rounded(centers),
             "y": counts.tolist(),
-            "width": _round(np.diff(edges)),
+            "width": rounded(np.diff(edges)),
             "name": col,
         }
         return figure(
             [trace],
-            i18n=[named, _count_axis()],
+            i18n=[named, count_axis()],
             title=title,
             bargap=0.02,
             xaxis={"title": {"text": col}},
@@ -367,7 +309,7 @@ def distribution(frame: pd.DataFrame, col: str, kind: ColumnKind) -> dict[str, A
     trace = {"type": "bar", "x": [str(v) for v in tally.index], "y": tally.tolist(), "name": col}
     return figure(
         [trace],
-        i18n=[named, _count_axis(), levels_slot("data.0.x")],
+        i18n=[named, count_axis(), levels_slot("data.0.x")],
         title=title,
         xaxis={"type": "category", "title": {"text": col}},
         yaxis={"title": {"text": COUNT}},
@@ -396,7 +338,7 @@ def against_target(
             traces = [
                 {
                     "type": "box",
-                    "y": _round(x[[c == k for c in classes]].to_numpy(dtype=float)),
+                    "y": rounded(x[[c == k for c in classes]].to_numpy(dtype=float)),
                     "name": k,
                     "boxpoints": False,
                 }
@@ -404,7 +346,7 @@ def against_target(
             ]
             return figure(
                 traces,
-                i18n=[named, *_names(traces)],
+                i18n=[named, *trace_name_slots(traces)],
                 title=title,
                 xaxis={"title": {"text": target}, "type": "category"},
                 yaxis={"title": {"text": col}},
@@ -423,7 +365,7 @@ def against_target(
         bars = [levels_slot(f"data.{i}.x") for i in range(len(traces))]
         return figure(
             traces,
-            i18n=[named, _count_axis(), *_names(traces), *bars],
+            i18n=[named, count_axis(), *trace_name_slots(traces), *bars],
             title=title,
             barmode="stack",
             xaxis={"type": "category", "title": {"text": col}},
@@ -436,8 +378,8 @@ def against_target(
         trace = {
             "type": "scattergl",
             "mode": "markers",
-            "x": _round(x.to_numpy(dtype=float)[rows]),
-            "y": _round(yv[rows]),
+            "x": rounded(x.to_numpy(dtype=float)[rows]),
+            "y": rounded(yv[rows]),
             "marker": {"size": 4, "opacity": 0.5},
             "name": col,
         }
@@ -450,19 +392,14 @@ def against_target(
         )
     groups = _levels(x)
     traces = [
-        {"type": "box", "y": _round(yv[[v == k for v in groups]]), "name": k, "boxpoints": False}
+        {"type": "box", "y": rounded(yv[[v == k for v in groups]]), "name": k, "boxpoints": False}
         for k in sorted(set(groups))
     ]
     return figure(
         traces,
-        i18n=[named, *_names(traces)],
+        i18n=[named, *trace_name_slots(traces)],
         title=title,
         showlegend=False,
         xaxis={"title": {"text": col}, "type": "category"},
         yaxis={"title": {"text": target}},
     )
-
-
-def _names(traces: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Slots for trace names that are pooled levels (the others are class or level values)."""
-    return [levels_slot(f"data.{i}.name") for i, t in enumerate(traces) if t["name"] in LEVELS]
