@@ -3,12 +3,16 @@ SHELL := /bin/bash
 UV ?= uv
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup run run-cli test lint format typecheck importlint test-fast clean
+.PHONY: setup system-deps run run-cli test lint format typecheck importlint test-fast clean
 
 ## setup: install the locked environment (.venv) with the dev tools
 setup:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
 	$(UV) sync --frozen
+
+## system-deps: Debian packages the tests need (PostgreSQL, Chromium, a Hangul font); idempotent
+system-deps:
+	bash scripts/system-deps.sh
 
 ## run: the web app at http://127.0.0.1:8000 with 2 workers and a sample experiment ready
 run: setup
@@ -27,8 +31,8 @@ lint: setup
 	$(UV) run mypy
 	$(UV) run lint-imports
 
-## test: lint, then every test not marked slow (the slow ones run in `make bench`)
-test: lint
+## test: system packages, lint, then every test not marked slow (slow ones run in `make bench`)
+test: system-deps lint
 	$(UV) run pytest -m "not slow" -n $(PYTEST_WORKERS) -q -p no:cacheprovider
 
 format: setup

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+TEST_DATA = REPO_ROOT / "tests" / "data"
 
 
 def _screenshots() -> Path:
@@ -31,8 +31,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def shared_datasets() -> Path:
-    """Folder of the real Parquet datasets shipped beside the repository."""
-    if not SHARED_DATASETS.is_dir():
-        pytest.fail(f"shared datasets not found at {SHARED_DATASETS}")
-    return SHARED_DATASETS
+def test_data() -> Path:
+    """Folder of the small real tables kept in the repository (tests/data, sources in its README)."""
+    return TEST_DATA

@@ -27,7 +27,7 @@ def _wait_for_setup(page: Any, console: Any) -> str:
 
 
 def test_upload_create_and_manage_experiments(
-    page: Any, shot: Callable[[str], Path], shared_datasets: Path, console: Any
+    page: Any, shot: Callable[[str], Path], test_data: Path, console: Any
 ) -> None:
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/experiments$"))
@@ -41,7 +41,7 @@ def test_upload_create_and_manage_experiments(
     page.get_by_test_id("upload-input").set_input_files(str(Path(__file__)))  # a .py file
     expect(page.get_by_test_id("upload-error")).to_contain_text("Unsupported file type")
 
-    page.get_by_test_id("upload-input").set_input_files(str(shared_datasets / DATASET))
+    page.get_by_test_id("upload-input").set_input_files(str(test_data / DATASET))
     expect(page.get_by_test_id("upload-progress")).to_be_visible()
     form = page.get_by_test_id("create-form")
     expect(form).to_be_visible(timeout=60_000)  # the worker parsed and profiled the file

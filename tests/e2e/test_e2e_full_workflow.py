@@ -28,7 +28,7 @@ def _same_document(page: Any) -> bool:
 
 
 def test_upload_to_prediction_in_english_and_korean(
-    page: Any, shot: Callable[[str], Path], shared_datasets: Path
+    page: Any, shot: Callable[[str], Path], test_data: Path
 ) -> None:
     # ----- Experiments list ---------------------------------------------------------------
     page.goto("/")
@@ -39,7 +39,7 @@ def test_upload_to_prediction_in_english_and_korean(
     # ----- New experiment by uploading a Parquet file; the target is left for Setup --------
     page.get_by_test_id("new-experiment").click()
     expect(page).to_have_url(re.compile(r"/experiments/new$"))
-    page.get_by_test_id("upload-input").set_input_files(str(shared_datasets / DATASET))
+    page.get_by_test_id("upload-input").set_input_files(str(test_data / DATASET))
     expect(page.get_by_test_id("create-form")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("dataset-summary")).to_contain_text("748 rows")
     page.get_by_test_id("experiment-name").fill("full workflow e2e")

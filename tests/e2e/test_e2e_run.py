@@ -16,8 +16,8 @@ DATASET = "blood-transfusion.parquet"  # 748 rows, binary target `whether2007`
 TARGET = "whether2007"
 
 
-def _experiment_without_target(page: Any, server: str, shared_datasets: Path) -> str:
-    data = (shared_datasets / DATASET).read_bytes()
+def _experiment_without_target(page: Any, server: str, test_data: Path) -> str:
+    data = (test_data / DATASET).read_bytes()
     upload = page.request.post(
         f"{server}/api/v1/datasets",
         multipart={
@@ -51,9 +51,9 @@ def _click_bar(page: Any, index: int) -> None:
 
 
 def test_setup_then_watch_a_live_run(
-    page: Any, server: str, shared_datasets: Path, shot: Callable[[str], Path]
+    page: Any, server: str, test_data: Path, shot: Callable[[str], Path]
 ) -> None:
-    experiment_id = _experiment_without_target(page, server, shared_datasets)
+    experiment_id = _experiment_without_target(page, server, test_data)
     page.goto(f"/experiments/{experiment_id}/setup")
     expect(page.get_by_test_id("class-chart")).to_contain_text("Choose a target")
 

@@ -63,12 +63,12 @@ def test_sigkilled_worker_automl_job_resumes_with_a_complete_leaderboard(
     serve: Server,
     workers: list[subprocess.Popen[bytes]],
     tmp_path: Path,
-    shared_datasets: Path,
+    test_data: Path,
 ) -> None:
     client: Client = serve(workers=0, env=LEASE_ENV)
     first = _start_worker(tmp_path, "first")
     workers.append(first)
-    dataset_id = client.upload_dataset(shared_datasets / "blood-transfusion.parquet")
+    dataset_id = client.upload_dataset(test_data / "blood-transfusion.parquet")
     client.wait_job(client._call("GET", "/jobs")["items"][0]["id"], timeout=120)
     # the budget spans both attempts: enough is left after the kill for new trials
     experiment_id = client.create_experiment(dataset_id, "whether2007", time_budget=30)

@@ -13,8 +13,8 @@ RNG = np.random.default_rng(2)
 
 
 @pytest.fixture(scope="module")
-def credit(shared_datasets: Path) -> pd.DataFrame:
-    return pd.read_parquet(shared_datasets / "credit-g.parquet")
+def credit(test_data: Path) -> pd.DataFrame:
+    return pd.read_parquet(test_data / "credit-g.parquet")
 
 
 def test_profile_of_credit_g(credit: pd.DataFrame) -> None:
