@@ -101,6 +101,7 @@ class StoreCallbacks:
                 "predict_time": record.predict_time,
                 "source": record.source,
                 "reason": record.reason,
+                "host": record.host,
                 "slot": self._free_slot(record.number),
                 "ended_at": ended_at,
                 "ended_ts": ended_ts,
