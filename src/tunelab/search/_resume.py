@@ -27,7 +27,6 @@ def config_key(family: str, params: dict[str, Any]) -> str:
 class ResumableSearch(Protocol):
     """The state of a search that ``restore_search`` rebuilds (the loop's ``_Search``)."""
 
-    sampler: str
     problem: SearchProblem
     callbacks: CallbackList
     study: optuna.Study
@@ -38,6 +37,9 @@ class ResumableSearch(Protocol):
     n_restored: int
     launched: int
     next_number: int
+
+    @property
+    def sampler(self) -> str: ...
 
     def keep(self, outcome: TrialOutcome, signed: float) -> int | None: ...
 

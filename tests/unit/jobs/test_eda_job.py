@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from tunelab.artifacts import ArtifactStore
+from tunelab.entities.artifact_keys import eda_manifest_key as manifest_key
+from tunelab.entities.artifact_keys import eda_plot_key
 from tunelab.entities.platform import JobStatus
-from tunelab.jobs import JOB_KINDS, Worker, default_handlers
-from tunelab.jobs._eda_job import EDA_PLOTS, eda_prefix, manifest_key
+from tunelab.jobs import EDA_PLOTS, JOB_KINDS, Worker, default_handlers
 from tunelab.tracking import MetadataStore
 
 
@@ -48,7 +49,7 @@ def _run(worker: Worker, store: MetadataStore, dataset_id: str, target: str | No
 
 
 def _figure(artifacts: ArtifactStore, name: str) -> dict:
-    return dict(json.loads(artifacts.read_bytes(f"{eda_prefix('d1')}/{name}.json")))
+    return dict(json.loads(artifacts.read_bytes(eda_plot_key("d1", name))))
 
 
 def test_eda_is_a_registered_job_kind() -> None:

@@ -51,7 +51,9 @@ class SyncExecutor:
         self.caps.append((at, reason))
 
     def kill_all(self, reason: str) -> list[CallEnd]:
-        ended = [CallEnd(c.key, EndState.KILLED, reason=reason, host="sync-node") for c in self.pending]
+        ended = [
+            CallEnd(c.key, EndState.KILLED, reason=reason, host="sync-node") for c in self.pending
+        ]
         self.pending.clear()
         return ended
 
@@ -101,7 +103,8 @@ def test_calls_carry_the_trial_its_timeout_and_resources(binary_problem: Problem
     run_search(*binary_problem, options, executor=executor)
     call = executor.submitted[0]
     task = call.args[0]
-    assert isinstance(task, TrialTask) and task.number == call.key
+    assert isinstance(task, TrialTask)
+    assert task.number == call.key
     assert call.args[1] is binary_problem[0]  # the data is handed over, not copied
     assert 0 < call.timeout <= 30.0
     assert call.resources.cpus == binary_problem[1].threads_per_trial

@@ -10,9 +10,9 @@ import psutil
 import pytest
 
 from tunelab.entities import TrialStatus
+from tunelab.executors import LocalProcessExecutor
 from tunelab.search import SearchProblem, TrialData, TrialTask
 from tunelab.search import _trial as trial_module
-from tunelab.executors import LocalProcessExecutor
 from tunelab.search._pool import TrialPool
 from tunelab.search._trial import TrialOutcome
 
@@ -136,7 +136,9 @@ def test_memory_limit_kills_the_trial(
         time.sleep(600)
 
     monkeypatch.setattr(trial_module, "fit_fold_model", hang)
-    pool = TrialPool(LocalProcessExecutor(1), *binary_problem, memory_limit_mb=1)  # any Python process is larger
+    pool = TrialPool(
+        LocalProcessExecutor(1), *binary_problem, memory_limit_mb=1
+    )  # any Python process is larger
     pool.submit(TrialTask(0, "logistic_regression", {}), 120.0)
     (outcome,) = _drain(pool)
     assert outcome.status is TrialStatus.FAILED
