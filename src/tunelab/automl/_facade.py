@@ -86,7 +86,8 @@ class AutoML:
             given the folder of an interrupted fit of the same data and settings resumes it
             (see "Checkpoint and resume" in docs/automl.md).
         executor: where trials run (a ``tunelab.executors.TrialExecutor``); None: local
-            child processes, ``n_jobs`` at once. A given executor is reused, not shut down.
+            child processes, ``n_jobs`` at once. A given executor is reused (one fit at a
+            time), not shut down.
     """
 
     def __init__(

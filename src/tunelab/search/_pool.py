@@ -27,7 +27,10 @@ class _Submitted:
 
 
 class TrialPool:
-    """Runs the trials of one search on ``executor``, at most its capacity at once."""
+    """Runs the trials of one search on ``executor``, at most its capacity at once.
+
+    Call keys are trial numbers, so an executor serves one search at a time.
+    """
 
     def __init__(
         self,
