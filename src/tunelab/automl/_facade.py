@@ -28,6 +28,7 @@ from tunelab.entities import (
     TrialRecord,
 )
 from tunelab.evaluation import default_metric, get_metric
+from tunelab.executors import TrialExecutor
 from tunelab.models import families_for_budget, get_model_spec
 from tunelab.preprocessing import recommend
 from tunelab.search import (
@@ -84,6 +85,9 @@ class AutoML:
         checkpoint_dir: a folder where the search persists its state as it goes; a ``fit``
             given the folder of an interrupted fit of the same data and settings resumes it
             (see "Checkpoint and resume" in docs/automl.md).
+        executor: where trials run (a ``tunelab.executors.TrialExecutor``); None: local
+            child processes, ``n_jobs`` at once. A given executor is reused (one fit at a
+            time), not shut down.
     """
 
     def __init__(
@@ -109,6 +113,7 @@ class AutoML:
         infer_limit: float | None = None,
         callbacks: Sequence[Any] = (),
         checkpoint_dir: str | Path | None = None,
+        executor: TrialExecutor | None = None,
     ) -> None:
         self.task = task
         self.metric = metric
@@ -131,6 +136,7 @@ class AutoML:
         self.infer_limit = infer_limit
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.executor = executor
         self._stop_event = threading.Event()
 
     # -- validation ------------------------------------------------------------------------
@@ -243,6 +249,7 @@ class AutoML:
             stop_event=self._stop_event,
             checkpoint_dir=self.checkpoint_dir,
             started=started,
+            executor=self.executor,
         )
         ensembled = time.monotonic()
         y_fit = encoded.y[fit_rows]

@@ -2,11 +2,12 @@
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tunelab.automl._fitted import FittedRun
 from tunelab.automl._leaderboard import model_name
 from tunelab.bundles import infer_input_schema, reference_statistics, save_bundle
 from tunelab.data import fingerprint
@@ -22,13 +23,10 @@ from tunelab.evaluation import (
     write_report,
 )
 
-if TYPE_CHECKING:
-    from tunelab.automl._facade import AutoML
-
 REPORTED_TRIALS = 10
 
 
-def _predict(automl: "AutoML", model: Any, X: pd.DataFrame) -> np.ndarray:
+def _predict(automl: FittedRun, model: Any, X: pd.DataFrame) -> np.ndarray:
     if automl.task_.is_classification:
         return np.asarray(model.predict_proba(X))
     return np.asarray(model.predict(X), dtype=np.float64)
@@ -45,7 +43,7 @@ def ci_resamples(n_rows: int) -> int:
 
 
 def _evaluate(
-    automl: "AutoML", y: np.ndarray, pred: np.ndarray, *, with_ci: bool = True
+    automl: FittedRun, y: np.ndarray, pred: np.ndarray, *, with_ci: bool = True
 ) -> dict[str, Any]:
     """All metrics of the task; 95% bootstrap intervals unless ``with_ci`` is False."""
     if automl.task_.is_classification:
@@ -70,7 +68,7 @@ def _evaluate(
     )
 
 
-def _parts(automl: "AutoML", model: Any, oof: np.ndarray | None) -> dict[str, dict[str, Any]]:
+def _parts(automl: FittedRun, model: Any, oof: np.ndarray | None) -> dict[str, dict[str, Any]]:
     """Metrics (and curves) on train (in-sample), valid (out-of-fold) and test rows."""
     X, y = automl._X, automl._y
     fit_rows, test_rows = automl._fit_rows, automl._test_rows
@@ -87,7 +85,7 @@ def _parts(automl: "AutoML", model: Any, oof: np.ndarray | None) -> dict[str, di
     return parts
 
 
-def _importance(automl: "AutoML", model: Any) -> list[tuple[str, float, float]]:
+def _importance(automl: FittedRun, model: Any) -> list[tuple[str, float, float]]:
     rows = automl._test_rows if len(automl._test_rows) else automl._fit_rows
     metric = get_metric(automl.metric_, automl.task_)
     return permutation_importance(
@@ -113,7 +111,7 @@ def _refit_text(refitted: tuple[int, ...], members: list[int]) -> str:
     return text
 
 
-def _summary(automl: "AutoML") -> RunSummary:
+def _summary(automl: FittedRun) -> RunSummary:
     final = automl.final_
     board = automl.leaderboard()
     curves_part = "test" if len(automl._test_rows) else "valid"
@@ -178,7 +176,7 @@ def _summary(automl: "AutoML") -> RunSummary:
     )
 
 
-def split_summary_for(automl: "AutoML") -> dict[str, Any]:
+def split_summary_for(automl: FittedRun) -> dict[str, Any]:
     """Row and class counts of the train/valid/test parts."""
     from tunelab.evaluation import Splits
 
@@ -188,7 +186,7 @@ def split_summary_for(automl: "AutoML") -> dict[str, Any]:
     return split_summary(splits, automl._y)
 
 
-def save_run(automl: "AutoML", path: Path) -> Path:
+def save_run(automl: FittedRun, path: Path) -> Path:
     """Bundle + leaderboard.csv/json + report/ in ``path``; returns ``path``."""
     X = automl._X
     kinds = {c.name: c.kind for c in automl.profile_.columns if c.name in X.columns}
@@ -228,7 +226,7 @@ def save_run(automl: "AutoML", path: Path) -> Path:
     return path
 
 
-def evaluate_frame(automl: "AutoML", df: pd.DataFrame, target: str) -> dict[str, Any]:
+def evaluate_frame(automl: FittedRun, df: pd.DataFrame, target: str) -> dict[str, Any]:
     """All metrics (with 95% bootstrap intervals) of the final model on a labelled table."""
     if target not in df.columns:
         raise DataError(f"target column {target!r} is not in the table")

@@ -44,6 +44,18 @@ class JobStatus(StrEnum):
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+class JobKind(StrEnum):
+    """The kinds of job a worker runs (``tunelab.jobs.default_handlers`` maps each to its
+    function). A ``str``: ``store.enqueue_job(JobKind.EDA, ...)`` stores ``"eda"``."""
+
+    PARSE_PROFILE = "parse_profile"
+    EDA = "eda"
+    AUTOML = "automl"
+    EVALUATE = "evaluate"
+    DEPLOY = "deploy"
+    BATCH_PREDICT = "batch_predict"
+
+
 class DeploymentStatus(StrEnum):
     ACTIVE = "active"
     INACTIVE = "inactive"

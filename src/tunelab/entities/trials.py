@@ -31,3 +31,4 @@ class TrialRecord:
     preprocessing: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
     source: str = "search"  # baseline | portfolio | search | ensemble
+    host: str = ""  # where it ran (the executor's node or host name); "" if unknown

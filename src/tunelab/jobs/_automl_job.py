@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tunelab.entities.artifact_keys import model_prefix
 from tunelab.entities.errors import DataError
 from tunelab.entities.platform import Experiment, ExperimentStatus
 from tunelab.entities.trials import TrialRecord, TrialStatus
@@ -101,6 +102,7 @@ class StoreCallbacks:
                 "predict_time": record.predict_time,
                 "source": record.source,
                 "reason": record.reason,
+                "host": record.host,
                 "slot": self._free_slot(record.number),
                 "ended_at": ended_at,
                 "ended_ts": ended_ts,
@@ -312,7 +314,7 @@ def _checkpoint_dir(ctx: JobContext, experiment_id: str) -> Path:
 
 def _save_model(ctx: JobContext, experiment_id: str, automl: Any) -> str:
     model_id = uuid.uuid4().hex
-    prefix = f"models/{model_id}"
+    prefix = model_prefix(model_id)
     workdir = Path(tempfile.mkdtemp(prefix="tunelab-model-"))
     try:
         bundle = automl.save(workdir / "bundle")

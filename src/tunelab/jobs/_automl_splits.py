@@ -15,13 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tunelab.entities.artifact_keys import split_part_key, splits_summary_key
 from tunelab.jobs._context import JobContext
 
 PARTS = ("train", "valid", "test")
-
-
-def splits_prefix(experiment_id: str) -> str:
-    return f"experiments/{experiment_id}/splits"
 
 
 def engine_rows(automl: Any) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
@@ -77,7 +74,6 @@ def save_splits(
     if len(labelled) != n_rows:  # the engine dropped rows differently: say so
         labelled = np.arange(n_rows)
     parts = plan_parts(len(labelled), test, fit, folds)
-    prefix = splits_prefix(experiment_id)
     summary: dict[str, Any] = {
         "kind": "holdout" if len(folds) == 1 else "cv",
         "description": automl.split_description_,
@@ -100,7 +96,7 @@ def save_splits(
                 frame.insert(1, "_fold", parts["fold"])
             local = Path(tmp) / f"{part}.csv"
             frame.to_csv(local, index=False)
-            ctx.artifacts.put_file(f"{prefix}/{part}.csv", local)
+            ctx.artifacts.put_file(split_part_key(experiment_id, part), local)
             summary["parts"][part] = {"rows": len(positions)}
-    ctx.artifacts.put_bytes(f"{prefix}/summary.json", json.dumps(summary).encode())
+    ctx.artifacts.put_bytes(splits_summary_key(experiment_id), json.dumps(summary).encode())
     return summary

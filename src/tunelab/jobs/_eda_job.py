@@ -9,6 +9,12 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from tunelab.entities.artifact_keys import (
+    eda_manifest_key,
+    eda_plot_key,
+    eda_prefix,
+    eda_variable_key,
+)
 from tunelab.entities.columns import ColumnKind
 from tunelab.entities.errors import DataError
 from tunelab.jobs import _eda_figures as figs
@@ -17,14 +23,6 @@ from tunelab.jobs._handlers import _read_dataset
 
 TABLE_PLOTS = ("correlation", "pairplot", "parallel_coordinates", "parallel_categories")
 EDA_PLOTS = (*TABLE_PLOTS, "variable")
-
-
-def eda_prefix(dataset_id: str) -> str:
-    return f"datasets/{dataset_id}/eda"
-
-
-def manifest_key(dataset_id: str) -> str:
-    return f"{eda_prefix(dataset_id)}/manifest.json"
 
 
 def _kinds(ctx: JobContext, dataset_id: str, df: Any) -> dict[str, ColumnKind]:
@@ -112,13 +110,12 @@ def run_eda(ctx: JobContext) -> dict[str, Any]:
     task = _task(frame, target, ctx.payload.get("task"))
     ctx.emit("progress", {"step": "plotting", "n_rows": len(frame), "n_columns": len(kinds)})
     table, variables = build_figures(frame, kinds, target, task, ctx)
-    prefix = eda_prefix(dataset_id)
-    ctx.artifacts.delete(prefix)
+    ctx.artifacts.delete(eda_prefix(dataset_id))
     for name, fig in table.items():
-        ctx.artifacts.put_bytes(f"{prefix}/{name}.json", json.dumps(fig).encode())
+        ctx.artifacts.put_bytes(eda_plot_key(dataset_id, name), json.dumps(fig).encode())
     keys = {}
     for n, (col, pair) in enumerate(variables.items()):
-        keys[col] = f"{prefix}/variables/{n:05d}.json"
+        keys[col] = eda_variable_key(dataset_id, n)
         ctx.artifacts.put_bytes(keys[col], json.dumps(pair).encode())
     manifest = {
         "dataset_id": dataset_id,
@@ -132,5 +129,5 @@ def run_eda(ctx: JobContext) -> dict[str, Any]:
         "variables": keys,
         "created_at": datetime.now(UTC).isoformat(),
     }
-    ctx.artifacts.put_bytes(manifest_key(dataset_id), json.dumps(manifest).encode())
+    ctx.artifacts.put_bytes(eda_manifest_key(dataset_id), json.dumps(manifest).encode())
     return {"dataset_id": dataset_id, "n_sampled": len(frame), "target": target, "task": task}

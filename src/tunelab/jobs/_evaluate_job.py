@@ -22,6 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from tunelab.entities.artifact_keys import (
+    evaluation_key,
+    evaluation_plot_key,
+    evaluation_plots_prefix,
+    splits_prefix,
+)
 from tunelab.entities.errors import DataError
 from tunelab.jobs._context import JobContext
 from tunelab.jobs._evaluate_figures import build_figures
@@ -35,17 +41,11 @@ IMPORTANCE_ROWS = 2_000
 IMPORTANCE_REPEATS = 3
 
 
-def evaluation_prefix(model_id: str, dataset_id: str | None = None) -> str:
-    """Artifact folder of a model's evaluation (on its experiment, or on one dataset)."""
-    base = f"evaluations/{model_id}"
-    return f"{base}/datasets/{dataset_id}" if dataset_id else base
-
-
 def _split_keys(ctx: JobContext, experiment_id: str | None) -> dict[str, str]:
     """Artifact keys of the stored split parts, by part name (empty when none)."""
     if not experiment_id:
         return {}
-    keys = ctx.artifacts.list(f"experiments/{experiment_id}/splits")
+    keys = ctx.artifacts.list(splits_prefix(experiment_id))
     found: dict[str, str] = {}
     for key in keys:
         stem = PurePosixPath(key).name.split(".")[0]
@@ -237,14 +237,20 @@ def _dataset_part(
 
 
 def _store(
-    ctx: JobContext, prefix: str, document: dict[str, Any], figures: dict[str, Any]
+    ctx: JobContext,
+    model_id: str,
+    dataset_id: str | None,
+    document: dict[str, Any],
+    figures: dict[str, Any],
 ) -> None:
     for name, figure in figures.items():
         ctx.artifacts.put_bytes(
-            f"{prefix}/plots/{name}.json", json.dumps(jsonable(figure)).encode()
+            evaluation_plot_key(model_id, dataset_id, name), json.dumps(jsonable(figure)).encode()
         )
-    ctx.artifacts.put_bytes(f"{prefix}/evaluation.json", json.dumps(jsonable(document)).encode())
-    for key in ctx.artifacts.list(f"{prefix}/plots"):
+    ctx.artifacts.put_bytes(
+        evaluation_key(model_id, dataset_id), json.dumps(jsonable(document)).encode()
+    )
+    for key in ctx.artifacts.list(evaluation_plots_prefix(model_id, dataset_id)):
         if PurePosixPath(key).stem not in figures:
             ctx.artifacts.delete(key)
 
@@ -269,7 +275,6 @@ def evaluate(ctx: JobContext) -> dict[str, Any]:
         source = f"experiment:{model.experiment_id}" if model.experiment_id else "report"
     ctx.check_cancelled()
     figures = build_figures(bundle.task.value, curves, importance)
-    prefix = evaluation_prefix(model_id, dataset_id)
     document = {
         "model_id": model_id,
         "task": bundle.task.value,
@@ -283,7 +288,7 @@ def evaluate(ctx: JobContext) -> dict[str, Any]:
         "job_id": ctx.job.id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _store(ctx, prefix, document, figures)
+    _store(ctx, model_id, dataset_id, document, figures)
     ctx.emit("progress", {"step": "done", "done": 1, "total": 1, "plots": list(figures)})
     return {
         "model_id": model_id,
@@ -291,6 +296,6 @@ def evaluate(ctx: JobContext) -> dict[str, Any]:
         "source": source,
         "parts": sorted(parts),
         "plots": list(figures),
-        "key": f"{prefix}/evaluation.json",
+        "key": evaluation_key(model_id, dataset_id),
         **jsonable(extra),
     }

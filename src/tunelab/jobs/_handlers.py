@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from tunelab.entities.artifact_keys import predictions_key
 from tunelab.jobs._context import JobContext
 from tunelab.tracking import jsonable
 
@@ -70,7 +71,7 @@ def batch_predict(ctx: JobContext) -> dict[str, Any]:
         proba = bundle.predict_proba(_inputs(bundle, df))
         for label in proba.columns:
             out[f"proba_{label}"] = proba[label].to_numpy()
-    key = f"predictions/{ctx.job.id}.csv"
+    key = predictions_key(ctx.job.id)
     with tempfile.TemporaryDirectory(prefix="tunelab-job-") as tmp:
         local = Path(tmp) / "predictions.csv"
         out.to_csv(local, index=False)

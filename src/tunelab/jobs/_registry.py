@@ -1,21 +1,22 @@
 """Job kinds and the functions that run them."""
 
+from tunelab.entities.platform import JobKind
 from tunelab.jobs._automl_job import run_automl
 from tunelab.jobs._eda_job import run_eda
 from tunelab.jobs._evaluate_job import evaluate
 from tunelab.jobs._handlers import batch_predict, deploy, parse_profile
 from tunelab.jobs._worker import Handler
 
-JOB_KINDS = ("parse_profile", "eda", "automl", "evaluate", "deploy", "batch_predict")
+JOB_KINDS = tuple(kind.value for kind in JobKind)
 
 
 def default_handlers() -> dict[str, Handler]:
     """A fresh dict: job kind -> handler (add your own kinds to a copy)."""
     return {
-        "parse_profile": parse_profile,
-        "eda": run_eda,
-        "automl": run_automl,
-        "evaluate": evaluate,
-        "deploy": deploy,
-        "batch_predict": batch_predict,
+        JobKind.PARSE_PROFILE: parse_profile,
+        JobKind.EDA: run_eda,
+        JobKind.AUTOML: run_automl,
+        JobKind.EVALUATE: evaluate,
+        JobKind.DEPLOY: deploy,
+        JobKind.BATCH_PREDICT: batch_predict,
     }

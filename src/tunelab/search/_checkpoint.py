@@ -106,6 +106,7 @@ def _record_json(record: TrialRecord) -> dict[str, Any]:
         "preprocessing": encode(record.preprocessing),
         "reason": record.reason,
         "source": record.source,
+        "host": record.host,
     }
 
 
@@ -122,6 +123,7 @@ def _record_from(raw: dict[str, Any]) -> TrialRecord:
         preprocessing=decode(raw["preprocessing"]),
         reason=str(raw["reason"]),
         source=str(raw["source"]),
+        host=str(raw.get("host", "")),  # absent in checkpoints written before it was recorded
     )
 
 

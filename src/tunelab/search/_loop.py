@@ -13,6 +13,7 @@ import optuna
 
 from tunelab.entities import TrialRecord, TrialStatus
 from tunelab.evaluation import get_metric
+from tunelab.executors import LocalProcessExecutor, TrialExecutor
 from tunelab.models import ModelContext, get_model_spec
 from tunelab.search._callbacks import CallbackList
 from tunelab.search._checkpoint import (
@@ -80,9 +81,11 @@ class _Search:
         options: SearchOptions,
         callbacks: CallbackList,
         stop_event: threading.Event | None,
-        checkpoint: SearchCheckpoint | None = None,
+        checkpoint: SearchCheckpoint | None,
+        executor: TrialExecutor,
     ) -> None:
         self.data = data
+        self.executor = executor
         self.problem = problem
         self.options = options
         self.callbacks = callbacks
@@ -132,6 +135,10 @@ class _Search:
         self.fold_curves: list[list[float]] = []
         if checkpoint is not None:
             restore_search(self, checkpoint)
+
+    @property
+    def sampler(self) -> str:
+        return self.options.sampler
 
     # -- scheduling ---------------------------------------------------------------------
     def remaining(self) -> float:
@@ -254,6 +261,7 @@ class _Search:
             else {},
             reason=outcome.reason,
             source=task.source,
+            host=outcome.host,
         )
         signed = None
         if status is TrialStatus.OK and score is not None:
@@ -327,7 +335,7 @@ class _Search:
     def run(self) -> SearchResult:
         self.preload()
         pool = TrialPool(
-            self.options.n_workers,
+            self.executor,
             self.data,
             self.problem,
             memory_limit_mb=self.options.memory_limit_mb,
@@ -404,12 +412,15 @@ def run_search(
     stop_event: threading.Event | None = None,
     checkpoint_dir: str | Path | None = None,
     started: float | None = None,
+    executor: TrialExecutor | None = None,
 ) -> SearchResult:
     """Search ``options.families`` on ``data`` until a budget ends.
 
     Opening: each family's default, then portfolio configurations (skipping those not
     expected to finish in time); then the sampler proposes family + hyperparameters.
-    Every trial runs in its own process with a hard deadline.
+    Every trial runs on ``executor`` with a hard deadline: by default a
+    ``LocalProcessExecutor`` of ``options.n_workers`` processes (shut down at the end); a
+    given executor is left running, ready for another search.
 
     With ``checkpoint_dir`` the search persists its state as it goes and, given a folder
     of an interrupted search of the same data and settings, resumes it (see
@@ -423,8 +434,16 @@ def run_search(
     if checkpoint_dir is not None:
         checkpoint = SearchCheckpoint(checkpoint_dir, started=started)
     try:
-        search = _Search(data, problem, options, CallbackList(callbacks), stop_event, checkpoint)
-        return search.run()
+        own = executor is None
+        executor = executor or LocalProcessExecutor(options.n_workers)
+        try:
+            search = _Search(
+                data, problem, options, CallbackList(callbacks), stop_event, checkpoint, executor
+            )
+            return search.run()
+        finally:
+            if own:
+                executor.shutdown()
     finally:
         if checkpoint is not None:
             checkpoint.close()

@@ -2,18 +2,19 @@
 
 import json
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+import optuna
 from optuna.trial import TrialState
 
-from tunelab.entities import TrialStatus
-from tunelab.search._checkpoint import SearchCheckpoint
+from tunelab.entities import TrialRecord, TrialStatus
+from tunelab.search._callbacks import CallbackList
+from tunelab.search._checkpoint import InFlight, SearchCheckpoint
 from tunelab.search._checkpoint_io import encode
+from tunelab.search._plan import PlannedTrial
+from tunelab.search._problem import SearchProblem
 from tunelab.search._samplers import make_sampler
 from tunelab.search._trial import TrialOutcome
-
-if TYPE_CHECKING:
-    from tunelab.search._loop import _Search
 
 MAX_ATTEMPTS = 2  # a trial interrupted this many times is recorded as failed, not rerun
 
@@ -23,7 +24,38 @@ def config_key(family: str, params: dict[str, Any]) -> str:
     return json.dumps([family, encode(params)], sort_keys=True)
 
 
-def restore_search(search: "_Search", checkpoint: SearchCheckpoint) -> None:
+class ResumableSearch(Protocol):
+    """The state of a search that ``restore_search`` rebuilds (the loop's ``_Search``)."""
+
+    problem: SearchProblem
+    callbacks: CallbackList
+    study: optuna.Study
+    kept: dict[int, TrialOutcome]
+    records: list[TrialRecord]
+    plan: deque[PlannedTrial]
+    reruns: deque[InFlight]
+    n_restored: int
+    launched: int
+    next_number: int
+
+    @property
+    def sampler(self) -> str: ...
+
+    def keep(self, outcome: TrialOutcome, signed: float) -> int | None: ...
+
+    def account(
+        self,
+        record: TrialRecord,
+        signed: float | None,
+        wall: float,
+        fold_scores: list[float],
+        has_oof: bool,
+    ) -> bool: ...
+
+    def finish(self, outcome: TrialOutcome, wall: float) -> None: ...
+
+
+def restore_search(search: ResumableSearch, checkpoint: SearchCheckpoint) -> None:
     """Rebuild the state of an interrupted search from its checkpoint.
 
     Finished trials come back without rerunning (announced with ``on_trial_restored``,
@@ -60,11 +92,11 @@ def restore_search(search: "_Search", checkpoint: SearchCheckpoint) -> None:
     study = search.study
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         study.tell(trial.number, state=TrialState.FAIL)
-    if checkpoint.resumed and search.options.sampler != "qmc":
+    if checkpoint.resumed and search.sampler != "qmc":
         # a fresh random stream: replaying the first run's draws would repeat its proposals
         # (QMC instead continues its sequence from the number of trials in the study)
         seed = search.problem.seed + len(study.trials)
-        study.sampler = make_sampler(search.options.sampler, seed)
+        study.sampler = make_sampler(search.sampler, seed)
     tried = {config_key(r.family, r.params) for r in search.records}
     tried |= {config_key(f.task.family, f.task.params) for f in search.reruns}
     search.plan = deque(p for p in search.plan if config_key(p[0], p[1]) not in tried)

@@ -1,6 +1,6 @@
 """One trial: fit a configuration on every fold and predict the held-out rows.
 
-This module runs inside the trial's child process (see ``_pool``), and can also be called
+This module runs wherever an executor runs the trial (see ``_pool``), and can also be called
 in-process (tests, debugging). It returns the fitted fold models, so that the best trials
 become the final model without any refit.
 """
@@ -45,6 +45,7 @@ class TrialOutcome:
     predict_time: float = 0.0
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    host: str = ""  # where the trial ran (set by the executor's side of the search)
 
     @property
     def score(self) -> float | None:
@@ -157,6 +158,15 @@ def execute_trial(
         outcome.status = TrialStatus.FAILED
         outcome.reason = "the metric could not be computed on any fold"
     return outcome
+
+
+def run_trial(task: TrialTask, data: TrialData, problem: SearchProblem) -> TrialOutcome:
+    """The function an executor runs for a trial: ``execute_trial``, any error a FAILED
+    outcome naming it (so only a killed or dead trial has no outcome)."""
+    try:
+        return execute_trial(task, data, problem)
+    except BaseException as error:
+        return failed_outcome(task, error)
 
 
 def failed_outcome(task: TrialTask, error: BaseException) -> TrialOutcome:

@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -34,10 +35,9 @@ def api_routers() -> list[APIRouter]:
     come before ``views``, so their fixed paths (``/datasets/samples``) win over the
     generic ``/{id}`` routes of ``views``.
     """
-    import tunelab.server as server_pkg
-
     routers: list[APIRouter] = []
-    areas = sorted(m.name for m in pkgutil.iter_modules(server_pkg.__path__) if m.ispkg)
+    server_dir = str(Path(__file__).resolve().parent)  # the package itself: no import cycle
+    areas = sorted(m.name for m in pkgutil.iter_modules([server_dir]) if m.ispkg)
     for area in areas:
         if area in _SKIPPED_SUBPACKAGES or area.startswith("_"):
             continue

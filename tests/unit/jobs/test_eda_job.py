@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from tunelab.artifacts import ArtifactStore
+from tunelab.entities.artifact_keys import eda_manifest_key, eda_plot_key
 from tunelab.entities.platform import JobStatus
-from tunelab.jobs import JOB_KINDS, Worker, default_handlers
-from tunelab.jobs._eda_job import EDA_PLOTS, eda_prefix, manifest_key
+from tunelab.jobs import EDA_PLOTS, JOB_KINDS, Worker, default_handlers
 from tunelab.tracking import MetadataStore
 
 
@@ -48,7 +48,7 @@ def _run(worker: Worker, store: MetadataStore, dataset_id: str, target: str | No
 
 
 def _figure(artifacts: ArtifactStore, name: str) -> dict:
-    return dict(json.loads(artifacts.read_bytes(f"{eda_prefix('d1')}/{name}.json")))
+    return dict(json.loads(artifacts.read_bytes(eda_plot_key("d1", name))))
 
 
 def test_eda_is_a_registered_job_kind() -> None:
@@ -63,7 +63,7 @@ def test_classification_figures(
     dataset_id = _add(store, artifacts, frame)
     result = _run(worker, store, dataset_id, "y")
     assert (result["n_sampled"], result["task"]) == (5_000, "binary")  # bounded sample
-    manifest = json.loads(artifacts.read_bytes(manifest_key(dataset_id)))
+    manifest = json.loads(artifacts.read_bytes(eda_manifest_key(dataset_id)))
     assert manifest["plots"] == list(EDA_PLOTS)
     assert (manifest["n_rows"], manifest["n_sampled"]) == (6_000, 5_000)
 
@@ -102,7 +102,7 @@ def test_regression_and_no_target(
     frame = _frame(300, classification=False)
     dataset_id = _add(store, artifacts, frame)
     assert _run(worker, store, dataset_id, "y")["task"] == "regression"
-    manifest = json.loads(artifacts.read_bytes(manifest_key(dataset_id)))
+    manifest = json.loads(artifacts.read_bytes(eda_manifest_key(dataset_id)))
     scatter = json.loads(artifacts.read_bytes(manifest["variables"]["f0"]))["against"]["data"][0]
     assert scatter["type"] == "scattergl"
     assert len(scatter["x"]) == 300
@@ -110,7 +110,7 @@ def test_regression_and_no_target(
     assert "y" in corr["x"]  # a numeric target joins the correlation matrix
 
     assert _run(worker, store, dataset_id, None)["target"] is None
-    manifest = json.loads(artifacts.read_bytes(manifest_key(dataset_id)))
+    manifest = json.loads(artifacts.read_bytes(eda_manifest_key(dataset_id)))
     pair = json.loads(artifacts.read_bytes(manifest["variables"]["f0"]))
     assert pair["against"] is None
     parcoords = _figure(artifacts, "parallel_coordinates")["data"][0]
@@ -127,4 +127,4 @@ def test_unknown_target_fails_naming_it(
     assert done is not None
     assert done.status is JobStatus.FAILED
     assert "target column 'price' is not in dataset 'd1'" in done.error
-    assert not artifacts.exists(manifest_key(dataset_id))
+    assert not artifacts.exists(eda_manifest_key(dataset_id))

@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from tunelab.entities import TrialStatus
+from tunelab.executors import LocalProcessExecutor
 from tunelab.search import SearchProblem, TrialData, TrialTask
 from tunelab.search import _trial as trial_module
 from tunelab.search._pool import TrialPool
@@ -30,7 +31,7 @@ def _drain(pool: TrialPool, *, rounds: int = 300) -> list[TrialOutcome]:
 
 
 def _run_one(problem: Problem, task: TrialTask, timeout: float = 120.0) -> TrialOutcome:
-    pool = TrialPool(1, *problem)
+    pool = TrialPool(LocalProcessExecutor(1), *problem)
     pool.submit(task, timeout)
     (outcome,) = _drain(pool)
     return outcome
@@ -118,7 +119,7 @@ def test_child_killed_from_outside_is_reported_as_died(
 
     monkeypatch.setattr(trial_module, "fit_fold_model", hang)
     before = {p.pid for p in _live_children()}
-    pool = TrialPool(1, *binary_problem)
+    pool = TrialPool(LocalProcessExecutor(1), *binary_problem)
     pool.submit(TrialTask(0, "logistic_regression", {}), 120.0)
     (child,) = [p for p in _live_children() if p.pid not in before]
     os.kill(child.pid, signal.SIGKILL)
@@ -135,7 +136,9 @@ def test_memory_limit_kills_the_trial(
         time.sleep(600)
 
     monkeypatch.setattr(trial_module, "fit_fold_model", hang)
-    pool = TrialPool(1, *binary_problem, memory_limit_mb=1)  # any Python process is larger
+    pool = TrialPool(
+        LocalProcessExecutor(1), *binary_problem, memory_limit_mb=1
+    )  # any Python process is larger
     pool.submit(TrialTask(0, "logistic_regression", {}), 120.0)
     (outcome,) = _drain(pool)
     assert outcome.status is TrialStatus.FAILED
@@ -150,7 +153,7 @@ def test_kill_all_ends_every_running_trial(
 
     monkeypatch.setattr(trial_module, "fit_fold_model", hang)
     before = {p.pid for p in _live_children()}  # other tests' helpers may live on
-    pool = TrialPool(2, *binary_problem)
+    pool = TrialPool(LocalProcessExecutor(2), *binary_problem)
     pool.submit(TrialTask(0, "logistic_regression", {}), 120.0)
     assert pool.has_free_slot
     pool.submit(TrialTask(1, "decision_tree", {}), 120.0)
@@ -172,7 +175,7 @@ def test_capped_deadline_kills_with_the_given_reason(
         time.sleep(600)
 
     monkeypatch.setattr(trial_module, "fit_fold_model", hang)
-    pool = TrialPool(1, *binary_problem)
+    pool = TrialPool(LocalProcessExecutor(1), *binary_problem)
     pool.submit(TrialTask(0, "logistic_regression", {}), 120.0)
     pool.cap_deadlines(time.monotonic() + 0.5, "time kept for something else")
     pool.cap_deadlines(time.monotonic() + 60.0, "a later cap changes nothing")

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tunelab.artifacts import ArtifactInfo, ArtifactStore
+from tunelab.entities.artifact_keys import dataset_file_key, upload_prefix
 from tunelab.entities.platform import ArtifactTooLargeError, ConflictError, NotFoundError
 from tunelab.server.datasets.service import (
     check_format,
-    dataset_prefix,
     new_dataset_id,
     register_dataset,
 )
@@ -62,12 +62,8 @@ class UploadSession:
         return min(self.chunk_size, self.size - index * self.chunk_size)
 
 
-def _prefix(upload_id: str) -> str:
-    return f"uploads/{upload_id}"
-
-
 def chunk_key(upload_id: str, index: int) -> str:
-    return f"{_prefix(upload_id)}/chunks/{index:08d}"
+    return f"{upload_prefix(upload_id)}/chunks/{index:08d}"
 
 
 def start_upload(
@@ -107,7 +103,7 @@ def start_upload(
         created_at=datetime.now(UTC).isoformat(),
     )
     artifacts.put_bytes(
-        f"{_prefix(session.upload_id)}/session.json", json.dumps(asdict(session)).encode()
+        f"{upload_prefix(session.upload_id)}/session.json", json.dumps(asdict(session)).encode()
     )
     return session
 
@@ -117,7 +113,7 @@ def get_session(artifacts: ArtifactStore, upload_id: str) -> UploadSession:
     if not _UPLOAD_ID.match(upload_id):
         raise NotFoundError(f"upload {upload_id!r} does not exist")
     try:
-        data = json.loads(artifacts.read_bytes(f"{_prefix(upload_id)}/session.json"))
+        data = json.loads(artifacts.read_bytes(f"{upload_prefix(upload_id)}/session.json"))
     except NotFoundError:
         raise NotFoundError(f"upload {upload_id!r} does not exist") from None
     return UploadSession(**data)
@@ -125,7 +121,7 @@ def get_session(artifacts: ArtifactStore, upload_id: str) -> UploadSession:
 
 def received_chunks(artifacts: ArtifactStore, upload_id: str) -> list[int]:
     """Indexes of the chunks stored so far, ascending."""
-    prefix = f"{_prefix(upload_id)}/chunks/"
+    prefix = f"{upload_prefix(upload_id)}/chunks/"
     return sorted(int(key[len(prefix) :]) for key in artifacts.list(prefix.rstrip("/")))
 
 
@@ -159,7 +155,7 @@ def complete_upload(
             f"upload {upload_id!r} is missing {len(missing)} of {session.n_chunks} chunks: {shown}"
         )
     dataset_id = new_dataset_id()
-    key = f"{dataset_prefix(dataset_id)}/{session.filename}"
+    key = dataset_file_key(dataset_id, session.filename)
     try:
         with artifacts.writer(key, max_bytes=session.size) as out:
             for index in range(session.n_chunks):
@@ -191,4 +187,4 @@ def complete_upload(
 def abort_upload(artifacts: ArtifactStore, upload_id: str) -> None:
     """Remove an upload session and all its chunks."""
     get_session(artifacts, upload_id)
-    artifacts.delete(_prefix(upload_id))
+    artifacts.delete(upload_prefix(upload_id))

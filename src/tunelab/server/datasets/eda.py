@@ -4,8 +4,9 @@ import json
 from typing import Any
 
 from tunelab.artifacts import ArtifactStore
-from tunelab.entities.platform import ConflictError, Job, NotFoundError
-from tunelab.jobs._eda_job import EDA_PLOTS, eda_prefix, manifest_key
+from tunelab.entities.artifact_keys import eda_manifest_key, eda_plot_key
+from tunelab.entities.platform import ConflictError, Job, JobKind, NotFoundError
+from tunelab.jobs import EDA_PLOTS
 from tunelab.server.datasets.column_settings import profile_columns
 from tunelab.server.errors import FieldError
 from tunelab.tracking import MetadataStore
@@ -19,12 +20,12 @@ def queue_eda(store: MetadataStore, dataset_id: str, target: str | None) -> str:
         raise FieldError(
             ["body", "target"], f"column {target!r} is not in the dataset", "value_error"
         )
-    return store.enqueue_job("eda", {"dataset_id": dataset_id, "target": target}).id
+    return store.enqueue_job(JobKind.EDA, {"dataset_id": dataset_id, "target": target}).id
 
 
 def pending_job(store: MetadataStore, dataset_id: str) -> Job | None:
     """The newest EDA job of the dataset that has not ended yet, if any."""
-    for job in store.list_jobs(kind="eda", limit=100):
+    for job in store.list_jobs(kind=JobKind.EDA, limit=100):
         if job.payload.get("dataset_id") == dataset_id and not job.status.is_final:
             return job
     return None
@@ -32,7 +33,7 @@ def pending_job(store: MetadataStore, dataset_id: str) -> Job | None:
 
 def latest_job(store: MetadataStore, dataset_id: str) -> Job | None:
     """The newest EDA job of the dataset, whatever its state."""
-    for job in store.list_jobs(kind="eda", limit=100):
+    for job in store.list_jobs(kind=JobKind.EDA, limit=100):
         if job.payload.get("dataset_id") == dataset_id:
             return job
     return None
@@ -41,7 +42,7 @@ def latest_job(store: MetadataStore, dataset_id: str) -> Job | None:
 def manifest(artifacts: ArtifactStore, dataset_id: str) -> dict[str, Any]:
     """The last EDA result's manifest; 409 when EDA has not been computed."""
     try:
-        return dict(json.loads(artifacts.read_bytes(manifest_key(dataset_id))))
+        return dict(json.loads(artifacts.read_bytes(eda_manifest_key(dataset_id))))
     except NotFoundError:
         raise ConflictError(
             f"EDA of dataset {dataset_id!r} is not computed yet: POST .../eda to compute it"
@@ -49,7 +50,7 @@ def manifest(artifacts: ArtifactStore, dataset_id: str) -> dict[str, Any]:
 
 
 def has_result(artifacts: ArtifactStore, dataset_id: str) -> bool:
-    return artifacts.exists(manifest_key(dataset_id))
+    return artifacts.exists(eda_manifest_key(dataset_id))
 
 
 def figure_json(
@@ -65,7 +66,7 @@ def figure_json(
         raise NotFoundError(f"EDA plot {plot!r} does not exist; plots: {', '.join(EDA_PLOTS)}")
     info = manifest(artifacts, dataset_id)
     if plot != "variable":
-        return artifacts.read_bytes(f"{eda_prefix(dataset_id)}/{plot}.json")
+        return artifacts.read_bytes(eda_plot_key(dataset_id, plot))
     if column is None:
         raise FieldError(["query", "column"], "the variable plot needs ?column=NAME", "missing")
     key = info.get("variables", {}).get(column)

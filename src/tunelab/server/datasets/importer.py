@@ -4,10 +4,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from tunelab.artifacts import ArtifactStore
+from tunelab.entities.artifact_keys import dataset_file_key
 from tunelab.entities.platform import ArtifactTooLargeError
 from tunelab.server.datasets.service import (
     check_format,
-    dataset_prefix,
     new_dataset_id,
     register_dataset,
 )
@@ -69,7 +69,7 @@ def import_from_url(
     if size == 0:
         raise FieldError(["body", "url"], f"{url!r} is empty", "empty")
     dataset_id = new_dataset_id()
-    key = f"{dataset_prefix(dataset_id)}/{filename}"
+    key = dataset_file_key(dataset_id, filename)
     with fs.open(path, "rb") as source:
         info = artifacts.put_stream(
             key, iter(lambda: source.read(_CHUNK), b""), max_bytes=max_bytes

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from tunelab.artifacts import ArtifactStore
+from tunelab.entities.artifact_keys import dataset_file_key
 from tunelab.entities.platform import NotFoundError
-from tunelab.server.datasets.service import dataset_prefix, new_dataset_id, register_dataset
+from tunelab.server.datasets.service import new_dataset_id, register_dataset
 from tunelab.tracking import MetadataStore
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
@@ -47,7 +48,7 @@ def create_sample_dataset(
     """
     entry = get_sample(name)
     dataset_id = new_dataset_id()
-    info = artifacts.put_file(f"{dataset_prefix(dataset_id)}/{entry['file']}", sample_path(name))
+    info = artifacts.put_file(dataset_file_key(dataset_id, entry["file"]), sample_path(name))
     return register_dataset(
         store,
         artifacts,

@@ -4,17 +4,14 @@ import uuid
 from pathlib import PurePosixPath
 
 from tunelab.artifacts import ArtifactInfo, ArtifactStore
+from tunelab.entities.artifact_keys import dataset_prefix
+from tunelab.entities.platform import JobKind
 from tunelab.server.errors import FieldError
 from tunelab.tracking import MetadataStore
 
 
 def new_dataset_id() -> str:
     return uuid.uuid4().hex
-
-
-def dataset_prefix(dataset_id: str) -> str:
-    """The artifact folder of a dataset (its file, EDA figures)."""
-    return f"datasets/{dataset_id}"
 
 
 def check_format(filename: str, loc: list[str | int] | None = None) -> None:
@@ -57,5 +54,5 @@ def register_dataset(
     except BaseException:
         artifacts.delete(dataset_prefix(dataset_id))
         raise
-    job = store.enqueue_job("parse_profile", {"dataset_id": dataset_id})
+    job = store.enqueue_job(JobKind.PARSE_PROFILE, {"dataset_id": dataset_id})
     return dataset_id, job.id

@@ -6,7 +6,8 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 from starlette.concurrency import run_in_threadpool
 
-from tunelab.entities.platform import ConflictError
+from tunelab.entities.artifact_keys import dataset_file_key, dataset_prefix
+from tunelab.entities.platform import ConflictError, JobKind
 from tunelab.server.datasets.column_settings import merge_changes
 from tunelab.server.datasets.service import check_format
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
@@ -47,7 +48,7 @@ async def upload_dataset(
 
     def key_for(filename: str) -> str:
         check_format(filename)
-        return f"datasets/{dataset_id}/{filename}"
+        return dataset_file_key(dataset_id, filename)
 
     info, filename = await receive_file(
         request, artifacts, key_for=key_for, max_bytes=settings.max_upload_bytes
@@ -66,9 +67,11 @@ async def upload_dataset(
     try:
         await run_in_threadpool(record)
     except BaseException:
-        await run_in_threadpool(artifacts.delete, f"datasets/{dataset_id}")
+        await run_in_threadpool(artifacts.delete, dataset_prefix(dataset_id))
         raise
-    job = await run_in_threadpool(store.enqueue_job, "parse_profile", {"dataset_id": dataset_id})
+    job = await run_in_threadpool(
+        store.enqueue_job, JobKind.PARSE_PROFILE, {"dataset_id": dataset_id}
+    )
     return Created(id=dataset_id, job_id=job.id)
 
 
@@ -120,4 +123,4 @@ def patch_column_settings(
 def delete_dataset(dataset_id: str, store: StoreDep, artifacts: ArtifactsDep) -> None:
     """Delete a dataset no experiment uses (409 otherwise), with its stored file."""
     store.delete_dataset(dataset_id)
-    artifacts.delete(f"datasets/{dataset_id}")
+    artifacts.delete(dataset_prefix(dataset_id))

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.background import BackgroundTask
 
+from tunelab.entities.platform import JobKind
 from tunelab.server.deployments import service
 from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
 from tunelab.server.predictor import Predictor, PredictorCache, check_records
@@ -217,5 +218,5 @@ def batch_predict(deployment_id: str, body: BatchIn, store: StoreDep) -> Created
     store.get_deployment(deployment_id)
     store.get_dataset(body.dataset_id)
     payload = {"deployment_id": deployment_id, "dataset_id": body.dataset_id}
-    job = store.enqueue_job("batch_predict", payload)
+    job = store.enqueue_job(JobKind.BATCH_PREDICT, payload)
     return Created(id=job.id, job_id=job.id)

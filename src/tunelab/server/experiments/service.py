@@ -6,6 +6,7 @@ from tunelab.entities.platform import (
     ConflictError,
     Experiment,
     ExperimentStatus,
+    JobKind,
     JobStatus,
 )
 from tunelab.jobs._automl_settings import SettingsError, check_settings
@@ -133,7 +134,7 @@ def start(store: MetadataStore, experiment_id: str) -> Experiment:
     store.transition_experiment(
         experiment_id, to=ExperimentStatus.RUNNING, allowed_from=STARTABLE, error=""
     )
-    job = store.enqueue_job("automl", {"experiment_id": experiment_id})
+    job = store.enqueue_job(JobKind.AUTOML, {"experiment_id": experiment_id})
     return store.update_experiment(experiment_id, job_id=job.id)
 
 

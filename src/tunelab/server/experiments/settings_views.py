@@ -5,8 +5,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, status
 from fastapi.responses import StreamingResponse
 
+from tunelab.entities.artifact_keys import split_part_key, splits_summary_key
 from tunelab.entities.platform import NotFoundError
-from tunelab.jobs._automl_splits import splits_prefix
 from tunelab.server.deps import ArtifactsDep, StoreDep
 from tunelab.server.errors import FieldError
 from tunelab.server.experiments import service
@@ -100,7 +100,7 @@ def split_summary(experiment_id: str, store: StoreDep, artifacts: ArtifactsDep) 
     import json
 
     store.get_experiment(experiment_id)
-    key = f"{splits_prefix(experiment_id)}/summary.json"
+    key = splits_summary_key(experiment_id)
     if not artifacts.exists(key):
         raise NotFoundError(f"experiment {experiment_id!r} has no saved split yet: run it first")
     return json.loads(artifacts.read_bytes(key))
@@ -120,7 +120,7 @@ def download_split(
     """The rows of one part as CSV (``_row`` = position in the uploaded table; with CV the
     train part has ``_fold`` and there is no valid part)."""
     store.get_experiment(experiment_id)
-    key = f"{splits_prefix(experiment_id)}/{part}.csv"
+    key = split_part_key(experiment_id, part)
     if not artifacts.exists(key):
         raise NotFoundError(f"experiment {experiment_id!r} has no saved {part} part")
     filename = f"{experiment_id}-{part}.csv"

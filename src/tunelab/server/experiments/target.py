@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tunelab.artifacts import ArtifactStore
+from tunelab.entities.artifact_keys import class_counts_key
 from tunelab.entities.errors import DataError
 from tunelab.server.experiments import service
 from tunelab.tracking import MetadataStore
@@ -21,7 +22,7 @@ MAX_CLASSES = 100
 
 def _cache_key(dataset_id: str, target: str) -> str:
     digest = hashlib.sha256(target.encode()).hexdigest()[:16]
-    return f"datasets/{dataset_id}/class_counts/{digest}.json"
+    return class_counts_key(dataset_id, digest)
 
 
 def _read_column(artifacts: ArtifactStore, uri: str, target: str) -> Any:

@@ -5,8 +5,20 @@ from pathlib import Path
 from typing import Any
 
 from tunelab.artifacts import ArtifactStore
-from tunelab.entities.platform import ConflictError, Job, JobStatus, Model, NotFoundError
-from tunelab.jobs._evaluate_job import evaluation_prefix
+from tunelab.entities.artifact_keys import (
+    evaluation_key,
+    evaluation_plot_key,
+    evaluation_prefix,
+    pipeline_key,
+)
+from tunelab.entities.platform import (
+    ConflictError,
+    Job,
+    JobKind,
+    JobStatus,
+    Model,
+    NotFoundError,
+)
 from tunelab.tracking import MetadataStore, jsonable
 
 PIPELINE_FORMAT = 1
@@ -55,7 +67,7 @@ def evaluation_state(
     store.get_model(model_id)
     prefix = evaluation_prefix(model_id, dataset_id)
     job = _job_of(store, artifacts, prefix)
-    key = f"{prefix}/evaluation.json"
+    key = evaluation_key(model_id, dataset_id)
     document = _read_json(artifacts, key) if artifacts.exists(key) else None
     status = "ready" if document is not None else "missing"
     if job is not None and job.status in _ACTIVE:
@@ -101,7 +113,7 @@ def start_evaluation(
         payload["dataset_id"] = dataset_id
     if target is not None:
         payload["target"] = target
-    job = store.enqueue_job("evaluate", payload)
+    job = store.enqueue_job(JobKind.EVALUATE, payload)
     artifacts.put_bytes(f"{prefix}/job.json", json.dumps({"job_id": job.id}).encode())
     return job
 
@@ -124,7 +136,7 @@ def read_plot(
         raise NotFoundError(
             f"model {model_id} has no plot {name!r}; its plots: {', '.join(names) or 'none'}"
         )
-    return artifacts.read_bytes(f"{evaluation_prefix(model_id, dataset_id)}/plots/{name}.json")
+    return artifacts.read_bytes(evaluation_plot_key(model_id, dataset_id, name))
 
 
 def bundle_dir(artifacts: ArtifactStore, model: Model, cache_dir: Path) -> Path:
@@ -150,7 +162,7 @@ def pipeline_view(
     from tunelab.server.models.pipeline import describe_model
 
     model = store.get_model(model_id)
-    key = f"{evaluation_prefix(model_id)}/pipeline.json"
+    key = pipeline_key(model_id)
     if artifacts.exists(key):
         cached: dict[str, Any] = _read_json(artifacts, key)
         if cached.get("format") == PIPELINE_FORMAT:

@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from tunelab.server.ui.choices import algorithm_choices
 from tunelab.server.ui.i18n import DEFAULT_LANGUAGE, catalog, translate
 
 
@@ -31,8 +32,6 @@ def family_label(lang: str, name: str, english: str | None = None) -> str:
 
 
 def _registry_labels() -> dict[str, str]:
-    from tunelab.server.ui.pages.setup import algorithm_choices
-
     return {a["name"]: a["label"] for a in algorithm_choices()}
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from tunelab.entities import SplitConfig, SplitKind
 from tunelab.evaluation import make_splits
+from tunelab.server.ui.choices import algorithm_choices
 from tunelab.server.ui.i18n import catalog
 from tunelab.server.ui.labels import (
     family_label,
@@ -14,7 +15,6 @@ from tunelab.server.ui.labels import (
     split_facts,
     split_sentence,
 )
-from tunelab.server.ui.pages.setup import algorithm_choices
 
 
 def test_every_model_family_has_a_korean_label() -> None:

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tunelab.entities.errors import TunelabError
-from tunelab.entities.platform import Dataset, Experiment, JobStatus
+from tunelab.entities.platform import Dataset, Experiment, JobKind, JobStatus
 from tunelab.server.datasets import eda
 from tunelab.server.datasets.column_settings import (
     CHOICES,
@@ -87,7 +87,7 @@ def _rows(
 
 def profile_job(store: MetadataStore, dataset_id: str) -> Any:
     """The newest parse+profile job of the dataset (to show a failure), if any."""
-    for job in store.list_jobs(kind="parse_profile", limit=100):
+    for job in store.list_jobs(kind=JobKind.PARSE_PROFILE, limit=100):
         if job.payload.get("dataset_id") == dataset_id:
             return job
     return None

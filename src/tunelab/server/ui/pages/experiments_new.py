@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tunelab.entities.errors import TunelabError
-from tunelab.entities.platform import Dataset, Job, NotFoundError
+from tunelab.entities.platform import Dataset, Job, JobKind, NotFoundError
 from tunelab.server.deps import SettingsDep, StoreDep
 from tunelab.server.errors import FieldError
 from tunelab.server.experiments.schemas import ExperimentIn
@@ -73,7 +73,7 @@ def _parse_job(store: MetadataStore, dataset_id: str, job_id: str | None) -> Job
             return store.get_job(job_id)
         except NotFoundError:
             return None
-    for job in store.list_jobs(kind="parse_profile", limit=500):
+    for job in store.list_jobs(kind=JobKind.PARSE_PROFILE, limit=500):
         if job.payload.get("dataset_id") == dataset_id:
             return job
     return None

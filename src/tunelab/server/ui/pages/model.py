@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from tunelab.entities.artifact_keys import pipeline_key
 from tunelab.entities.errors import TunelabError
 from tunelab.entities.platform import DeploymentStatus, Model, NotFoundError
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
@@ -153,7 +154,7 @@ async def model_page(
         )
     except NotFoundError:
         return render(request, "model/missing.html", {"model_id": model_id}, status_code=404)
-    key = f"evaluations/{model_id}/pipeline.json"
+    key = pipeline_key(model_id)
     if await run_in_threadpool(artifacts.exists, key):  # else the page loads it lazily
         context["pipeline"] = pipeline = await run_in_threadpool(
             service.pipeline_view, store, artifacts, model_id, settings.cache_dir

@@ -9,13 +9,13 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from tunelab.artifacts import ArtifactStore
+from tunelab.entities.artifact_keys import splits_summary_key
 from tunelab.entities.platform import Experiment, ExperimentStatus, Trial
-from tunelab.jobs._automl_splits import splits_prefix
 from tunelab.server.deps import ArtifactsDep, StoreDep
 from tunelab.server.experiments import service
+from tunelab.server.ui.choices import algorithm_choices
 from tunelab.server.ui.i18n import request_language
 from tunelab.server.ui.labels import family_label, split_facts
-from tunelab.server.ui.pages.setup import algorithm_choices
 from tunelab.server.ui.rendering import render, render_fragment
 from tunelab.tracking import MetadataStore
 
@@ -37,7 +37,7 @@ def family_info(family: str) -> dict[str, str]:
 
 
 def split_summary(artifacts: ArtifactStore, experiment_id: str) -> dict[str, Any] | None:
-    key = f"{splits_prefix(experiment_id)}/summary.json"
+    key = splits_summary_key(experiment_id)
     if not artifacts.exists(key):
         return None
     return dict(json.loads(artifacts.read_bytes(key)))

@@ -1,6 +1,5 @@
 """The Setup page: general settings, advanced settings, data split and sampling; Save/Start."""
 
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,6 +13,7 @@ from tunelab.server.deps import StoreDep
 from tunelab.server.experiments import service
 from tunelab.server.experiments.schemas import ExperimentPatch
 from tunelab.server.experiments.views import patch_experiment
+from tunelab.server.ui.choices import algorithm_choices, metrics_by_task
 from tunelab.server.ui.i18n import request_language, translate
 from tunelab.server.ui.pages import _setup_form as setup_form
 from tunelab.server.ui.rendering import render
@@ -21,31 +21,7 @@ from tunelab.tracking import MetadataStore
 
 router = APIRouter(include_in_schema=False)
 
-TASKS = ("binary", "multiclass", "regression")
 _MULTI = ("algorithms", "feature_engineering")
-
-
-@cache
-def metrics_by_task() -> dict[str, list[str]]:
-    from tunelab.evaluation import list_metrics
-
-    return {task: list_metrics(task) for task in TASKS}
-
-
-@cache
-def algorithm_choices() -> list[dict[str, Any]]:
-    """Every model family: name, label and the tasks it supports."""
-    from tunelab.entities import TaskType
-    from tunelab.models import list_model_specs
-
-    seen: dict[str, dict[str, Any]] = {}
-    for task in TaskType:
-        for spec in list_model_specs(task):
-            entry = seen.setdefault(
-                spec.name, {"name": spec.name, "label": spec.label, "tasks": []}
-            )
-            entry["tasks"].append(task.value)
-    return list(seen.values())
 
 
 def page_context(store: MetadataStore, experiment_id: str) -> dict[str, Any]:

@@ -1,0 +1,95 @@
+"""Where the platform keeps each artifact: every key and folder of the artifact store.
+
+Jobs write these keys and the server reads them, so both name them from here. Keys are
+``/``-separated paths relative to the artifact store's root.
+"""
+
+MANIFEST = "manifest.json"  # written last into a folder: its presence means complete
+
+
+# -- datasets --------------------------------------------------------------------------
+def dataset_prefix(dataset_id: str) -> str:
+    """The folder of a dataset: its file, EDA figures and cached class counts."""
+    return f"datasets/{dataset_id}"
+
+
+def dataset_file_key(dataset_id: str, filename: str) -> str:
+    """The stored table of a dataset, under its original file name."""
+    return f"{dataset_prefix(dataset_id)}/{filename}"
+
+
+def class_counts_key(dataset_id: str, digest: str) -> str:
+    """Cached class counts of a target column (``digest`` names column and settings)."""
+    return f"{dataset_prefix(dataset_id)}/class_counts/{digest}.json"
+
+
+def eda_prefix(dataset_id: str) -> str:
+    """The EDA job's folder: one ``<plot>.json`` per table plot, ``variables/``, manifest."""
+    return f"{dataset_prefix(dataset_id)}/eda"
+
+
+def eda_manifest_key(dataset_id: str) -> str:
+    return f"{eda_prefix(dataset_id)}/{MANIFEST}"
+
+
+def eda_plot_key(dataset_id: str, plot: str) -> str:
+    return f"{eda_prefix(dataset_id)}/{plot}.json"
+
+
+def eda_variable_key(dataset_id: str, position: int) -> str:
+    """The figures of the column at ``position`` (in the manifest's column order)."""
+    return f"{eda_prefix(dataset_id)}/variables/{position:05d}.json"
+
+
+def upload_prefix(upload_id: str) -> str:
+    """The folder of a chunked upload in progress (its session and chunks)."""
+    return f"uploads/{upload_id}"
+
+
+# -- experiments and models ------------------------------------------------------------
+def splits_prefix(experiment_id: str) -> str:
+    """The rows of each part of an experiment's split: ``<part>.csv`` and ``summary.json``."""
+    return f"experiments/{experiment_id}/splits"
+
+
+def splits_summary_key(experiment_id: str) -> str:
+    return f"{splits_prefix(experiment_id)}/summary.json"
+
+
+def split_part_key(experiment_id: str, part: str) -> str:
+    """The rows of one part (``train``, ``valid`` or ``test``) as CSV."""
+    return f"{splits_prefix(experiment_id)}/{part}.csv"
+
+
+def model_prefix(model_id: str) -> str:
+    """The model bundle folder of a trained model."""
+    return f"models/{model_id}"
+
+
+def evaluation_prefix(model_id: str, dataset_id: str | None = None) -> str:
+    """Artifact folder of a model's evaluation (on its experiment, or on one dataset)."""
+    base = f"evaluations/{model_id}"
+    return f"{base}/datasets/{dataset_id}" if dataset_id else base
+
+
+def evaluation_key(model_id: str, dataset_id: str | None = None) -> str:
+    return f"{evaluation_prefix(model_id, dataset_id)}/evaluation.json"
+
+
+def evaluation_plots_prefix(model_id: str, dataset_id: str | None = None) -> str:
+    return f"{evaluation_prefix(model_id, dataset_id)}/plots"
+
+
+def evaluation_plot_key(model_id: str, dataset_id: str | None, name: str) -> str:
+    return f"{evaluation_plots_prefix(model_id, dataset_id)}/{name}.json"
+
+
+def pipeline_key(model_id: str) -> str:
+    """The cached description of a model's pipeline (steps and hyperparameters)."""
+    return f"{evaluation_prefix(model_id)}/pipeline.json"
+
+
+# -- jobs ------------------------------------------------------------------------------
+def predictions_key(job_id: str) -> str:
+    """The output table of a batch prediction job."""
+    return f"predictions/{job_id}.csv"
