@@ -109,58 +109,60 @@ def preprocessing_variants() -> Iterator[PreprocessingSettings]:
         yield PreprocessingSettings(columns=_settings(), feature_engineering=(fe,))
 
 
+# few trees or rounds: the types saved are the same, the files much smaller
+_SMALL = {"n_estimators": 3, "iterations": 3, "max_iter": 5}
+
+
 def _fit(spec: Any, settings: PreprocessingSettings, task: TaskType, X: Any, y: Any) -> Any:
     n_classes = len(np.unique(y)) if task.is_classification else 0
     ctx = ModelContext(task, len(X), X.shape[1], n_classes)
-    model = make_model_pipeline(settings, spec.make(spec.cheap_params(ctx), ctx), task=task, flavor=spec.flavor)
+    params = {k: _SMALL.get(k, v) for k, v in spec.cheap_params(ctx).items()}
+    estimator = spec.make(params, ctx)
+    model = make_model_pipeline(settings, estimator, task=task, flavor=spec.flavor)
     return model.fit(X, y, fit_estimator=partial(spec.fit))
 
 
-def family_bags(task: TaskType) -> list[FoldBag]:
-    """One fold bag per model family of ``task`` (base preprocessing)."""
+def family_models(task: TaskType) -> list[Any]:
+    """One fitted model per model family of ``task`` (base preprocessing)."""
     X = frame()
     y = target(X, task)
-    n_classes = len(np.unique(y)) if task.is_classification else 0
-    bags = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for spec in MODEL_SPECS:
-            if task in spec.tasks:
-                bags.append(FoldBag([_fit(spec, base_settings(), task, X, y)], n_classes).fit())
-    return bags
+        return [_fit(spec, base_settings(), task, X, y) for spec in MODEL_SPECS if task in spec.tasks]
 
 
-def preprocessing_bag(task: TaskType) -> FoldBag:
-    """One fold bag holding a model for each preprocessing variant, in both flavors."""
+def preprocessing_models(task: TaskType) -> list[Any]:
+    """A model for each preprocessing variant, alternating the linear and tree flavors."""
     from tunelab.models import get_model_spec
 
     X = frame()
     y = target(X, task)
-    n_classes = len(np.unique(y)) if task.is_classification else 0
     linear = get_model_spec("ridge" if task is TaskType.REGRESSION else "logistic_regression")
     tree = get_model_spec("decision_tree")
-    models = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i, settings in enumerate(preprocessing_variants()):
-            models.append(_fit(linear if i % 2 == 0 else tree, settings, task, X, y))
-    return FoldBag(models, n_classes).fit()
+        return [
+            _fit(linear if i % 2 == 0 else tree, settings, task, X, y)
+            for i, settings in enumerate(preprocessing_variants())
+        ]
 
 
 def ensembles(task: TaskType) -> dict[str, Any]:
-    """Every final-model kind tunelab saves: single, weighted, stacked and constant."""
+    """Every final-model kind tunelab saves: a single fold bag (holding every family and
+    preprocessing variant), a weighted ensemble, a stacked ensemble and the constant model."""
     X = frame()
     y = target(X, task)
     n_classes = len(np.unique(y)) if task.is_classification else 0
-    bags = [*family_bags(task), preprocessing_bag(task)]
-    oof = [b.predict_proba(X) if n_classes else b.predict_values(X) for b in bags]
-    weights = [1.0 / len(bags)] * len(bags)
+    everything = FoldBag([*family_models(task), *preprocessing_models(task)], n_classes).fit()
+    small = [FoldBag([m], n_classes).fit() for m in everything.estimators[:2]]
+    oof = [b.predict_proba(X) if n_classes else b.predict_values(X) for b in small]
     dummy = DummyClassifier(strategy="prior") if n_classes else DummyRegressor()
     dummy.fit(np.zeros((len(y), 1)), y)
     return {
-        "weighted": WeightedEnsemble(bags, weights, n_classes=n_classes).fit(),
+        "single": everything,
+        "weighted": WeightedEnsemble(small, [0.5, 0.5], n_classes=n_classes).fit(),
         "stacked": StackedEnsemble(
-            bags[:3], fit_stacker(oof[:3], y, n_classes=n_classes), n_classes=n_classes
+            small, fit_stacker(oof, y, n_classes=n_classes), n_classes=n_classes
         ).fit(),
         "constant": FoldBag([dummy], n_classes=n_classes).fit(),
     }
