@@ -28,6 +28,7 @@ class ServerSettings(BaseSettings):
     artifacts_options: dict[str, Any] = Field(default_factory=dict)
     object_store_options: dict[str, Any] = Field(default_factory=dict)
     object_store_buckets: list[str] = Field(default_factory=list)
+    data_limits: dict[str, int] = Field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -48,3 +49,12 @@ class ServerSettings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.home.expanduser() / "cache"
+
+
+def apply_data_limits(settings: ServerSettings) -> None:
+    """Make ``settings.data_limits`` (``TUNELAB_DATA_LIMITS``) the readers' default limits."""
+    if settings.data_limits:
+        from tunelab.data import set_default_limits
+        from tunelab.entities import DataLimits
+
+        set_default_limits(DataLimits.from_mapping(settings.data_limits))
