@@ -34,7 +34,9 @@ def check_model_archive(
     except (zipfile.BadZipFile, OSError) as exc:
         raise BundleError(f"bundle file {path.name} is not a valid archive: {exc}") from None
     if len(infos) > MAX_MEMBERS:
-        raise BundleError(f"bundle file {path.name} holds {len(infos)} members (limit {MAX_MEMBERS})")
+        raise BundleError(
+            f"bundle file {path.name} holds {len(infos)} members (limit {MAX_MEMBERS})"
+        )
     seen: set[str] = set()
     total = 0
     for info in infos:
@@ -44,7 +46,9 @@ def check_model_archive(
             raise BundleError(f"bundle file {path.name} holds an unsafe member name {name!r}")
         seen.add(name)
         total += info.file_size
-        if info.file_size > _RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
+        if info.file_size > _RATIO_FLOOR and info.file_size > max_ratio * max(
+            info.compress_size, 1
+        ):
             raise BundleError(
                 f"bundle file {path.name}: member {name!r} inflates {info.compress_size} bytes "
                 f"to {info.file_size} (over {max_ratio}x): refused as a zip bomb"

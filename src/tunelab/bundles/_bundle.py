@@ -32,7 +32,6 @@ from tunelab.bundles._skops import skops_io
 from tunelab.bundles._stats import reference_statistics
 from tunelab.bundles._trust import LIBRARIES, check_types, libraries_of, trusted_types
 from tunelab.entities import BundleError, ConfigError, TaskType
-from tunelab.evaluation import jsonable
 
 
 def _label(value: Any) -> str | int | float | bool:
@@ -74,6 +73,8 @@ def save_bundle(
     The bundle is built in a temporary folder beside ``path`` and renamed into place; an
     existing bundle at ``path`` is replaced only once the new one is complete.
     """
+    from tunelab.evaluation import jsonable  # only saving needs it (and its imports)
+
     task = TaskType(task)
     path = Path(path)
     if path.exists() and not path.is_dir():

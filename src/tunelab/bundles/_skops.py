@@ -38,7 +38,9 @@ def _stand_ins(version: str) -> list[tuple[str, type]] | None:
         return None
     if data.get("sklearn") != version:
         return None
-    return [(name, type(cls, (), {"__module__": module})) for name, module, cls in data["estimators"]]
+    return [
+        (name, type(cls, (), {"__module__": module})) for name, module, cls in data["estimators"]
+    ]
 
 
 def skops_io() -> ModuleType:
@@ -56,11 +58,11 @@ def skops_io() -> ModuleType:
 
             return skops.io
         original = sklearn.utils.all_estimators
-        sklearn.utils.all_estimators = lambda *args, **kwargs: list(stand_ins)  # type: ignore[assignment]
+        sklearn.utils.all_estimators = lambda *args, **kwargs: list(stand_ins)
         try:
             import skops.io
         finally:
-            sklearn.utils.all_estimators = original  # type: ignore[assignment]
+            sklearn.utils.all_estimators = original
         return skops.io
 
 
@@ -69,4 +71,4 @@ if __name__ == "__main__":
     rows = ",\n".join(json.dumps(row) for row in data["estimators"])
     text = f'{{"sklearn": {json.dumps(data["sklearn"])}, "estimators": [\n{rows}\n]}}\n'
     ESTIMATORS_FILE.write_text(text, encoding="utf-8")
-    print(f"wrote {ESTIMATORS_FILE}")
+    sys.stdout.write(f"wrote {ESTIMATORS_FILE}\n")

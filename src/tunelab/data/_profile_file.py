@@ -52,11 +52,15 @@ class _Totals:
         for name in chunk.columns:
             col = chunk[name]
             self.missing[name] = self.missing.get(name, 0) + int(col.isna().sum())
-            values = pd.to_numeric(col, errors="coerce") if col.dtype == object or isinstance(
-                col.dtype, pd.StringDtype
-            ) else col
-            arr = np.asarray(values, dtype=float) if values.dtype != bool else values.to_numpy(
-                dtype=float
+            values = (
+                pd.to_numeric(col, errors="coerce")
+                if col.dtype == object or isinstance(col.dtype, pd.StringDtype)
+                else col
+            )
+            arr = (
+                np.asarray(values, dtype=float)
+                if values.dtype != bool
+                else values.to_numpy(dtype=float)
             )
             finite = arr[np.isfinite(arr)]
             acc = self.numeric.setdefault(name, _Numeric())
@@ -184,7 +188,9 @@ def _delimited_chunks(
             for chunk in reader:
                 rows += len(chunk)
                 if rows * chunk.shape[1] > limits.max_cells:
-                    raise over(name, "has cells:", rows * chunk.shape[1], "max_cells", limits.max_cells)
+                    raise over(
+                        name, "has cells:", rows * chunk.shape[1], "max_cells", limits.max_cells
+                    )
                 yield readers._set_columns(chunk, list(names), name)
         except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
             if isinstance(exc, DataError):

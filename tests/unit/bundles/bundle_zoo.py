@@ -128,7 +128,9 @@ def family_models(task: TaskType) -> list[Any]:
     y = target(X, task)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [_fit(spec, base_settings(), task, X, y) for spec in MODEL_SPECS if task in spec.tasks]
+        return [
+            _fit(spec, base_settings(), task, X, y) for spec in MODEL_SPECS if task in spec.tasks
+        ]
 
 
 def preprocessing_models(task: TaskType) -> list[Any]:

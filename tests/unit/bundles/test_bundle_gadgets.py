@@ -9,8 +9,8 @@ the way a "trust whatever the file needs" loader would and shows it really write
 from __future__ import annotations
 
 import hashlib
-import json
 import io
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -85,7 +85,6 @@ def attrgetter_node() -> dict[str, Any]:
 
 def skops_bytes(tree: dict[str, Any], extra: dict[str, bytes] | None = None) -> bytes:
     schema = {**tree, "protocol": 2, "_skops_version": "0.16.0"}
-    path_bytes = json.dumps(schema).encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("schema.json", json.dumps(schema).encode())
@@ -127,7 +126,10 @@ def _cases(target: Path) -> dict[str, tuple[dict[str, Any], str]]:
     t = str(target)
     code = f"open({t!r}, 'w').write('pwned')"
     return {
-        "numpy.savetxt": (reduce_call("numpy", "savetxt", t, [], "%s", ",", "\n", "pwned"), "numpy.savetxt"),
+        "numpy.savetxt": (
+            reduce_call("numpy", "savetxt", t, [], "%s", ",", "\n", "pwned"),
+            "numpy.savetxt",
+        ),
         "numpy.ctypeslib.load_library": (
             reduce_call("numpy.ctypeslib", "load_library", "libc.so.6", "/lib"),
             "numpy.ctypeslib.load_library",
@@ -292,4 +294,3 @@ def test_saving_a_model_with_a_foreign_function_refused(tmp_path: Path) -> None:
             input_schema=X,
         )
     assert not (tmp_path / "b").exists()
-

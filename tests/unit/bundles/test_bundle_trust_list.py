@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .bundle_zoo import ensembles, frame
 
+from bundles.bundle_zoo import ensembles, frame
 from tunelab.bundles import load_bundle, save_bundle, trusted_types
 from tunelab.bundles._skops import ESTIMATORS_FILE
 from tunelab.bundles._trust import AUDITED_FUNCTIONS, TRUSTED_TYPES
@@ -55,8 +55,11 @@ def test_every_family_preprocessing_and_ensemble_loads_with_the_list(
     assert seen <= set(trusted_types())
     # the zoo really exercised the list: every library's types and both audited functions
     assert set(AUDITED_FUNCTIONS) <= seen
-    assert {"lightgbm.basic.Booster", "xgboost.core.Booster", "tunelab.ensembling."
-            "_estimators.StackedEnsemble"} <= seen
+    assert {
+        "lightgbm.basic.Booster",
+        "xgboost.core.Booster",
+        "tunelab.ensembling._estimators.StackedEnsemble",
+    } <= seen
 
 
 def test_list_has_no_prefixes_and_no_unaudited_functions() -> None:
@@ -95,8 +98,9 @@ def test_fast_skops_import_keeps_skops_defaults() -> None:
         "print(json.dumps(sorted(g.SKLEARN_ESTIMATOR_TYPE_NAMES)))\n"
     )
     fast = json.loads(_run(code))
-    real = json.loads(_run(code.replace("from tunelab.bundles._skops import skops_io\n"
-                                        "skops_io()\n", "")))
+    real = json.loads(
+        _run(code.replace("from tunelab.bundles._skops import skops_io\nskops_io()\n", ""))
+    )
     assert fast == real
     assert len(fast) > 100
 

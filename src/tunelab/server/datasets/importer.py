@@ -5,13 +5,13 @@ from typing import Any
 
 from tunelab.artifacts import ArtifactStore
 from tunelab.entities.platform import ArtifactTooLargeError
+from tunelab.server.config import ServerSettings
 from tunelab.server.datasets.service import (
     check_format,
     dataset_prefix,
     new_dataset_id,
     register_dataset,
 )
-from tunelab.server.config import ServerSettings
 from tunelab.server.errors import FieldError
 from tunelab.server.object_store import check_object_url, request_options, unreachable
 from tunelab.server.uploads import safe_filename
