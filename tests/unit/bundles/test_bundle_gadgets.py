@@ -294,3 +294,25 @@ def test_saving_a_model_with_a_foreign_function_refused(tmp_path: Path) -> None:
             input_schema=X,
         )
     assert not (tmp_path / "b").exists()
+
+
+def test_tunelab_predict_refuses_a_gadget_bundle(good_bundle: Path, tmp_path: Path) -> None:
+    """The real command line: non-zero exit naming the type; nothing written or predicted."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "written.txt"
+    bundle = plant(good_bundle, tmp_path / "evil", skops_bytes(_cases(target)["os.system"][0]))
+    data = tmp_path / "rows.csv"
+    data.write_text("a,b\n1,2\n")
+    out = tmp_path / "pred.csv"
+    command = [sys.executable, "-c", "from tunelab.cli import main; main()", "predict"]
+    run = subprocess.run(
+        [*command, str(bundle), str(data), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode != 0
+    assert "os.system" in run.stdout + run.stderr
+    assert not target.exists()
+    assert not out.exists()
