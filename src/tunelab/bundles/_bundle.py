@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
 
+from tunelab.bundles._archive import check_model_archive
 from tunelab.bundles._fast_dump import dump_model
 from tunelab.bundles._manifest import (
     FORMAT_VERSION,
@@ -28,10 +28,10 @@ from tunelab.bundles._manifest import (
     write_manifest,
 )
 from tunelab.bundles._schema import ColumnSchema, infer_input_schema, validate_frame
+from tunelab.bundles._skops import skops_io
 from tunelab.bundles._stats import reference_statistics
-from tunelab.bundles._trust import check_trusted
+from tunelab.bundles._trust import LIBRARIES, check_types, libraries_of, trusted_types
 from tunelab.entities import BundleError, ConfigError, TaskType
-from tunelab.evaluation import jsonable
 
 
 def _label(value: Any) -> str | int | float | bool:
@@ -73,6 +73,8 @@ def save_bundle(
     The bundle is built in a temporary folder beside ``path`` and renamed into place; an
     existing bundle at ``path`` is replaced only once the new one is complete.
     """
+    from tunelab.evaluation import jsonable  # only saving needs it (and its imports)
+
     task = TaskType(task)
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -100,7 +102,8 @@ def save_bundle(
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
         dump_model(model, tmp / MODEL_FILE)
-        trusted = check_trusted(sio.get_untrusted_types(file=tmp / MODEL_FILE), "the model")
+        needed = skops_io().get_untrusted_types(file=tmp / MODEL_FILE)
+        trusted = check_types(needed, "the model")
         manifest = {
             "format_version": FORMAT_VERSION,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -114,6 +117,7 @@ def save_bundle(
             "data_fingerprint": data_fingerprint,
             "reference_statistics": jsonable(stats),
             "trusted_types": trusted,
+            "model_libraries": libraries_of(trusted),
             "extra": jsonable(dict(extra or {})),
             "files": {MODEL_FILE: sha256_file(tmp / MODEL_FILE)},
         }
@@ -213,31 +217,43 @@ def _mixed(values: Sequence[Any]) -> bool:
 def load_bundle(path: str | Path) -> Bundle:
     """Verify and load the bundle folder at ``path``.
 
-    Verifies the manifest and every checksum first, refuses any model type outside the
-    trusted allow-list, and loads the model with skops (never pickle). Raises BundleError.
+    In this order, before anything in the model file is parsed: the manifest's own checksum
+    and every file's sha256; the model archive's directory (safe member names, declared
+    sizes, no zip bomb); then every type the model file needs must be on tunelab's exact
+    trusted list (:mod:`tunelab.bundles._trust`) for the libraries the manifest names. Only
+    then is it loaded with ``skops.io.load(file, trusted=<that list>)`` (never pickle).
+    The manifest's ``trusted_types`` is informational and never widens the list.
+    Raises BundleError naming the file or the refused type.
     """
     folder = Path(path)
     if not folder.is_dir():
         raise BundleError(f"no bundle folder at {folder}")
     manifest = read_manifest(folder)
-    trusted = check_trusted(manifest["trusted_types"], f"{folder / MANIFEST}")
+    libraries = _model_libraries(manifest, folder)
     model_path = folder / MODEL_FILE
+    check_model_archive(model_path)
+    sio = skops_io()
     try:
         needed = sio.get_untrusted_types(file=model_path)
     except Exception as exc:
         raise BundleError(f"bundle file {MODEL_FILE} cannot be read: {exc}") from None
-    unlisted = sorted(set(needed) - set(trusted))
-    if unlisted:
-        raise BundleError(
-            f"bundle file {MODEL_FILE} holds type(s) not listed in {MANIFEST}: "
-            + ", ".join(unlisted)
-        )
+    check_types(needed, f"bundle file {model_path}", libraries)
     try:
-        model = sio.load(model_path, trusted=trusted)
+        model = sio.load(model_path, trusted=trusted_types(libraries))
     except Exception as exc:
         raise BundleError(f"bundle file {MODEL_FILE} cannot be loaded: {exc}") from None
     _warn_versions(manifest, folder)
     return Bundle(path=folder, manifest=manifest, model=model)
+
+
+def _model_libraries(manifest: Mapping[str, Any], folder: Path) -> list[str]:
+    """The libraries the manifest says the model uses (all known ones for older bundles)."""
+    libraries = manifest.get("model_libraries")
+    if libraries is None:
+        return list(LIBRARIES)
+    if not isinstance(libraries, list) or not all(isinstance(x, str) for x in libraries):
+        raise BundleError(f"{folder / MANIFEST}: model_libraries must be a list of names")
+    return libraries
 
 
 def _warn_versions(manifest: Mapping[str, Any], folder: Path) -> None:

@@ -20,8 +20,7 @@ from collections.abc import KeysView
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
-import skops.io._persist as _persist
+from tunelab.bundles._skops import skops_io
 
 _LOCK = threading.Lock()
 
@@ -47,6 +46,9 @@ class _IndexedZipFile(zipfile.ZipFile):
 
 def dump_model(model: Any, path: Path) -> None:
     """Save ``model`` to ``path`` in skops format, with a compact schema."""
+    sio = skops_io()
+    import skops.io._persist as _persist
+
     with _LOCK:
         original_json, original_zip = _persist.json, _persist.ZipFile
         _persist.json = _CompactJson

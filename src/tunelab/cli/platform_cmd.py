@@ -101,9 +101,11 @@ def seed_sample(settings: Any) -> str | None:
 def worker(home: HomeOpt = None, db: DbOpt = None, artifacts: ArtifactsOpt = None) -> None:
     """Run one job worker until SIGTERM/SIGINT (a running job goes back to the queue)."""
     from tunelab.jobs import run_worker
+    from tunelab.server.config import apply_data_limits
 
     _setup_logging()
     settings = _settings(home=home, db_url=db, artifacts_url=artifacts)
+    apply_data_limits(settings)
     run_worker(
         settings.database_url,
         settings.artifacts_location,

@@ -3,7 +3,9 @@
 from tunelab.data._fingerprint import fingerprint
 from tunelab.data._kinds import coerce_frame, infer_column_kinds
 from tunelab.data._leakage import find_leakage
+from tunelab.data._limits import default_limits, set_default_limits
 from tunelab.data._profile import profile_dataset
+from tunelab.data._profile_file import profile_file
 from tunelab.data._readers import SUPPORTED_EXTENSIONS, read_table
 from tunelab.data._target import PreparedTarget, infer_task, prepare_target
 
@@ -11,11 +13,14 @@ __all__ = [
     "SUPPORTED_EXTENSIONS",
     "PreparedTarget",
     "coerce_frame",
+    "default_limits",
     "find_leakage",
     "fingerprint",
     "infer_column_kinds",
     "infer_task",
     "prepare_target",
     "profile_dataset",
+    "profile_file",
     "read_table",
+    "set_default_limits",
 ]

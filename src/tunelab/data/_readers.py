@@ -13,7 +13,14 @@ import fsspec
 import pandas as pd
 from charset_normalizer import from_bytes
 
-from tunelab.entities import DataError
+from tunelab.data._limits import (
+    check_bytes,
+    check_parquet,
+    check_shape,
+    check_zip,
+    default_limits,
+)
+from tunelab.entities import DataError, DataLimits
 
 DELIMITED = (".csv", ".tsv", ".txt")
 SUPPORTED_EXTENSIONS = (*DELIMITED, ".xls", ".xlsx", ".parquet")
@@ -33,6 +40,7 @@ def read_table(
     delimiter: str | None = None,
     sheet: str | int | None = None,
     storage_options: dict[str, Any] | None = None,
+    limits: DataLimits | None = None,
 ) -> pd.DataFrame:
     """Read a csv/tsv/txt, xls, xlsx or parquet table from a path or fsspec URL.
 
@@ -40,21 +48,32 @@ def read_table(
     with BOM, cp949/euc-kr, ...) and the delimiter (``,`` ``;`` tab ``|``) are sniffed
     unless given. Column names keep their spelling but lose surrounding whitespace.
 
+    ``limits`` (default: :func:`default_limits`) are checked before parsing: the bytes read,
+    an xlsx's declared uncompressed sizes and inflation ratio, a parquet file's metadata,
+    a delimited file's header width and line count; then the table's shape.
+
     Raises:
         DataError: naming the file, when it is missing, empty, has no data rows, is
-            corrupt, cannot be decoded, splits badly, or has duplicate column names.
+            corrupt, cannot be decoded, splits badly, has duplicate column names, or is
+            over a limit (naming the limit and how to raise it).
     """
+    limits = limits or default_limits()
     name = os.fspath(source)
     ext = _extension(name)
-    raw = _read_bytes(name, storage_options)
+    raw = _read_bytes(name, storage_options, limits.max_bytes)
+    check_bytes(name, len(raw), limits)
     if not raw.strip():
         raise DataError(f"file {name!r} is empty")
     if ext in DELIMITED:
-        frame = _read_delimited(raw, name, ext, encoding, delimiter)
+        frame = _read_delimited(raw, name, ext, encoding, delimiter, limits)
     elif ext in (".xls", ".xlsx"):
+        if ext == ".xlsx" or raw.startswith(b"PK\x03\x04"):
+            check_zip(raw, name, limits)
         frame = _read_excel(raw, name, ext, sheet)
     else:
+        check_parquet(raw, name, limits)
         frame = _read_parquet(raw, name)
+    check_shape(name, len(frame), frame.shape[1], limits)
     if frame.shape[1] == 0:
         raise DataError(f"file {name!r} holds no columns")
     if len(frame) == 0:
@@ -74,10 +93,11 @@ def _extension(name: str) -> str:
     return ext
 
 
-def _read_bytes(name: str, storage_options: dict[str, Any] | None) -> bytes:
+def _read_bytes(name: str, storage_options: dict[str, Any] | None, max_bytes: int) -> bytes:
+    """The file's bytes, at most ``max_bytes + 1`` of them (enough to tell it is too big)."""
     try:
         with fsspec.open(name, "rb", **(storage_options or {})) as handle:
-            data: bytes = handle.read()
+            data: bytes = handle.read(max_bytes + 1)
     except FileNotFoundError as exc:
         raise DataError(f"file {name!r} not found") from exc
     except IsADirectoryError as exc:
@@ -91,7 +111,12 @@ def _read_bytes(name: str, storage_options: dict[str, Any] | None) -> bytes:
 
 
 def _read_delimited(
-    raw: bytes, name: str, ext: str, encoding: str | None, delimiter: str | None
+    raw: bytes,
+    name: str,
+    ext: str,
+    encoding: str | None,
+    delimiter: str | None,
+    limits: DataLimits,
 ) -> pd.DataFrame:
     text = _decode(raw, name, encoding)
     if "\x00" in text:
@@ -107,6 +132,9 @@ def _read_delimited(
         raise DataError(f"delimiter for {name!r} must be one character, got {delimiter!r}")
     else:
         _check_forced_delimiter(name, delimiter, _field_counts(lines, delimiter), widths)
+    width = max(_field_counts(lines[:1], delimiter) or [0])
+    check_shape(name, 0, width, limits)
+    check_shape(name, text.count("\n"), width, limits)
     header = _parse(head, name, delimiter, header=None, nrows=1)
     frame = _parse(text, name, delimiter, header=0)
     return _set_columns(frame, [_clean(v) for v in header.iloc[0].tolist()], name)

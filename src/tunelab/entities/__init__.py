@@ -8,6 +8,7 @@ from tunelab.entities.errors import (
     SchemaError,
     TunelabError,
 )
+from tunelab.entities.limits import DataLimits
 from tunelab.entities.preprocessing import (
     ColumnSettings,
     Encoding,
@@ -34,6 +35,7 @@ __all__ = [
     "ColumnSettings",
     "ConfigError",
     "DataError",
+    "DataLimits",
     "DatasetProfile",
     "Encoding",
     "FeatureEngineering",

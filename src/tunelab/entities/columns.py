@@ -60,6 +60,11 @@ class DatasetProfile:
     class_counts: dict[str, int] = field(default_factory=dict)
     n_target_missing: int = 0
     leakage: tuple[LeakageWarning, ...] = ()
+    # None: every statistic is over all rows. Otherwise the row count, missing counts,
+    # numeric mean/std/min/max, class counts and target-missing count are still exact, and
+    # kinds, distinct/frequent values, histograms and leakage come from this many rows
+    # sampled uniformly (a file profiled in chunks, see ``tunelab.data.profile_file``).
+    sampled_rows: int | None = None
 
     def column(self, name: str) -> ColumnProfile:
         for col in self.columns:

@@ -32,19 +32,23 @@ def _inputs(bundle: Any, df: Any) -> Any:
 
 
 def parse_profile(ctx: JobContext) -> dict[str, Any]:
-    """Read the uploaded file and store its row/column counts and profile."""
-    from tunelab.data import profile_dataset
+    """Profile the uploaded file in bounded memory (``tunelab.data.profile_file``) and store
+    its row/column counts and profile."""
+    from tunelab.data import profile_file
 
     dataset_id = ctx.require("dataset_id")
-    ctx.emit("progress", {"step": "reading", "dataset_id": dataset_id})
-    df = _read_dataset(ctx, dataset_id)
+    ctx.emit("progress", {"step": "profiling", "dataset_id": dataset_id})
+    dataset = ctx.store.get_dataset(dataset_id)
+    suffix = PurePosixPath(dataset.uri).suffix
+    with tempfile.TemporaryDirectory(prefix="tunelab-job-") as tmp:
+        local = ctx.artifacts.get_file(dataset.uri, Path(tmp) / f"table{suffix}")
+        profile = profile_file(local)
     ctx.check_cancelled()
-    ctx.emit("progress", {"step": "profiling", "n_rows": len(df)})
-    profile = profile_dataset(df)
+    n_rows, n_columns = profile.n_rows, profile.n_columns
     ctx.store.update_dataset(
-        dataset_id, n_rows=len(df), n_columns=df.shape[1], profile=jsonable(profile)
+        dataset_id, n_rows=n_rows, n_columns=n_columns, profile=jsonable(profile)
     )
-    return {"dataset_id": dataset_id, "n_rows": len(df), "n_columns": int(df.shape[1])}
+    return {"dataset_id": dataset_id, "n_rows": n_rows, "n_columns": n_columns}
 
 
 def deploy(ctx: JobContext) -> dict[str, Any]:

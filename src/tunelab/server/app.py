@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from tunelab import __version__
 from tunelab.artifacts import ArtifactStore
-from tunelab.server.config import ServerSettings
+from tunelab.server.config import ServerSettings, apply_data_limits
 from tunelab.server.deps import StoreDep, check_token
 from tunelab.server.errors import install_error_handlers
 from tunelab.server.predictor import SWITCH_INTERVAL, PredictionLog, PredictorCache
@@ -53,6 +53,7 @@ def api_routers() -> list[APIRouter]:
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     """Build the app; the stores open when it starts (lifespan) and close when it stops."""
     settings = settings or ServerSettings()
+    apply_data_limits(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -14,6 +14,10 @@ class ServerSettings(BaseSettings):
     unless ``db_url`` / ``artifacts_url`` point elsewhere (``postgresql://...``, ``s3://...``).
     ``artifacts_options`` are fsspec storage options (JSON in the environment), e.g.
     ``{"endpoint_url": "http://127.0.0.1:9000"}`` for an S3-compatible server.
+    ``object_store_options`` are the fsspec options for user imports from and exports to
+    S3 (default: ``artifacts_options`` when the artifacts are on S3); a request may add only
+    credentials. ``object_store_buckets`` limits those to the listed buckets (empty: any).
+    ``data_limits`` overrides the hostile-file limits (``DataLimits`` fields, JSON).
     """
 
     model_config = SettingsConfigDict(env_prefix="TUNELAB_", extra="ignore")
@@ -22,6 +26,9 @@ class ServerSettings(BaseSettings):
     db_url: str | None = None
     artifacts_url: str | None = None
     artifacts_options: dict[str, Any] = Field(default_factory=dict)
+    object_store_options: dict[str, Any] = Field(default_factory=dict)
+    object_store_buckets: list[str] = Field(default_factory=list)
+    data_limits: dict[str, int] = Field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -42,3 +49,12 @@ class ServerSettings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.home.expanduser() / "cache"
+
+
+def apply_data_limits(settings: ServerSettings) -> None:
+    """Make ``settings.data_limits`` (``TUNELAB_DATA_LIMITS``) the readers' default limits."""
+    if settings.data_limits:
+        from tunelab.data import set_default_limits
+        from tunelab.entities import DataLimits
+
+        set_default_limits(DataLimits.from_mapping(settings.data_limits))

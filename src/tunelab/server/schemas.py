@@ -164,7 +164,8 @@ class ImportIn(BaseModel):
     url: str = Field(description="s3://bucket/path/file.csv (csv, tsv, txt, xls, xlsx, parquet)")
     storage_options: dict[str, Any] = Field(
         default_factory=dict,
-        description="s3fs options: key, secret, token, anon, endpoint_url, client_kwargs.",
+        description="credentials only: key, secret, token (the server's administrator sets "
+        "the endpoint and other options).",
     )
 
 

@@ -103,10 +103,14 @@ def test_categories_capped() -> None:
 @pytest.mark.parametrize(
     ("name", "trusted"),
     [
-        ("sklearn.linear_model._logistic.LogisticRegression", True),
         ("lightgbm.basic.Booster", True),
         ("collections.OrderedDict", True),
-        ("tunelab.preprocessing._pipeline.Thing", True),
+        ("tunelab.preprocessing._model.TabularModel", True),
+        ("numpy.mean", True),
+        ("tunelab.preprocessing._pipeline.Thing", False),
+        ("numpy.savetxt", False),
+        ("numpy.ctypeslib.load_library", False),
+        ("lightgbm.basic.Thing", False),
         ("os.system", False),
         ("builtins.eval", False),
         ("builtins.exec", False),

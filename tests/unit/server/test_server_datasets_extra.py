@@ -1,9 +1,12 @@
 """Datasets beyond the upload: samples, S3 import, recent, preview, recommend, EDA, download."""
 
+import json
+import socket
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,7 +95,14 @@ def s3_endpoint() -> Iterator[str]:
         yield endpoint
 
 
+def configure(client: TestClient, **changes: object) -> None:
+    """Change the running app's settings, as its administrator would on a restart."""
+    app: Any = client.app
+    app.state.settings = app.state.settings.model_copy(update=changes)
+
+
 def test_import_from_s3(client: TestClient, worker: Worker, s3_endpoint: str) -> None:
+    """The administrator names the endpoint; a request brings only its credentials."""
     import s3fs
 
     options = s3_options(s3_endpoint)
@@ -102,9 +112,10 @@ def test_import_from_s3(client: TestClient, worker: Worker, s3_endpoint: str) ->
     fs.pipe(f"{bucket}/data/train.csv", CSV.encode())
     fs.pipe(f"{bucket}/big.csv", b"a\n" + b"1\n" * 200_000)
     url = f"s3://{bucket}/data/train.csv"
-
+    configure(client, object_store_options={"endpoint_url": s3_endpoint})
+    credentials = {"key": options["key"], "secret": options["secret"]}
     response = client.post(
-        "/api/v1/datasets/import", json={"url": url, "storage_options": options}
+        "/api/v1/datasets/import", json={"url": url, "storage_options": credentials}
     )
     assert response.status_code == 201, response.text
     dataset_id = response.json()["id"]
@@ -118,7 +129,9 @@ def test_import_from_s3(client: TestClient, worker: Worker, s3_endpoint: str) ->
     assert worker.run_once().status == "succeeded"  # type: ignore[union-attr]
 
     def refused(body: dict) -> tuple[int, str]:
-        answer = client.post("/api/v1/datasets/import", json={"storage_options": options, **body})
+        answer = client.post(
+            "/api/v1/datasets/import", json={"storage_options": credentials, **body}
+        )
         return answer.status_code, str(answer.json()["detail"])
 
     code, detail = refused({"url": f"s3://{bucket}/nope.csv"})
@@ -129,11 +142,13 @@ def test_import_from_s3(client: TestClient, worker: Worker, s3_endpoint: str) ->
     assert "over the limit of 300000" in detail
     assert refused({"url": "file:///etc/passwd.csv"})[0] == 422
     assert refused({"url": f"s3://{bucket}/x.exe"})[0] == 422
-    bad_option = client.post(
-        "/api/v1/datasets/import", json={"url": url, "storage_options": {"protocol": "file"}}
-    )
-    assert bad_option.status_code == 422
-    assert bad_option.json()["detail"][0]["loc"] == ["body", "storage_options", "protocol"]
+    for option in ("protocol", "endpoint_url", "client_kwargs", "anon"):
+        bad = client.post(
+            "/api/v1/datasets/import", json={"url": url, "storage_options": {option: "x"}}
+        )
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["loc"] == ["body", "storage_options", option]
+        assert option in bad.json()["detail"][0]["msg"]
     assert len(client.get("/api/v1/datasets").json()["items"]) == 1
 
 
@@ -291,3 +306,98 @@ def test_eda_endpoints(client: TestClient, worker: Worker) -> None:
         client.get(f"{base}/variable", params={"column": "label", "against": True}).status_code
         == 409
     )
+
+
+# ----- SSRF: a request cannot choose where the server connects --------------------------
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A TCP listener on 127.0.0.1 that records whether anything connected."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.5)
+    yield sock
+    sock.close()
+
+
+def _received_nothing(sock: socket.socket) -> bool:
+    try:
+        sock.accept()[0].close()
+    except TimeoutError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"endpoint_url": "http://127.0.0.1:{port}"},
+        {"client_kwargs": {"endpoint_url": "http://127.0.0.1:{port}"}},
+        {"key": "k", "secret": "s", "endpoint_url": "http://127.0.0.1:{port}"},
+        {"config_kwargs": {"proxies": {"http": "http://127.0.0.1:{port}"}}},
+    ],
+)
+def test_user_endpoint_is_refused_and_never_contacted(
+    client: TestClient, listener: socket.socket, options: dict
+) -> None:
+    port = listener.getsockname()[1]
+    given = json.loads(json.dumps(options).replace("{port}", str(port)))
+    for path, url in (
+        ("/api/v1/datasets/import", "s3://bucket/data/train.csv"),
+        ("/api/v1/models/m-1/export", "s3://bucket/exports/m1"),
+    ):
+        answer = client.post(path, json={"url": url, "storage_options": given})
+        assert answer.status_code == 422, answer.text
+        loc = answer.json()["detail"][0]["loc"]
+        assert loc[:2] == ["body", "storage_options"]
+        assert loc[2] in {"endpoint_url", "client_kwargs", "config_kwargs"}
+    assert _received_nothing(listener)
+
+
+def test_failures_do_not_tell_open_ports_from_closed(client: TestClient) -> None:
+    """Refused, silent (timeout) and non-S3 endpoints give one and the same message."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    talker = socket.socket()
+    talker.bind(("127.0.0.1", 0))
+    talker.listen(8)
+    quick = {"connect_timeout": 1, "read_timeout": 1, "retries": {"max_attempts": 1}}
+    messages = []
+    try:
+        for port in (closed_port, silent.getsockname()[1], talker.getsockname()[1]):
+            configure(
+                client,
+                object_store_options={
+                    "endpoint_url": f"http://127.0.0.1:{port}",
+                    "key": "k",
+                    "secret": "s",
+                    "config_kwargs": quick,
+                },
+            )
+            answer = client.post(
+                "/api/v1/datasets/import", json={"url": "s3://bucket/data/train.csv"}
+            )
+            assert answer.status_code == 422
+            messages.append(answer.json()["detail"][0]["msg"])
+    finally:
+        silent.close()
+        talker.close()
+    assert len(set(messages)) == 1, messages
+    assert "could not be reached" in messages[0]
+    assert "127.0.0.1" not in messages[0]
+
+
+def test_buckets_can_be_limited(client: TestClient) -> None:
+    configure(client, object_store_buckets=["datasets"])
+    answer = client.post("/api/v1/datasets/import", json={"url": "s3://other/x.csv"})
+    assert answer.status_code == 422
+    assert "bucket 'other'" in answer.json()["detail"][0]["msg"]
+    for url in ("s3://a::http://127.0.0.1:1/x.csv", "s3://Bad_Bucket/x.csv"):
+        bad = client.post("/api/v1/datasets/import", json={"url": url})
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["loc"] == ["body", "url"]

@@ -250,7 +250,12 @@ def test_export_to_s3_writes_a_loadable_bundle(
         bucket = "b" + uuid.uuid4().hex[:10]
         fs = fsspec.filesystem("s3", **options)
         fs.mkdir(bucket)
-        body = {"url": f"s3://{bucket}/exports/m1", "storage_options": options}
+        app: Any = lab.client.app  # the administrator names the endpoint
+        app.state.settings = app.state.settings.model_copy(
+            update={"object_store_options": {"endpoint_url": endpoint}}
+        )
+        credentials = {"key": options["key"], "secret": options["secret"]}
+        body = {"url": f"s3://{bucket}/exports/m1", "storage_options": credentials}
         response = lab.client.post(url, json=body)
         assert response.status_code == 200, response.text
         assert f"s3://{bucket}/exports/m1/manifest.json" in response.json()["files"]
@@ -267,8 +272,12 @@ def test_export_to_s3_writes_a_loadable_bundle(
     bad = lab.client.post(url, json={"url": "/etc/passwd"})
     assert bad.status_code == 422
     assert "s3://" in bad.json()["detail"][0]["msg"]
-    odd = lab.client.post(url, json={"url": "s3://b/x", "storage_options": {"client": 1}})
+    odd = lab.client.post(url, json={"url": "s3://bkt/x", "storage_options": {"client": 1}})
     assert odd.json()["detail"][0]["loc"] == ["body", "storage_options", "client"]
+    for option in ("endpoint_url", "client_kwargs"):
+        refused = lab.client.post(url, json={"url": "s3://bkt/x", "storage_options": {option: 1}})
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["body", "storage_options", option]
 
 
 def test_regression_evaluation_has_residual_plots(lab: Lab) -> None:

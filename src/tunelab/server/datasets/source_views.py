@@ -18,13 +18,15 @@ def import_dataset(
 ) -> Created:
     """Copy a table from ``s3://bucket/key`` (streamed, size-limited) and queue its profile.
 
-    ``storage_options`` are s3fs options (``endpoint_url`` for an S3-compatible server,
-    ``key``/``secret``, ``anon``); without them the server's own AWS credentials apply.
+    The server connects only to the object store its administrator configured
+    (``TUNELAB_OBJECT_STORE_OPTIONS``); ``storage_options`` may add credentials only
+    (``key``, ``secret``, ``token``), anything else is a 422 naming the option.
     """
     dataset_id, job_id = import_from_url(
         store,
         artifacts,
         body.url,
+        settings=settings,
         storage_options=body.storage_options,
         max_bytes=settings.max_upload_bytes,
     )

@@ -10,9 +10,8 @@ from typing import IO, Any
 from tunelab.artifacts import ArtifactStore
 from tunelab.entities.platform import Model
 from tunelab.server.errors import FieldError
+from tunelab.server.object_store import unreachable
 
-EXPORT_SCHEMES = ("s3://", "s3a://")
-EXPORT_OPTIONS = ("endpoint_url", "key", "secret", "token", "region_name", "anon")
 CHUNK = 1024 * 1024
 
 
@@ -121,26 +120,6 @@ def curl_snippet(
     return "\n".join(lines) + "\n"
 
 
-def check_export_url(url: str) -> str:
-    clean = url.strip()
-    if not clean.startswith(EXPORT_SCHEMES) or len(clean.split("://", 1)[1].strip("/")) == 0:
-        raise FieldError(
-            ["body", "url"], f"must be an S3 URL like s3://bucket/prefix, got {url!r}", "url"
-        )
-    return clean.rstrip("/")
-
-
-def check_export_options(options: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(options) - set(EXPORT_OPTIONS))
-    if unknown:
-        raise FieldError(
-            ["body", "storage_options", unknown[0]],
-            f"not an accepted storage option; accepted: {', '.join(EXPORT_OPTIONS)}",
-            "storage_options",
-        )
-    return dict(options)
-
-
 def export_bundle(
     artifacts: ArtifactStore,
     model: Model,
@@ -168,10 +147,8 @@ def export_bundle(
                 written.append(f"{url}/{name}")
     except FieldError:
         raise
-    except Exception as exc:  # fsspec/botocore errors: bucket, credentials, network
-        raise FieldError(
-            ["body", "url"], f"cannot write to {url}: {type(exc).__name__}: {exc}", "export"
-        ) from exc
+    except Exception:  # fsspec/botocore errors: one message, no network details
+        raise unreachable(url, "write to") from None
     return {"url": url, "files": written, "bytes": total}
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tunelab.entities.platform import DeploymentStatus
 from tunelab.server.deps import ArtifactsDep, PredictorsDep, SettingsDep, StoreDep
 from tunelab.server.models import bundle_io, service
+from tunelab.server.object_store import check_object_url, request_options
 from tunelab.server.schemas import Created, ModelOut, Page
 
 router = APIRouter(prefix="/models", tags=["models"])
@@ -30,8 +31,8 @@ class ExportIn(BaseModel):
     url: str = Field(description="s3://bucket/prefix (bundle files) or s3://bucket/key.zip")
     storage_options: dict[str, Any] | None = Field(
         default=None,
-        description="endpoint_url, key, secret, token, region_name, anon; when absent the "
-        "server's own S3 settings (TUNELAB_ARTIFACTS_OPTIONS) or environment are used",
+        description="credentials only (key, secret, token); the server's administrator sets "
+        "the endpoint (TUNELAB_OBJECT_STORE_OPTIONS, else TUNELAB_ARTIFACTS_OPTIONS)",
     )
 
 
@@ -163,12 +164,7 @@ def export_model(
     model_id: str, body: ExportIn, store: StoreDep, artifacts: ArtifactsDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Copy the bundle to an S3 URL (files under a prefix, or one ``.zip`` object)."""
+    url = check_object_url(body.url, settings, "prefix").rstrip("/")
+    options = request_options(body.storage_options, settings)
     model = store.get_model(model_id)
-    url = bundle_io.check_export_url(body.url)
-    if body.storage_options is not None:
-        options = bundle_io.check_export_options(body.storage_options)
-    elif settings.artifacts_location.startswith(bundle_io.EXPORT_SCHEMES):
-        options = dict(settings.artifacts_options)
-    else:
-        options = {}
     return bundle_io.export_bundle(artifacts, model, url, options)
