@@ -24,10 +24,34 @@ from tunelab.entities.search import (
     SplitConfig,
     SplitKind,
 )
+from tunelab.entities.settings import (
+    ENSEMBLES,
+    LOG_LEVELS,
+    SAMPLERS,
+    AutoMLSettings,
+    AutoMLSettingsPatch,
+    ExperimentSettings,
+    PreprocessingDefaults,
+    SamplingSettings,
+    SettingsError,
+    SplitSettings,
+    parse_settings,
+)
 from tunelab.entities.tasks import TaskType
 from tunelab.entities.trials import TrialRecord, TrialStatus
 
 __all__ = [
+    "ENSEMBLES",
+    "LOG_LEVELS",
+    "SAMPLERS",
+    "AutoMLSettings",
+    "AutoMLSettingsPatch",
+    "ExperimentSettings",
+    "PreprocessingDefaults",
+    "SamplingSettings",
+    "SettingsError",
+    "SplitSettings",
+    "parse_settings",
     "BundleError",
     "ColumnKind",
     "ColumnProfile",
