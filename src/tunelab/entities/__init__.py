@@ -1,4 +1,10 @@
-"""Frozen value objects shared by every layer of tunelab. No I/O happens here."""
+"""Frozen value objects shared by every layer of tunelab. No I/O happens here.
+
+The typed settings (``tunelab.entities.settings``, pydantic models) load on first use, so
+importing the dataclasses and the allowed values (``SAMPLERS``...) stays cheap.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from tunelab.entities.columns import ColumnKind, ColumnProfile, DatasetProfile, LeakageWarning
 from tunelab.entities.errors import (
@@ -24,19 +30,7 @@ from tunelab.entities.search import (
     SplitConfig,
     SplitKind,
 )
-from tunelab.entities.settings import (
-    ENSEMBLES,
-    LOG_LEVELS,
-    SAMPLERS,
-    AutoMLSettings,
-    AutoMLSettingsPatch,
-    ExperimentSettings,
-    PreprocessingDefaults,
-    SamplingSettings,
-    SettingsError,
-    SplitSettings,
-    parse_settings,
-)
+from tunelab.entities.choices import ENSEMBLES, LOG_LEVELS, SAMPLERS
 from tunelab.entities.tasks import TaskType
 from tunelab.entities.trials import TrialRecord, TrialStatus
 
@@ -77,3 +71,34 @@ __all__ = [
     "TrialStatus",
     "TunelabError",
 ]
+
+_SETTINGS = {
+    "AutoMLSettings",
+    "AutoMLSettingsPatch",
+    "ExperimentSettings",
+    "PreprocessingDefaults",
+    "SamplingSettings",
+    "SettingsError",
+    "SplitSettings",
+    "parse_settings",
+}
+
+if TYPE_CHECKING:
+    from tunelab.entities.settings import (
+        AutoMLSettings,
+        AutoMLSettingsPatch,
+        ExperimentSettings,
+        PreprocessingDefaults,
+        SamplingSettings,
+        SettingsError,
+        SplitSettings,
+        parse_settings,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SETTINGS:
+        from tunelab.entities import settings
+
+        return getattr(settings, name)
+    raise AttributeError(f"module 'tunelab.entities' has no attribute {name!r}")

@@ -15,7 +15,7 @@ Errors name the field by its dotted path (``split.ratios``); see :func:`parse_se
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
+from typing import Annotated, Any, ClassVar, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
@@ -29,28 +29,22 @@ from pydantic import (
     model_validator,
 )
 
+from tunelab.entities.choices import (
+    BALANCE_TARGETS,
+    MAX_N_JOBS,
+    MAX_SEED,
+    MAX_TIME_BUDGET,
+    MAX_TRIALS,
+    THREADS_PER_TRIAL,
+    Ensemble,
+    LogLevel,
+    Sampler,
+)
 from tunelab.entities.errors import ConfigError
 from tunelab.entities.preprocessing import Encoding, FeatureEngineering, PreprocessingSettings
 from tunelab.entities.preprocessing import Scaling as ScalingKind
 from tunelab.entities.search import SamplingConfig, SearchBudget, SplitConfig, SplitKind
 from tunelab.entities.tasks import TaskType
-
-Sampler = Literal["tpe", "random", "grid", "cmaes", "qmc", "gp"]
-Ensemble = Literal["greedy", "stacking", "none"]
-LogLevel = Literal["debug", "info", "warning", "error"]
-
-SAMPLERS: tuple[str, ...] = get_args(Sampler)
-ENSEMBLES: tuple[str, ...] = get_args(Ensemble)
-LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
-TASKS: tuple[str, ...] = tuple(t.value for t in TaskType)
-SPLIT_KINDS: tuple[str, ...] = tuple(k.value for k in SplitKind)
-BALANCE_TARGETS = ("minority", "majority")
-
-MAX_TIME_BUDGET = 7 * 24 * 3600.0  # seconds: a week
-MAX_TRIALS = 1_000_000
-MAX_N_JOBS = 64
-THREADS_PER_TRIAL = 1  # the engine runs every trial in one process with one thread
-MAX_SEED = 2**31 - 1
 
 _SPLIT = SplitConfig()
 _PREP = PreprocessingSettings()
