@@ -342,9 +342,8 @@ class AutoMLSettings(_Settings):
         json_schema_extra={"unit": "MiB"},
     )
     # -- data
-    test_ratio: Annotated[float, _finite(0.0, lt=1.0)] | None = Field(
-        default=None,
-        description="Untouched test share when `split` is not given (0 or null: none).",
+    test_ratio: Annotated[float, _finite(0.0, lt=1.0)] = Field(
+        default=0.0, description="Untouched test share when `split` is not given (0: none)."
     )
     split: SplitSettings | None = Field(default=None, description="null: 5-fold CV.")
     sampling: SamplingSettings | None = Field(default=None, description="null: all rows.")
