@@ -464,7 +464,10 @@ def describe_error(item: Mapping[str, Any], model: type[BaseModel]) -> tuple[str
     """``(dotted field path, plain message)`` of one pydantic error of a settings ``model``."""
     loc = [str(p) for p in item["loc"] if not isinstance(p, int)]
     message = str(item["msg"]).removeprefix("Value error, ")
-    if item["type"] == "extra_forbidden":
+    raw_loc = list(item["loc"])
+    if item["type"] == "missing" and raw_loc and isinstance(raw_loc[-1], int):
+        message = f"has too few values (value {raw_loc[-1] + 1} is missing)"
+    elif item["type"] == "extra_forbidden":
         message = f"unknown setting; known: {', '.join(_known(model, loc[:-1]))}"
     elif item["type"] == "literal_error" or item["type"] == "enum":
         message = message.replace("Input should be", "choose")

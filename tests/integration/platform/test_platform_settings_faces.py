@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from tunelab.automl import AutoML
 from tunelab.cli._app import build_app
 from tunelab.cli.automl_cmd import settings_from_options
+from tunelab.client import Client
 from tunelab.data import read_table
 from tunelab.entities import ExperimentSettings
 
@@ -61,14 +62,18 @@ def _cli_board(out: Path) -> list[tuple[Any, ...]]:
     )
 
 
-def _rest_board(serve: Server) -> list[tuple[Any, ...]]:
+def _start_rest_run(serve: Server) -> tuple[Client, str]:
     client = serve()
     dataset_id = client.upload_dataset(DATA)
     for job in client._call("GET", "/jobs")["items"]:
-        client.wait_job(job["id"], timeout=300)
+        client.wait_job(job["id"], timeout=600)
     experiment_id = client.create_experiment(dataset_id, TARGET, settings=SETTINGS)
     client.start_experiment(experiment_id)
-    finished = client.wait_experiment(experiment_id, timeout=900)
+    return client, experiment_id
+
+
+def _rest_board(client: Client, experiment_id: str) -> list[tuple[Any, ...]]:
+    finished = client.wait_experiment(experiment_id, timeout=1200)
     assert finished["status"] == "finished", finished["error"]
     return sorted(
         _row(t["number"], t["family"], t["status"], t["score"], t["params"])
@@ -128,8 +133,9 @@ def test_cli_options_build_the_same_settings_object() -> None:
 
 @pytest.mark.slow
 def test_rest_cli_and_python_give_one_leaderboard(serve: Server, tmp_path: Path) -> None:
+    client, experiment_id = _start_rest_run(serve)  # the worker runs while the others do
     python = _python_board()
     assert len(python) == 4
     assert all(status == "ok" for _, _, status, _, _ in python)
     assert _cli_board(tmp_path / "cli-model") == python
-    assert _rest_board(serve) == python
+    assert _rest_board(client, experiment_id) == python
