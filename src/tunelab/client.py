@@ -21,7 +21,7 @@ _FINAL_EXPERIMENT = ("finished", "stopped", "failed")
 
 def _json(settings: "AutoMLSettings | Mapping[str, Any] | None") -> dict[str, Any]:
     if isinstance(settings, BaseModel):
-        return dict(settings.stored())  # type: ignore[attr-defined]
+        return dict(settings.stored())
     return dict(settings or {})
 
 
@@ -30,6 +30,7 @@ def _settings(values: Mapping[str, Any]) -> dict[str, Any]:
     from tunelab.entities.settings import parse_settings
 
     return parse_settings(values).stored()
+
 
 _FINAL_JOB = ("succeeded", "failed", "cancelled")
 

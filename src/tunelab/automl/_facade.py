@@ -16,9 +16,9 @@ from tunelab.automl._leaderboard import leaderboard_frame
 from tunelab.automl._prepare import encode_target, plan_splits
 from tunelab.automl._refit import Refit, refit_best, refit_reserve
 from tunelab.automl._refit_final import refit_members, with_refitted_members
+from tunelab.automl._settings import check_algorithms
 from tunelab.automl._speed import SingleChoice, choose_single, measure_budget
 from tunelab.data import prepare_target, profile_dataset
-from tunelab.automl._settings import check_algorithms
 from tunelab.entities import (
     AutoMLSettings,
     ConfigError,

@@ -45,7 +45,7 @@ def check_settings(
     ``task`` (when known) checks algorithms and class balancing against it; ``columns``
     (when the dataset is profiled) the split column; ``classes`` ``sampling.balance_to``.
     """
-    checked = parse_settings(settings)
+    checked: AutoMLSettings = parse_settings(settings)
     errors: list[tuple[str, str]] = []
     if checked.algorithms:
         try:

@@ -6,6 +6,7 @@ importing the dataclasses and the allowed values (``SAMPLERS``...) stays cheap.
 
 from typing import TYPE_CHECKING, Any
 
+from tunelab.entities.choices import ENSEMBLES, LOG_LEVELS, SAMPLERS
 from tunelab.entities.columns import ColumnKind, ColumnProfile, DatasetProfile, LeakageWarning
 from tunelab.entities.errors import (
     BundleError,
@@ -30,7 +31,6 @@ from tunelab.entities.search import (
     SplitConfig,
     SplitKind,
 )
-from tunelab.entities.choices import ENSEMBLES, LOG_LEVELS, SAMPLERS
 from tunelab.entities.tasks import TaskType
 from tunelab.entities.trials import TrialRecord, TrialStatus
 
@@ -40,12 +40,6 @@ __all__ = [
     "SAMPLERS",
     "AutoMLSettings",
     "AutoMLSettingsPatch",
-    "ExperimentSettings",
-    "PreprocessingDefaults",
-    "SamplingSettings",
-    "SettingsError",
-    "SplitSettings",
-    "parse_settings",
     "BundleError",
     "ColumnKind",
     "ColumnProfile",
@@ -54,22 +48,28 @@ __all__ = [
     "DataError",
     "DatasetProfile",
     "Encoding",
+    "ExperimentSettings",
     "FeatureEngineering",
     "Imputation",
     "LeakageWarning",
     "OutlierRule",
+    "PreprocessingDefaults",
     "PreprocessingSettings",
     "SamplingConfig",
+    "SamplingSettings",
     "Scaling",
     "SchemaError",
     "SearchBudget",
+    "SettingsError",
     "SplitConfig",
     "SplitKind",
+    "SplitSettings",
     "TaskType",
     "Transformation",
     "TrialRecord",
     "TrialStatus",
     "TunelabError",
+    "parse_settings",
 ]
 
 _SETTINGS = {

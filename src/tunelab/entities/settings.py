@@ -378,7 +378,7 @@ class AutoMLSettings(_Settings):
 
     def stored(self) -> dict[str, Any]:
         """The JSON object to store: the keys that were given (defaults stay implicit)."""
-        return self.model_dump(mode="json", exclude_unset=True, exclude=_IDENTITY)
+        return self.model_dump(mode="json", exclude_unset=True, exclude=set(_IDENTITY))
 
     def check_data(
         self,
@@ -395,25 +395,31 @@ class AutoMLSettings(_Settings):
         ``tunelab.automl.check_settings``, which knows the model families.
         """
         errors: list[tuple[str, str]] = []
-        split = self.split
-        if split is not None and split.column is not None and columns is not None:
-            if split.column not in columns:
-                errors.append(("split.column", f"column {split.column!r} is not in the dataset"))
+        column = None if self.split is None else self.split.column
+        if column is not None and columns is not None and column not in columns:
+            errors.append(("split.column", f"column {column!r} is not in the dataset"))
         sampling = self.sampling
-        if sampling is not None:
-            balancing = sampling.balance_to is not None or sampling.smote
-            if balancing and task == TaskType.REGRESSION.value:
-                name = "sampling.balance_to" if sampling.balance_to else "sampling.smote"
+        balance = None if sampling is None else sampling.balance_to
+        if sampling is not None and (balance is not None or sampling.smote):
+            if task == TaskType.REGRESSION.value:
+                name = "sampling.balance_to" if balance is not None else "sampling.smote"
                 errors.append((name, "class balancing needs a classification task"))
-            elif sampling.balance_to is not None and classes is not None:
-                if sampling.balance_to not in (*BALANCE_TARGETS, *map(str, classes)):
-                    errors.append(
-                        (
-                            "sampling.balance_to",
-                            f"class {sampling.balance_to!r} is not a value of the target "
-                            f"(classes: {', '.join(map(str, list(classes)[:20]))})",
-                        )
+            elif (
+                balance is not None
+                and classes is not None
+                and balance
+                not in (
+                    *BALANCE_TARGETS,
+                    *map(str, classes),
+                )
+            ):
+                shown = ", ".join(map(str, list(classes)[:20]))
+                errors.append(
+                    (
+                        "sampling.balance_to",
+                        f"class {balance!r} is not a value of the target (classes: {shown})",
                     )
+                )
         if errors:
             raise SettingsError(errors)
 
@@ -446,14 +452,18 @@ def _known(model: type[BaseModel], path: Sequence[str]) -> list[str]:
     """The field names of the (nested) settings model at ``path``."""
     for name in path:
         info = model.model_fields.get(name)
-        inner = next(
-            (
-                t
-                for t in (info.annotation, *get_args(info.annotation))
-                if isinstance(t, type) and issubclass(t, BaseModel)
-            ),
-            None,
-        ) if info is not None else None
+        inner = (
+            next(
+                (
+                    t
+                    for t in (info.annotation, *get_args(info.annotation))
+                    if isinstance(t, type) and issubclass(t, BaseModel)
+                ),
+                None,
+            )
+            if info is not None
+            else None
+        )
         if inner is None:
             return []
         model = inner

@@ -239,9 +239,8 @@ def _encoded_label(df: Any, experiment: Experiment, label: str) -> str:
         whole = isinstance(value, float) and value.is_integer()
         if label == text or (whole and label == str(int(value))):
             return str(index)
-    raise SettingsError(
-        [("sampling.balance_to", f"class {label!r} is not a value of target {experiment.target!r}")]
-    )
+    message = f"class {label!r} is not a value of target {experiment.target!r}"
+    raise SettingsError([("sampling.balance_to", message)])
 
 
 def _emit_run_start(ctx: JobContext, experiment: Experiment, settings: ExperimentSettings) -> None:

@@ -47,7 +47,6 @@ class ExperimentOut(Out):
     created_at: datetime
     updated_at: datetime
 
-
     @field_validator("settings", mode="before")
     @classmethod
     def _stored(cls, value: Any) -> Any:

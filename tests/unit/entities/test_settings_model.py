@@ -125,7 +125,7 @@ def test_data_checks_name_the_field() -> None:
     with pytest.raises(SettingsError) as info:
         settings.check_data(task="binary", columns=["x", "label"], classes=["no", "yes"])
     assert [f for f, _ in info.value.errors] == ["split.column", "sampling.balance_to"]
-    with pytest.raises(SettingsError, match="sampling.smote: class balancing needs"):
+    with pytest.raises(SettingsError, match=r"sampling\.smote: class balancing needs"):
         parse_settings({"sampling": {"smote": True}}).check_data(task="regression")
 
 

@@ -42,14 +42,14 @@ def test_openapi_shows_the_settings_schema(client: TestClient) -> None:
 
 def test_strict_values_are_refused_naming_the_field(client: TestClient) -> None:
     dataset_id = upload(client)
-    cases = {
-        ("settings", "time_budget"): {"time_budget": True},
-        ("settings", "max_trials"): {"max_trials": "5"},
-        ("settings", "algorithms"): {"algorithms": []},
-        ("settings", "time_budget"): {"time_budget": 8 * 24 * 3600},
-        ("settings", "split", "ratios"): {"split": {"kind": "holdout", "ratios": [0.9, 0.2, 0]}},
-    }
-    for loc, settings in cases.items():
+    cases = [
+        (("settings", "time_budget"), {"time_budget": True}),
+        (("settings", "max_trials"), {"max_trials": "5"}),
+        (("settings", "algorithms"), {"algorithms": []}),
+        (("settings", "time_budget"), {"time_budget": 8 * 24 * 3600}),
+        (("settings", "split", "ratios"), {"split": {"kind": "holdout", "ratios": [0.9, 0.2, 0]}}),
+    ]
+    for loc, settings in cases:
         body = {"dataset_id": dataset_id, "target": "label", "settings": settings}
         answer = client.post(API, json=body)
         assert answer.status_code == 422, (settings, answer.text)

@@ -97,8 +97,10 @@ def patch_experiment(
         if not digits.isdigit():
             raise FieldError(["header", "if-match"], "must be the version number", "value_error")
         version = int(digits)
-    patch = None if body.settings is None else body.settings.model_dump(
-        mode="json", exclude_unset=True
+    patch = (
+        None
+        if body.settings is None
+        else body.settings.model_dump(mode="json", exclude_unset=True)
     )
     current = store.get_experiment(experiment_id)
     if current.status is ExperimentStatus.RUNNING:
