@@ -156,8 +156,12 @@ def settings_from_options(**options: Any) -> Any:
     ``ConfigError`` naming the option and the settings field."""
     from tunelab.entities import ConfigError, ExperimentSettings, SettingsError, parse_settings
 
+    from tunelab.automl import check_settings
+
     try:
-        return parse_settings(_settings_json(dict(options)), ExperimentSettings)
+        settings = parse_settings(_settings_json(dict(options)), ExperimentSettings)
+        check_settings(settings, task=None if settings.task is None else settings.task.value)
+        return settings
     except SettingsError as error:
         raise ConfigError(
             "; ".join(f"{_option(f)} ({f}): {message}" for f, message in error.errors)

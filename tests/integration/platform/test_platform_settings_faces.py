@@ -63,7 +63,7 @@ def _cli_board(out: Path) -> list[tuple[Any, ...]]:
 
 
 def _start_rest_run(serve: Server) -> tuple[Client, str]:
-    client = serve()
+    client = serve(ready=600)  # a loaded machine starts the server slowly
     dataset_id = client.upload_dataset(DATA)
     for job in client._call("GET", "/jobs")["items"]:
         client.wait_job(job["id"], timeout=600)
