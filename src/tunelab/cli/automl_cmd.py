@@ -154,9 +154,8 @@ def _check_writable(out: Path) -> None:
 def settings_from_options(**options: Any) -> Any:
     """The checked ``ExperimentSettings`` of ``tunelab automl``'s options; a bad value is a
     ``ConfigError`` naming the option and the settings field."""
-    from tunelab.entities import ConfigError, ExperimentSettings, SettingsError, parse_settings
-
     from tunelab.automl import check_settings
+    from tunelab.entities import ConfigError, ExperimentSettings, SettingsError, parse_settings
 
     try:
         settings = parse_settings(_settings_json(dict(options)), ExperimentSettings)
