@@ -43,6 +43,7 @@ from tunelab.search import (
     run_search,
 )
 
+_DEFAULT = ExperimentSettings()  # the defaults, declared once in the settings model
 # AutoML arguments that are settings (``ExperimentSettings`` fields of the same name)
 _SETTING_ARGS = (
     "task",
@@ -118,22 +119,22 @@ class AutoML:
         self,
         task: str | TaskType | None = None,
         metric: str | None = None,
-        time_budget: float | None = 60.0,
+        time_budget: float | None = _DEFAULT.time_budget,
         trial_timeout: float | None = None,
         max_trials: int | None = None,
         algorithms: Sequence[str] | None = None,
         split: SplitConfig | None = None,
-        test_ratio: float = 0.0,
+        test_ratio: float = _DEFAULT.test_ratio,
         sampling: SamplingConfig | None = None,
         preprocessing: PreprocessingSettings | None = None,
-        ensemble: str = "greedy",
-        sampler: str = "tpe",
-        seed: int = 0,
-        n_jobs: int = 1,
+        ensemble: str = _DEFAULT.ensemble,
+        sampler: str = _DEFAULT.sampler,
+        seed: int = _DEFAULT.seed,
+        n_jobs: int = _DEFAULT.n_jobs,
         early_stopping_rounds: int | None = None,
         memory_limit_mb: float | None = None,
-        refit_best: bool = True,
-        refit_final: bool = True,
+        refit_best: bool = _DEFAULT.refit_best,
+        refit_final: bool = _DEFAULT.refit_final,
         infer_limit: float | None = None,
         callbacks: Sequence[Any] = (),
         checkpoint_dir: str | Path | None = None,
@@ -215,10 +216,16 @@ class AutoML:
         self._stop_event.set()
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, df: pd.DataFrame, target: str) -> "AutoML":
-        """Search, ensemble and keep the final model. Returns ``self``."""
+    def fit(self, df: pd.DataFrame, target: str | None = None) -> "AutoML":
+        """Search, ensemble and keep the final model. Returns ``self``.
+
+        ``target`` may be left out when the settings given to ``from_settings`` name it.
+        """
         started = time.monotonic()
         run = self.to_settings()
+        target = target or run.target
+        if not target:
+            raise ConfigError("fit needs the target column: fit(df, target=...)")
         budget = run.budget
         self._stop_event.clear()
         prepared = prepare_target(df, target, run.task)

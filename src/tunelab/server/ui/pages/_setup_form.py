@@ -11,7 +11,7 @@ from tunelab.entities.preprocessing import (
     PreprocessingSettings,
     Scaling,
 )
-from tunelab.entities.settings import AutoMLSettings, SplitSettings
+from tunelab.entities.settings import AutoMLSettings, SplitSettings, describe_error
 from tunelab.server.errors import FieldError
 
 # the form's split choices: the model's kinds as the page groups them ("auto": the default
@@ -283,8 +283,11 @@ def form_errors(exc: Exception) -> dict[str, str]:
         if loc and loc[0] in ("body", "form", "query", "header"):
             loc = loc[1:]
         if loc and loc[0] == "settings":
-            dotted = ".".join(loc[1:])
-            name = _ERROR_FIELDS.get(dotted, loc[-1] if len(loc) > 1 else "form")
+            dotted = ".".join(p for p in loc[1:] if not p.isdigit())
+            name = _ERROR_FIELDS.get(dotted, dotted.rsplit(".", 1)[-1] or "form")
+            if "type" in item and "input" in item:  # a pydantic error: the model's words
+                _, message = describe_error({**item, "loc": loc[1:]}, AutoMLSettings)
+                item = {**item, "msg": message}
         else:
             name = loc[0] if loc else "form"
         errors.setdefault(name, str(item.get("msg", "")))
