@@ -207,8 +207,6 @@ class AutoML:
         if values["algorithms"] is not None and not isinstance(values["algorithms"], str):
             names = [str(a).strip() for a in values["algorithms"]]
             values["algorithms"] = [n for n in names if n] or None  # [] meant "all" here
-        if values["sampling"] is not None and values["sampling"].get("smote") is None:
-            values["sampling"]["smote"] = False
         return parse_settings(values, ExperimentSettings)
 
     def stop(self) -> None:
