@@ -377,8 +377,10 @@ class AutoMLSettings(_Settings):
         return None if self.sampling is None else self.sampling.to_config()
 
     def stored(self) -> dict[str, Any]:
-        """The JSON object to store: the keys that were given (defaults stay implicit)."""
-        return self.model_dump(mode="json", exclude_unset=True, exclude=set(_IDENTITY))
+        """The JSON object to store: the keys that were given (defaults stay implicit),
+        whole numbers written as such (``20``, not ``20.0``)."""
+        dumped = self.model_dump(mode="json", exclude_unset=True, exclude=set(_IDENTITY))
+        return dict(_plain_numbers(dumped))
 
     def check_data(
         self,
@@ -497,6 +499,16 @@ def settings_error(
         field, message = describe_error(item, model)
         seen.setdefault(prefix + field, message)
     return SettingsError(list(seen.items()))
+
+
+def _plain_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
 
 
 S = TypeVar("S", bound=AutoMLSettings)
