@@ -3,16 +3,35 @@
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+from pydantic import BaseModel
 
 from tunelab.entities.errors import TunelabError
 from tunelab.entities.platform import ArtifactTooLargeError, ConflictError, NotFoundError
 
+if TYPE_CHECKING:
+    from tunelab.entities.settings import AutoMLSettings
+
 _FINAL_EXPERIMENT = ("finished", "stopped", "failed")
+
+
+def _json(settings: "AutoMLSettings | Mapping[str, Any] | None") -> dict[str, Any]:
+    if isinstance(settings, BaseModel):
+        return dict(settings.stored())
+    return dict(settings or {})
+
+
+def _settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings JSON to send, checked by the settings model (names a bad field)."""
+    from tunelab.entities.settings import parse_settings
+
+    return parse_settings(values).stored()
+
+
 _FINAL_JOB = ("succeeded", "failed", "cancelled")
 
 
@@ -111,10 +130,14 @@ class Client:
         metric: str | None = None,
         time_budget: float | None = None,
         name: str | None = None,
-        **settings: Any,
+        settings: "AutoMLSettings | Mapping[str, Any] | None" = None,
+        **options: Any,
     ) -> str:
-        """Create an experiment; extra keyword arguments are engine settings (max_trials...)."""
-        body: dict[str, Any] = {"dataset_id": dataset_id, "target": target, "settings": settings}
+        """Create an experiment. ``settings`` (an ``AutoMLSettings`` or its JSON) and extra
+        keyword arguments (``max_trials=5``...) are checked here first: a bad one raises
+        ``SettingsError`` naming the field before anything is sent."""
+        checked = _settings({**_json(settings), **options})
+        body: dict[str, Any] = {"dataset_id": dataset_id, "target": target, "settings": checked}
         optional = {"task": task, "metric": metric, "time_budget": time_budget, "name": name}
         body.update({k: v for k, v in optional.items() if v is not None})
         return str(self._call("POST", "/experiments", json=body)["id"])
@@ -133,6 +156,10 @@ class Client:
     def update_experiment(
         self, experiment_id: str, *, version: int | None = None, **fields: Any
     ) -> dict[str, Any]:
+        """Change fields; ``settings`` (a mapping of top-level keys, null for the default,
+        or an ``AutoMLSettings``) replaces those keys."""
+        if isinstance(fields.get("settings"), BaseModel):
+            fields["settings"] = fields["settings"].stored()
         body = {**fields, **({"version": version} if version is not None else {})}
         return dict(self._call("PATCH", f"/experiments/{experiment_id}", json=body))
 

@@ -11,11 +11,7 @@ import grimp
 import pytest
 
 PACKAGE = "tunelab"
-# TEMPORARY: the settings check moves to a typed settings model in entities (another
-# branch replaces jobs/_automl_settings.py); drop this entry when it lands.
-SERVER_PRIVATE_JOB_IMPORTS_ALLOWED = {
-    ("tunelab.server.experiments.service", "tunelab.jobs._automl_settings"),
-}
+SERVER_PRIVATE_JOB_IMPORTS_ALLOWED: set[tuple[str, str]] = set()
 
 
 @functools.cache

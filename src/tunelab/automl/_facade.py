@@ -1,9 +1,10 @@
 """``tunelab.AutoML``: from a table to a tuned, ensembled model."""
 
+import dataclasses
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +16,27 @@ from tunelab.automl._leaderboard import leaderboard_frame
 from tunelab.automl._prepare import encode_target, plan_splits
 from tunelab.automl._refit import Refit, refit_best, refit_reserve
 from tunelab.automl._refit_final import refit_members, with_refitted_members
+from tunelab.automl._settings import check_algorithms
 from tunelab.automl._speed import SingleChoice, choose_single, measure_budget
 from tunelab.data import prepare_target, profile_dataset
 from tunelab.entities import (
+    AutoMLSettings,
     ConfigError,
     DatasetProfile,
+    ExperimentSettings,
     PreprocessingSettings,
     SamplingConfig,
     SearchBudget,
     SplitConfig,
     TaskType,
     TrialRecord,
+    parse_settings,
 )
 from tunelab.evaluation import default_metric, get_metric
 from tunelab.executors import TrialExecutor
-from tunelab.models import families_for_budget, get_model_spec
+from tunelab.models import families_for_budget
 from tunelab.preprocessing import recommend
 from tunelab.search import (
-    SAMPLERS,
     SearchOptions,
     SearchProblem,
     SearchResult,
@@ -40,7 +44,28 @@ from tunelab.search import (
     run_search,
 )
 
-ENSEMBLE_MODES = ("greedy", "stacking", "none")
+_DEFAULT = ExperimentSettings()  # the defaults, declared once in the settings model
+# AutoML arguments that are settings (``ExperimentSettings`` fields of the same name)
+_SETTING_ARGS = (
+    "task",
+    "metric",
+    "time_budget",
+    "trial_timeout",
+    "max_trials",
+    "algorithms",
+    "split",
+    "test_ratio",
+    "sampling",
+    "ensemble",
+    "sampler",
+    "seed",
+    "n_jobs",
+    "early_stopping_rounds",
+    "memory_limit_mb",
+    "refit_best",
+    "refit_final",
+    "infer_limit",
+)
 # The search may end up to this share of the time budget early to refit its best trial.
 REFIT_SHARE = 0.2
 # ... for the refits of this many best trials (the likely ensemble members) with refit_final.
@@ -88,28 +113,32 @@ class AutoML:
         executor: where trials run (a ``tunelab.executors.TrialExecutor``); None: local
             child processes, ``n_jobs`` at once. A given executor is reused (one fit at a
             time), not shut down.
+
+    The arguments are checked as one ``tunelab.entities.ExperimentSettings`` object when
+    ``fit`` starts (``to_settings()`` builds it); ``AutoML.from_settings(settings)`` is the
+    same engine built from such an object (what the platform's job and the CLI do).
     """
 
     def __init__(
         self,
         task: str | TaskType | None = None,
         metric: str | None = None,
-        time_budget: float | None = 60.0,
+        time_budget: float | None = _DEFAULT.time_budget,
         trial_timeout: float | None = None,
         max_trials: int | None = None,
         algorithms: Sequence[str] | None = None,
         split: SplitConfig | None = None,
-        test_ratio: float = 0.0,
+        test_ratio: float = _DEFAULT.test_ratio,
         sampling: SamplingConfig | None = None,
         preprocessing: PreprocessingSettings | None = None,
-        ensemble: str = "greedy",
-        sampler: str = "tpe",
-        seed: int = 0,
-        n_jobs: int = 1,
+        ensemble: str = _DEFAULT.ensemble,
+        sampler: str = _DEFAULT.sampler,
+        seed: int = _DEFAULT.seed,
+        n_jobs: int = _DEFAULT.n_jobs,
         early_stopping_rounds: int | None = None,
         memory_limit_mb: float | None = None,
-        refit_best: bool = True,
-        refit_final: bool = True,
+        refit_best: bool = _DEFAULT.refit_best,
+        refit_final: bool = _DEFAULT.refit_final,
         infer_limit: float | None = None,
         callbacks: Sequence[Any] = (),
         checkpoint_dir: str | Path | None = None,
@@ -137,85 +166,115 @@ class AutoML:
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self.executor = executor
+        self._passive: dict[str, Any] = {}  # settings the engine only carries (description...)
         self._stop_event = threading.Event()
 
-    # -- validation ------------------------------------------------------------------------
-    def _check_settings(self) -> SearchBudget:
-        if self.ensemble not in ENSEMBLE_MODES:
-            raise ConfigError(
-                f"ensemble={self.ensemble!r}: choose one of {', '.join(ENSEMBLE_MODES)}"
-            )
-        if self.sampler not in SAMPLERS:
-            raise ConfigError(f"sampler={self.sampler!r}: choose one of {', '.join(SAMPLERS)}")
-        if self.time_budget is not None and self.time_budget <= 0:
-            raise ConfigError(f"time_budget must be positive, got {self.time_budget}")
-        if self.trial_timeout is not None and self.trial_timeout <= 0:
-            raise ConfigError(f"trial_timeout must be positive, got {self.trial_timeout}")
-        if self.max_trials is not None and self.max_trials < 1:
-            raise ConfigError(f"max_trials must be at least 1, got {self.max_trials}")
-        if self.time_budget is None and self.max_trials is None:
-            raise ConfigError("set time_budget or max_trials (or both): the search needs an end")
-        if self.n_jobs < 1:
-            raise ConfigError(f"n_jobs must be at least 1, got {self.n_jobs}")
-        if self.infer_limit is not None and not self.infer_limit > 0:
-            raise ConfigError(f"infer_limit must be positive, got {self.infer_limit}")
-        if not 0 <= self.test_ratio < 1:
-            raise ConfigError(f"test_ratio must be in [0, 1), got {self.test_ratio}")
-        return SearchBudget(
-            time_budget=self.time_budget,
-            trial_timeout=self.trial_timeout,
-            max_trials=self.max_trials,
-            early_stopping_rounds=self.early_stopping_rounds,
+    # -- settings --------------------------------------------------------------------------
+    @classmethod
+    def from_settings(
+        cls,
+        settings: AutoMLSettings | Mapping[str, Any],
+        *,
+        preprocessing: PreprocessingSettings | None = None,
+        callbacks: Sequence[Any] = (),
+        checkpoint_dir: str | Path | None = None,
+        executor: TrialExecutor | None = None,
+    ) -> "AutoML":
+        """The engine for a settings object (or its JSON): checked now, naming bad fields.
+
+        ``preprocessing`` (per-column settings) replaces the recommendation; the settings'
+        ``preprocessing`` options still apply over it.
+        """
+        checked = parse_settings(settings, ExperimentSettings)
+        values: dict[str, Any] = {name: getattr(checked, name) for name in _SETTING_ARGS}
+        values["split"] = checked.split_config
+        values["sampling"] = checked.sampling_config
+        values["test_ratio"] = checked.test_ratio or 0.0
+        values["algorithms"] = None if checked.algorithms is None else list(checked.algorithms)
+        engine = cls(
+            **values,
+            preprocessing=preprocessing,
+            callbacks=callbacks,
+            checkpoint_dir=checkpoint_dir,
+            executor=executor,
         )
+        engine._passive = checked.model_dump(
+            include={"description", "log_level", "target", "cpu_per_trial", "preprocessing"},
+            exclude_unset=True,
+        )
+        return engine
+
+    def to_settings(self) -> ExperimentSettings:
+        """The arguments as one checked ``ExperimentSettings`` (``SettingsError`` names the
+        bad field)."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in _SETTING_ARGS}
+        values.update(getattr(self, "_passive", {}))
+        for name in ("split", "sampling"):
+            if dataclasses.is_dataclass(values[name]) and not isinstance(values[name], type):
+                values[name] = dataclasses.asdict(values[name])
+        if values["algorithms"] is not None and not isinstance(values["algorithms"], str):
+            names = [str(a).strip() for a in values["algorithms"]]
+            values["algorithms"] = [n for n in names if n] or None  # [] meant "all" here
+        return parse_settings(values, ExperimentSettings)
 
     def stop(self) -> None:
         """Ask a running ``fit`` (in another thread) to stop; the best model so far is kept."""
         self._stop_event.set()
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, df: pd.DataFrame, target: str) -> "AutoML":
-        """Search, ensemble and keep the final model. Returns ``self``."""
+    def fit(self, df: pd.DataFrame, target: str | None = None) -> "AutoML":
+        """Search, ensemble and keep the final model. Returns ``self``.
+
+        ``target`` may be left out when the settings given to ``from_settings`` name it.
+        """
         started = time.monotonic()
-        budget = self._check_settings()
+        run = self.to_settings()
+        target = target or run.target
+        if not target:
+            raise ConfigError("fit needs the target column: fit(df, target=...)")
+        budget = run.budget
         self._stop_event.clear()
-        prepared = prepare_target(df, target, self.task)
+        prepared = prepare_target(df, target, run.task)
         task = prepared.task
-        metric = get_metric(self.metric, task) if self.metric else default_metric(task)
+        metric = get_metric(run.metric, task) if run.metric else default_metric(task)
         profile = profile_dataset(
             pd.concat([prepared.X, prepared.y.rename(target)], axis=1), target=target, task=task
         )
         for warning in profile.leakage:
             warnings.warn(f"possible target leakage: {warning.message}", stacklevel=2)
         settings = self.preprocessing or recommend(profile, target)
+        if run.preprocessing is not None:
+            settings = run.preprocessing.apply(settings)
         features = [c for c in settings.feature_columns if c in prepared.X.columns]
         if not features:
             raise ConfigError("no feature column is left to learn from (all are skipped)")
         X = prepared.X[features]
         encoded = encode_target(prepared.y, task)
+        sampling = run.sampling_config
         test_rows, fit_rows, folds, split_text = plan_splits(
             encoded.y,
             prepared.X,  # all columns: a group/time column need not be a feature
-            self.split,
+            run.split_config,
             task=task,
             n_classes=encoded.n_classes,
-            sampling=self.sampling,
-            seed=self.seed,
-            test_ratio=self.test_ratio,
+            sampling=sampling,
+            seed=run.seed,
+            test_ratio=run.test_ratio or 0.0,
         )
-        families = self._families(task, len(fit_rows), len(features))
+        families = self._families(run, task, len(fit_rows), len(features))
         problem = SearchProblem(
             task=task,
             metric=metric.name,
             n_classes=encoded.n_classes,
             settings=settings,
-            sampling=self.sampling,
-            seed=self.seed,
+            sampling=sampling,
+            seed=run.seed,
         )
         deadline = None
         if budget.time_budget is not None:
             # time kept for ensembling, refitting the best model and storing the result
             reserve = min(20.0, 1.0 + 0.1 * budget.time_budget)
-            if self.infer_limit is not None:  # and for timing the trials' predictions
+            if run.infer_limit is not None:  # and for timing the trials' predictions
                 reserve += measure_budget(budget.time_budget)
             deadline = started + budget.time_budget - reserve
         data = TrialData(
@@ -223,21 +282,21 @@ class AutoML:
         )
         options = SearchOptions(
             families=tuple(families),
-            sampler=self.sampler,
-            n_workers=self.n_jobs,
+            sampler=run.sampler,
+            n_workers=run.n_jobs,
             deadline=deadline,
             trial_timeout=self._trial_timeout(budget),
             max_trials=budget.max_trials,
             early_stopping_rounds=budget.early_stopping_rounds,
-            memory_limit_mb=self.memory_limit_mb,
+            memory_limit_mb=run.memory_limit_mb,
             deterministic=budget.max_trials is not None,
             reserve=refit_reserve(
                 data,
-                self.n_jobs,
+                run.n_jobs,
                 cap=REFIT_SHARE * budget.time_budget,
-                top=REFIT_TOP if self.refit_final else 1,
+                top=REFIT_TOP if run.refit_final else 1,
             )
-            if (self.refit_best or self.refit_final) and budget.time_budget is not None
+            if (run.refit_best or run.refit_final) and budget.time_budget is not None
             else None,
         )
         searched = time.monotonic()
@@ -255,20 +314,20 @@ class AutoML:
         y_fit = encoded.y[fit_rows]
         valid_rows = data.valid_rows
         choice = SingleChoice(result.best_number)
-        if self.infer_limit is not None:
+        if run.infer_limit is not None:
             choice = choose_single(
                 result,
                 data,
-                infer_limit=self.infer_limit,
+                infer_limit=run.infer_limit,
                 proba=task.is_classification,
-                threads=self.n_jobs,
+                threads=run.n_jobs,
                 seconds=measure_budget(budget.time_budget),
             )
         final = build_final(
             result,
             y_fit[valid_rows],
             problem,
-            ensemble=self.ensemble,
+            ensemble=run.ensemble,
             y_fit=y_fit,
             single_number=choice.number,
         )
@@ -276,13 +335,13 @@ class AutoML:
         end = None
         if budget.time_budget is not None:  # the budget spans resumed attempts
             end = started + budget.time_budget - result.elapsed_before
-        if self.refit_best:
+        if run.refit_best:
             refit = refit_best(
-                result, data, problem, end=end, n_jobs=self.n_jobs, number=final.best_number
+                result, data, problem, end=end, n_jobs=run.n_jobs, number=final.best_number
             )
-        if self.refit_final:
+        if run.refit_final:
             refits = refit_members(
-                result, data, problem, final, end=end, n_jobs=self.n_jobs, done=refit
+                result, data, problem, final, end=end, n_jobs=run.n_jobs, done=refit
             )
             final = with_refitted_members(final, refits, encoded.n_classes)
         self._store(
@@ -314,14 +373,13 @@ class AutoML:
         }
         return self
 
-    def _families(self, task: TaskType, n_rows: int, n_features: int) -> list[str]:
-        if self.algorithms:
-            names = [str(a).strip() for a in self.algorithms if str(a).strip()]
-            for name in names:
-                if not get_model_spec(name).supports(task):
-                    raise ConfigError(f"algorithm {name!r} does not support task {task.value!r}")
-            return list(dict.fromkeys(names))
-        return families_for_budget(task, n_rows, n_features, self.time_budget)
+    def _families(
+        self, run: AutoMLSettings, task: TaskType, n_rows: int, n_features: int
+    ) -> list[str]:
+        if run.algorithms:
+            check_algorithms(run.algorithms, task.value)
+            return list(run.algorithms)
+        return families_for_budget(task, n_rows, n_features, run.time_budget)
 
     def _trial_timeout(self, budget: SearchBudget) -> float | None:
         if budget.trial_timeout is not None:

@@ -9,6 +9,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tunelab.automl._facade import AutoML
+from tunelab.entities import ExperimentSettings
+
+_DEFAULT = ExperimentSettings()  # the defaults, declared once in the settings model
 
 _TARGET = "__tunelab_target__"
 
@@ -23,17 +26,19 @@ def _frame(X: Any) -> pd.DataFrame:
 
 
 class _TunelabEstimator(BaseEstimator):
+    """Builds ``AutoML`` (and so the checked ``ExperimentSettings``) from its parameters."""
+
     _task: str = ""
 
     def __init__(
         self,
         metric: str | None = None,
-        time_budget: float | None = 60.0,
+        time_budget: float | None = _DEFAULT.time_budget,
         max_trials: int | None = None,
         algorithms: Sequence[str] | None = None,
-        ensemble: str = "greedy",
-        seed: int = 0,
-        n_jobs: int = 1,
+        ensemble: str = _DEFAULT.ensemble,
+        seed: int = _DEFAULT.seed,
+        n_jobs: int = _DEFAULT.n_jobs,
     ) -> None:
         self.metric = metric
         self.time_budget = time_budget

@@ -1,13 +1,35 @@
 """``tunelab automl``, ``predict``, ``evaluate`` and ``profile``."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from tunelab.entities.choices import TASKS, Ensemble, Sampler
+from tunelab.entities.preprocessing import Encoding, FeatureEngineering, Scaling
+from tunelab.entities.search import SplitKind
+
 TaskOption = Annotated[
-    str | None, typer.Option("--task", help="binary, multiclass or regression (inferred if unset)")
+    str | None,
+    typer.Option("--task", help=f"{', '.join(TASKS)} (inferred from the target if unset)"),
 ]
+
+# settings field (dotted path) -> the option that sets it, for error messages
+_OPTIONS = {
+    "split.ratios": "--holdout",
+    "split.folds": "--cv",
+    "split.kind": "--split",
+    "split.column": "--split-column",
+    "split.column_ranges": "--column-ranges",
+    "split.repeats": "--repeats",
+    "split.test_ratio": "--test-ratio",
+    "split.stratify": "--stratify",
+    "split.shuffle": "--shuffle",
+    "sampling.ratio": "--sample-ratio",
+    "sampling.size": "--sample-size",
+    "sampling.balance_to": "--balance-to",
+    "sampling.smote": "--smote",
+}
 
 
 def _fail(message: str) -> None:
@@ -15,28 +37,134 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
-def _split(cv: int | None, holdout: str | None, test_ratio: float) -> object:
-    from tunelab.entities import ConfigError, SplitConfig, SplitKind
+def _option(field: str) -> str:
+    """The CLI option of a settings field (``time_budget`` -> ``--time-budget``)."""
+    if field in _OPTIONS:
+        return _OPTIONS[field]
+    return "--" + field.rsplit(".", 1)[-1].replace("_", "-")
 
+
+def _ratios(holdout: str) -> list[float]:
+    from tunelab.entities import ConfigError
+
+    try:
+        parts = [float(p) for p in holdout.split(":")]
+    except ValueError:
+        raise ConfigError(
+            f"--holdout {holdout!r}: expected TRAIN:VALID:TEST, e.g. 0.6:0.2:0.2"
+        ) from None
+    if len(parts) != 3:
+        raise ConfigError(f"--holdout {holdout!r}: expected three ratios TRAIN:VALID:TEST")
+    total = sum(parts)
+    return [p / total for p in parts] if total > 0 else parts
+
+
+def _ranges(text: str) -> list[list[float]]:
+    from tunelab.entities import ConfigError
+
+    try:
+        pairs = [[float(v) for v in part.split(":")] for part in text.split(",")]
+    except ValueError:
+        pairs = []
+    if len(pairs) != 3 or any(len(p) != 2 for p in pairs):
+        raise ConfigError(
+            f"--column-ranges {text!r}: expected LOW:HIGH,LOW:HIGH,LOW:HIGH (train, valid, test)"
+        )
+    return pairs
+
+
+def _split(options: dict[str, Any], test_ratio: float) -> dict[str, Any] | None:
+    """The ``split`` settings from the split options (None: the default CV)."""
+    from tunelab.entities import ConfigError
+
+    cv, holdout, kind = options["cv"], options["holdout"], options["split"]
     if cv is not None and holdout is not None:
         raise ConfigError("--cv and --holdout are exclusive: choose one")
-    if holdout is not None:
-        try:
-            parts = tuple(float(p) for p in holdout.split(":"))
-        except ValueError:
-            raise ConfigError(
-                f"--holdout {holdout!r}: expected TRAIN:VALID:TEST, e.g. 0.6:0.2:0.2"
-            ) from None
-        if len(parts) != 3:
-            raise ConfigError(f"--holdout {holdout!r}: expected three ratios TRAIN:VALID:TEST")
-        total = sum(parts)
-        ratios = (parts[0] / total, parts[1] / total, parts[2] / total)
-        return SplitConfig(kind=SplitKind.HOLDOUT, ratios=ratios)
+    given = {k: v for k, v in options.items() if v is not None}
+    if not given:
+        return None
+    split: dict[str, Any] = {"kind": kind or ("holdout" if holdout is not None else "cv")}
     if cv is not None:
-        if cv not in (3, 5, 10):
-            raise ConfigError(f"--cv {cv}: choose 3, 5 or 10 folds")
-        return SplitConfig(kind=SplitKind.CV, folds=cv, test_ratio=test_ratio)
-    return None
+        split["folds"] = cv
+    if holdout is not None:
+        split["ratios"] = _ratios(holdout)
+    if split["kind"] != "holdout":
+        split["test_ratio"] = test_ratio
+    for key in ("repeats", "stratify", "shuffle"):
+        if options[key] is not None:
+            split[key] = options[key]
+    if options["split_column"] is not None:
+        split["column"] = options["split_column"]
+    if options["column_ranges"] is not None:
+        split["column_ranges"] = _ranges(options["column_ranges"])
+    return split
+
+
+def _settings_json(options: dict[str, Any]) -> dict[str, Any]:
+    """The settings JSON (``ExperimentSettings`` keys) the options give; unset ones omitted."""
+    split_keys = ("cv", "holdout", "split", "split_column", "column_ranges", "repeats")
+    split = _split(
+        {k: options.pop(k) for k in (*split_keys, "stratify", "shuffle")},
+        options["test_ratio"],
+    )
+    test_ratio = options.pop("test_ratio")
+    settings: dict[str, Any] = {"split": split} if split else {"test_ratio": test_ratio}
+    sampling = {
+        "ratio": options.pop("sample_ratio"),
+        "size": options.pop("sample_size"),
+        "balance_to": options.pop("balance_to"),
+        "smote": options.pop("smote"),
+    }
+    if any(v is not None for v in sampling.values()):
+        settings["sampling"] = {k: v for k, v in sampling.items() if v is not None}
+    preprocessing = {
+        "encoding": options.pop("encoding"),
+        "scaling": options.pop("scaling"),
+        "variance_threshold": options.pop("variance_threshold"),
+        "onehot_max_categories": options.pop("onehot_max_categories"),
+        "feature_engineering": options.pop("feature_engineering"),
+    }
+    if preprocessing["feature_engineering"] is not None:
+        steps = preprocessing["feature_engineering"].split(",")
+        preprocessing["feature_engineering"] = [s.strip() for s in steps if s.strip()]
+    if any(v is not None for v in preprocessing.values()):
+        settings["preprocessing"] = {k: v for k, v in preprocessing.items() if v is not None}
+    algorithms = options.pop("algorithms")
+    if algorithms is not None:
+        settings["algorithms"] = [a for a in algorithms.split(",")]
+    settings.update({k: v for k, v in options.items() if v is not None})
+    return settings
+
+
+def _check_writable(out: Path) -> None:
+    """``--out`` must be a folder we can create or write into (checked before the search)."""
+    import os
+
+    from tunelab.entities import ConfigError
+
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out}: cannot write into {existing}")
+
+
+def settings_from_options(**options: Any) -> Any:
+    """The checked ``ExperimentSettings`` of ``tunelab automl``'s options; a bad value is a
+    ``ConfigError`` naming the option and the settings field."""
+    from tunelab.automl import check_settings
+    from tunelab.entities import ConfigError, ExperimentSettings, SettingsError, parse_settings
+
+    try:
+        settings = parse_settings(_settings_json(dict(options)), ExperimentSettings)
+        check_settings(settings, task=None if settings.task is None else settings.task.value)
+        return settings
+    except SettingsError as error:
+        raise ConfigError(
+            "; ".join(f"{_option(f)} ({f}): {message}" for f, message in error.errors)
+        ) from None
 
 
 def automl(
@@ -47,23 +175,93 @@ def automl(
     out: Annotated[Path, typer.Option("--out", help="folder for the model bundle and report")],
     task: TaskOption = None,
     metric: Annotated[str | None, typer.Option(help="metric to optimise")] = None,
-    time_budget: Annotated[float, typer.Option(help="total seconds for the search")] = 60.0,
+    time_budget: Annotated[
+        float | None, typer.Option(help="total seconds for the fit (default 60; at most a week)")
+    ] = None,
     trial_timeout: Annotated[
-        float | None, typer.Option(help="seconds before a trial is killed")
+        float | None, typer.Option(help="seconds before a trial is stopped")
     ] = None,
     max_trials: Annotated[int | None, typer.Option(help="stop after this many trials")] = None,
+    early_stopping_rounds: Annotated[
+        int | None, typer.Option(help="stop after this many trials without improvement")
+    ] = None,
     algorithms: Annotated[str | None, typer.Option(help="comma-separated model families")] = None,
-    cv: Annotated[int | None, typer.Option("--cv", help="k-fold CV with K = 3, 5 or 10")] = None,
+    sampler: Annotated[Sampler | None, typer.Option(help="Optuna sampler (tpe)")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (0)")] = None,
+    cv: Annotated[int | None, typer.Option("--cv", help="k-fold CV with K folds")] = None,
     holdout: Annotated[str | None, typer.Option(help="holdout ratios TRAIN:VALID:TEST")] = None,
+    split: Annotated[SplitKind | None, typer.Option("--split", help="split kind (cv)")] = None,
+    split_column: Annotated[
+        str | None, typer.Option(help="group column (group), order column (time) or range column")
+    ] = None,
+    column_ranges: Annotated[
+        str | None,
+        typer.Option(help="LOW:HIGH,LOW:HIGH,LOW:HIGH of --split-column (train, valid, test)"),
+    ] = None,
+    repeats: Annotated[int | None, typer.Option(help="repeats of k-fold (repeated_cv)")] = None,
+    stratify: Annotated[
+        bool | None, typer.Option("--stratify/--no-stratify", help="keep class shares")
+    ] = None,
+    shuffle: Annotated[
+        bool | None, typer.Option("--shuffle/--no-shuffle", help="shuffle before splitting")
+    ] = None,
     test_ratio: Annotated[
         float, typer.Option(help="untouched test share (with --cv or default)")
     ] = 0.2,
-    ensemble: Annotated[str, typer.Option(help="greedy, stacking or none")] = "greedy",
-    sampler: Annotated[str, typer.Option(help="tpe, random, grid, cmaes, qmc or gp")] = "tpe",
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
-    n_jobs: Annotated[int, typer.Option("--n-jobs", help="trials in parallel")] = 1,
+    sample_ratio: Annotated[
+        float | None, typer.Option(help="keep this share of training rows, in (0, 1]")
+    ] = None,
+    sample_size: Annotated[
+        int | None, typer.Option(help="keep at most this many training rows")
+    ] = None,
+    balance_to: Annotated[
+        str | None,
+        typer.Option(help="resample classes to this class's count (a label, minority, majority)"),
+    ] = None,
+    smote: Annotated[
+        bool | None, typer.Option("--smote/--no-smote", help="oversample minority classes")
+    ] = None,
+    encoding: Annotated[Encoding | None, typer.Option(help="categorical encoding")] = None,
+    scaling: Annotated[Scaling | None, typer.Option(help="numeric scaling")] = None,
+    variance_threshold: Annotated[
+        float | None, typer.Option(help="drop features with at most this variance")
+    ] = None,
+    onehot_max_categories: Annotated[
+        int | None, typer.Option(help="above this many levels auto encoding uses target encoding")
+    ] = None,
+    feature_engineering: Annotated[
+        str | None,
+        typer.Option(
+            help="comma-separated steps: " + ", ".join(f.value for f in FeatureEngineering)
+        ),
+    ] = None,
+    ensemble: Annotated[
+        Ensemble | None, typer.Option(help="how trials are combined (greedy)")
+    ] = None,
+    refit_best: Annotated[
+        bool | None,
+        typer.Option("--refit-best/--no-refit-best", help="refit the best trial on all rows"),
+    ] = None,
+    refit_final: Annotated[
+        bool | None,
+        typer.Option(
+            "--refit-final/--no-refit-final", help="refit the final model's members on all rows"
+        ),
+    ] = None,
+    infer_limit: Annotated[
+        float | None,
+        typer.Option(help="most seconds per row the best single model may take to predict"),
+    ] = None,
+    n_jobs: Annotated[int | None, typer.Option("--n-jobs", help="trials in parallel (1)")] = None,
+    cpu_per_trial: Annotated[
+        int | None, typer.Option(help="threads per trial (every trial uses 1)")
+    ] = None,
+    memory_limit_mb: Annotated[
+        float | None, typer.Option(help="stop a trial above this resident memory (MiB)")
+    ] = None,
 ) -> None:
     """Search models for TRAIN_FILE and save the best (bundle, leaderboard, report) in --out."""
+    options = {k: v for k, v in locals().items() if k not in ("train_file", "out", "target")}
     from rich.console import Console
 
     from tunelab.automl import AutoML
@@ -74,29 +272,20 @@ def automl(
 
     console = Console(stderr=True)
     try:
-        split = _split(cv, holdout, test_ratio)
+        settings = settings_from_options(**options)
+        _check_writable(out)
         frame = read_table(train_file)
-        engine = AutoML(
-            task=task,
-            metric=metric,
-            time_budget=time_budget,
-            trial_timeout=trial_timeout,
-            max_trials=max_trials,
-            seed=seed,
-            n_jobs=n_jobs,
-            ensemble=ensemble,
-            sampler=sampler,
-            algorithms=[a for a in algorithms.split(",")] if algorithms else None,
-            split=split,  # type: ignore[arg-type]
-            test_ratio=test_ratio if split is None else 0.0,
-        )
+        engine = AutoML.from_settings(settings)
         from tunelab.data import prepare_target
 
-        task_ = prepare_target(frame, target, task).task
-        chosen = get_metric(metric, task_) if metric else default_metric(task_)
+        task_ = prepare_target(frame, target, settings.task).task
+        chosen = get_metric(settings.metric, task_) if settings.metric else default_metric(task_)
         greater = chosen.greater_is_better  # rmse (the regression default) is lower-is-better
         view = LiveSearchView(
-            console, time_budget=time_budget, max_trials=max_trials, greater_is_better=greater
+            console,
+            time_budget=settings.time_budget,
+            max_trials=settings.max_trials,
+            greater_is_better=greater,
         )
         engine.callbacks = [view]
         with view:
@@ -123,7 +312,12 @@ def predict(
     model_dir: Annotated[Path, typer.Argument(help="a model bundle folder")],
     data_file: Annotated[Path, typer.Argument(help="table to predict")],
     out: Annotated[Path, typer.Option("--out", help="predictions file (.csv or .parquet)")],
-    proba: Annotated[bool, typer.Option("--proba", help="class probabilities")] = False,
+    proba: Annotated[
+        bool,
+        typer.Option(
+            "--proba", help="class probabilities (a regression model writes `prediction`)"
+        ),
+    ] = False,
 ) -> None:
     """Predict DATA_FILE with a saved bundle; write a CSV or Parquet file."""
     import pandas as pd
@@ -137,12 +331,10 @@ def predict(
             _fail(f"--out {out}: use a .csv or .parquet file name")
         bundle = load_bundle(model_dir)
         frame = read_table(data_file)
-        if proba:
-            if not bundle.task.is_classification:
-                _fail("--proba needs a classification model")
+        if proba and bundle.task.is_classification:
             result = bundle.predict_proba(frame)
             result.columns = [str(c) for c in result.columns]
-        else:
+        else:  # a regression model has no probabilities: --proba writes its predictions
             result = pd.DataFrame({"prediction": bundle.predict(frame)})
     except TunelabError as error:
         _fail(str(error))

@@ -1,6 +1,5 @@
 """The AutoML job: run the engine on an experiment, record trials live, keep the best model."""
 
-import inspect
 import shutil
 import tempfile
 import threading
@@ -10,17 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tunelab.entities import LOG_LEVELS, ExperimentSettings, SettingsError, parse_settings
 from tunelab.entities.artifact_keys import model_prefix
 from tunelab.entities.errors import DataError
 from tunelab.entities.platform import Experiment, ExperimentStatus
+from tunelab.entities.settings import THREADS_PER_TRIAL
 from tunelab.entities.trials import TrialRecord, TrialStatus
-from tunelab.jobs._automl_settings import (
-    LOG_LEVELS,
-    THREADS_PER_TRIAL,
-    automl_kwargs,
-    needs_custom_preprocessing,
-    preprocessing_for,
-)
+from tunelab.jobs._automl_settings import experiment_settings, preprocessing_for
 from tunelab.jobs._automl_splits import save_splits
 from tunelab.jobs._context import JobCancelledError, JobContext
 from tunelab.jobs._handlers import _read_dataset
@@ -140,14 +135,14 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         df = _read_dataset(ctx, experiment.dataset_id)
         ctx.check_cancelled()
         experiment = _settle_task_and_metric(ctx, experiment, df)
-        kwargs = _engine_arguments(ctx, experiment, df)
-        accepted = set(inspect.signature(AutoML).parameters)
-        if "checkpoint_dir" in accepted:
-            kwargs["checkpoint_dir"] = str(_checkpoint_dir(ctx, experiment.id))
-        automl = AutoML(
-            task=experiment.task, metric=experiment.metric, callbacks=[callbacks], **kwargs
+        settings = _engine_settings(experiment, df)
+        automl = AutoML.from_settings(
+            settings,
+            preprocessing=_column_preprocessing(ctx, experiment, df),
+            callbacks=[callbacks],
+            checkpoint_dir=str(_checkpoint_dir(ctx, experiment.id)),
         )
-        _emit_run_start(ctx, experiment, automl)
+        _emit_run_start(ctx, experiment, settings)
         done = threading.Event()
         watcher = threading.Thread(target=_stop_on_cancel, args=(ctx, automl, done), daemon=True)
         watcher.start()
@@ -206,31 +201,32 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
     return {"experiment_id": experiment.id, "model_id": model_id, "n_trials": len(automl.trials_)}
 
 
-def _engine_arguments(ctx: JobContext, experiment: Experiment, df: Any) -> dict[str, Any]:
-    """Every setting of the experiment as ``tunelab.AutoML`` keyword arguments."""
-    settings = dict(experiment.settings)
-    sampling = settings.get("sampling")
-    if isinstance(sampling, dict) and sampling.get("balance_to") not in (
-        None,
-        "minority",
-        "majority",
-    ):  # the engine balances on encoded labels (0..k-1, in sorted label order)
-        settings["sampling"] = {
-            **sampling,
-            "balance_to": _encoded_label(df, experiment, str(sampling["balance_to"])),
-        }
-    kwargs = automl_kwargs(settings, task=experiment.task)
-    column_settings = ctx.store.get_dataset(experiment.dataset_id).column_settings
-    if needs_custom_preprocessing(settings, column_settings):
-        from tunelab.data import prepare_target, profile_dataset
-        from tunelab.preprocessing import recommend
+def _engine_settings(experiment: Experiment, df: Any) -> ExperimentSettings:
+    """The experiment's settings as the engine takes them (class labels encoded)."""
+    settings = experiment_settings(experiment)
+    sampling = settings.sampling
+    if sampling is not None and sampling.balance_to not in (None, "minority", "majority"):
+        # the engine balances on encoded labels (0..k-1, in sorted label order)
+        encoded = _encoded_label(df, experiment, str(sampling.balance_to))
+        data = settings.model_dump(exclude_unset=True)
+        data["sampling"] = {**sampling.model_dump(exclude_unset=True), "balance_to": encoded}
+        settings = parse_settings(data, ExperimentSettings)
+    return settings
 
-        prepared = prepare_target(df, experiment.target, experiment.task)
-        frame = prepared.X.assign(**{experiment.target: prepared.y.to_numpy()})
-        profile = profile_dataset(frame, target=experiment.target, task=prepared.task)
-        base = recommend(profile, experiment.target)
-        kwargs["preprocessing"] = preprocessing_for(base, settings, column_settings)
-    return kwargs
+
+def _column_preprocessing(ctx: JobContext, experiment: Experiment, df: Any) -> Any:
+    """The recommendation with the dataset's per-column settings (None when there are none:
+    the engine then recommends for itself)."""
+    column_settings = ctx.store.get_dataset(experiment.dataset_id).column_settings
+    if not column_settings:
+        return None
+    from tunelab.data import prepare_target, profile_dataset
+    from tunelab.preprocessing import recommend
+
+    prepared = prepare_target(df, experiment.target, experiment.task)
+    frame = prepared.X.assign(**{experiment.target: prepared.y.to_numpy()})
+    profile = profile_dataset(frame, target=experiment.target, task=prepared.task)
+    return preprocessing_for(recommend(profile, experiment.target), None, column_settings)
 
 
 def _encoded_label(df: Any, experiment: Experiment, label: str) -> str:
@@ -238,7 +234,6 @@ def _encoded_label(df: Any, experiment: Experiment, label: str) -> str:
     import numpy as np
 
     from tunelab.data import prepare_target
-    from tunelab.jobs._automl_settings import SettingsError
 
     classes = np.unique(prepare_target(df, experiment.target, experiment.task).y.to_numpy())
     for index, value in enumerate(classes):
@@ -246,13 +241,11 @@ def _encoded_label(df: Any, experiment: Experiment, label: str) -> str:
         whole = isinstance(value, float) and value.is_integer()
         if label == text or (whole and label == str(int(value))):
             return str(index)
-    raise SettingsError(
-        "sampling.balance_to", f"class {label!r} is not a value of target {experiment.target!r}"
-    )
+    message = f"class {label!r} is not a value of target {experiment.target!r}"
+    raise SettingsError([("sampling.balance_to", message)])
 
 
-def _emit_run_start(ctx: JobContext, experiment: Experiment, automl: Any) -> None:
-    settings = experiment.settings
+def _emit_run_start(ctx: JobContext, experiment: Experiment, settings: ExperimentSettings) -> None:
     started_at, started_ts = _now()
     ctx.emit(
         "run_start",
@@ -260,13 +253,13 @@ def _emit_run_start(ctx: JobContext, experiment: Experiment, automl: Any) -> Non
             "experiment_id": experiment.id,
             "task": experiment.task,
             "metric": experiment.metric,
-            "n_jobs": automl.n_jobs,
-            "time_budget": automl.time_budget,
-            "trial_timeout": automl.trial_timeout,
-            "max_trials": automl.max_trials,
-            "algorithms": list(automl.algorithms or []),
-            "memory_limit_mb": automl.memory_limit_mb,
-            "cpu_per_trial": settings.get("cpu_per_trial", THREADS_PER_TRIAL),
+            "n_jobs": settings.n_jobs,
+            "time_budget": settings.time_budget,
+            "trial_timeout": settings.trial_timeout,
+            "max_trials": settings.max_trials,
+            "algorithms": list(settings.algorithms or []),
+            "memory_limit_mb": settings.memory_limit_mb,
+            "cpu_per_trial": settings.cpu_per_trial,
             "threads_per_trial": THREADS_PER_TRIAL,
             "started_at": started_at,
             "started_ts": started_ts,

@@ -5,9 +5,7 @@ import warnings
 
 import optuna
 
-from tunelab.entities import ConfigError
-
-SAMPLERS = ("tpe", "random", "grid", "cmaes", "qmc", "gp")
+from tunelab.entities import SAMPLERS, ConfigError
 
 
 def make_sampler(

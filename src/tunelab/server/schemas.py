@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+from tunelab.entities.settings import AutoMLSettings, SettingsError, parse_settings
 
 T = TypeVar("T")
 
@@ -37,13 +39,29 @@ class ExperimentOut(Out):
     task: str | None
     metric: str | None
     status: str
-    settings: dict[str, Any]
+    settings: AutoMLSettings = Field(description="The settings given (defaults left out).")
     best_model_id: str | None
     job_id: str | None
     error: str
     version: int
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("settings", mode="before")
+    @classmethod
+    def _stored(cls, value: Any) -> Any:
+        """Stored JSON as the typed settings (JSON of older versions read too)."""
+        if isinstance(value, AutoMLSettings):
+            return value
+        try:
+            return parse_settings(value, stored=True)
+        except SettingsError:  # shown as stored: a later PATCH or start names the field
+            return AutoMLSettings.model_construct(**dict(value or {}))
+
+    @field_serializer("settings")
+    def _given(self, value: AutoMLSettings):  # type: ignore[no-untyped-def]
+        """Only the keys that were given, as stored (no return type: keeps the schema)."""
+        return value.stored()
 
 
 class TrialOut(Out):

@@ -180,12 +180,15 @@ def test_corrupt_xlsx_exits_2_with_a_message(tmp_path: Path) -> None:
     [
         (["--holdout", "0.6:x:0.2"], "--holdout '0.6:x:0.2'"),
         (["--holdout", "0.8:0.2"], "three ratios"),
-        (["--cv", "4"], "--cv 4"),
+        (["--cv", "1"], "--cv (split.folds): must be greater than or equal to 2"),
+        (["--time-budget", "nan"], "--time-budget (time_budget): must be a finite number"),
+        (["--algorithms", ""], "omit it for all families"),
+        (["--sample-ratio", "1.5"], "--sample-ratio (sampling.ratio)"),
         (["--cv", "3", "--holdout", "0.6:0.2:0.2"], "exclusive"),
         (["--algorithms", "logistic_regression,nope"], "unknown algorithm 'nope'"),
         (["--metric", "accuracyy"], "unknown metric 'accuracyy'"),
-        (["--task", "ranking"], "unknown task 'ranking'"),
-        (["--ensemble", "bagging"], "ensemble='bagging'"),
+        (["--task", "ranking"], "--task (task): choose"),
+        (["--ensemble", "bagging"], "'bagging' is not one of"),
     ],
 )
 def test_bad_options_exit_2_naming_the_problem(

@@ -19,7 +19,9 @@ def serve(tmp_path: Path) -> Iterator[Server]:
     """Start ``serve`` with extra CLI args; returns a Client. Everything stops at teardown."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(*args: str, workers: int = 1, env: dict[str, str] | None = None) -> Client:
+    def start(
+        *args: str, workers: int = 1, env: dict[str, str] | None = None, ready: float = 120
+    ) -> Client:
         port = free_port()
         command = [sys.executable, "-m", "tunelab.cli.platform_cmd", "serve"]
         command += ["--port", str(port), "--workers", str(workers), "--home", str(tmp_path)]
@@ -32,7 +34,7 @@ def serve(tmp_path: Path) -> Iterator[Server]:
         )
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + ready
         while True:
             try:
                 if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:

@@ -105,7 +105,7 @@ def test_without_infer_limit_nothing_is_measured() -> None:
 
 @pytest.mark.parametrize("bad", [0, -1.0])
 def test_infer_limit_must_be_positive(bad: float) -> None:
-    with pytest.raises(ConfigError, match="infer_limit must be positive"):
+    with pytest.raises(ConfigError, match="infer_limit: must be greater than 0"):
         _automl(infer_limit=bad).fit(classification_frame(100), target="label")
 
 

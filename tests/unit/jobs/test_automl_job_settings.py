@@ -1,6 +1,7 @@
-"""Experiment settings -> tunelab.AutoML: validation, mapping, and real small runs."""
+"""Experiment settings -> tunelab.AutoML: validation, mapping, old stored JSON, real runs."""
 
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -9,25 +10,23 @@ import pytest
 
 import tunelab.automl
 from tunelab.artifacts import ArtifactStore
+from tunelab.automl import check_settings
 from tunelab.entities import (
     ColumnKind,
     ColumnSettings,
     Encoding,
     FeatureEngineering,
     Imputation,
+    PreprocessingDefaults,
     PreprocessingSettings,
     SamplingConfig,
     Scaling,
+    SettingsError,
     SplitKind,
 )
-from tunelab.entities.platform import ExperimentStatus, JobStatus
+from tunelab.entities.platform import Experiment, ExperimentStatus, JobStatus
 from tunelab.jobs import Worker
-from tunelab.jobs._automl_settings import (
-    SettingsError,
-    automl_kwargs,
-    check_settings,
-    preprocessing_for,
-)
+from tunelab.jobs._automl_settings import experiment_settings, preprocessing_for
 from tunelab.tracking import MetadataStore
 
 N_ROWS = 150
@@ -65,9 +64,11 @@ def _run(store: MetadataStore, worker: Worker, dataset_id: str, settings: dict) 
 
 class _Spy(tunelab.automl.AutoML):
     seen: dict[str, Any] = {}
+    last: Any = None
 
     def __init__(self, **kwargs: Any) -> None:
         _Spy.seen = kwargs
+        _Spy.last = self
         super().__init__(**kwargs)
 
 
@@ -116,11 +117,10 @@ def test_bad_settings_name_the_field(settings: dict, field: str) -> None:
     assert info.value.field == field
 
 
-def test_the_sampler_list_is_the_engine_list() -> None:
-    from tunelab.jobs._automl_settings import SAMPLERS
-    from tunelab.search import SAMPLERS as ENGINE_SAMPLERS
-
-    assert tuple(ENGINE_SAMPLERS) == SAMPLERS
+def test_every_bad_field_is_listed() -> None:
+    with pytest.raises(SettingsError) as info:
+        check_settings({"n_jobs": 0, "sampler": "x", "split": {"folds": 1}}, task="binary")
+    assert [field for field, _ in info.value.errors] == ["sampler", "n_jobs", "split.folds"]
 
 
 def test_balance_to_must_be_a_class_of_the_target() -> None:
@@ -128,6 +128,22 @@ def test_balance_to_must_be_a_class_of_the_target() -> None:
     check_settings({"sampling": {"balance_to": "minority"}}, task="binary", classes=["a", "b"])
     with pytest.raises(SettingsError, match="'maybe' is not a value"):
         check_settings({"sampling": {"balance_to": "maybe"}}, task="binary", classes=["no", "yes"])
+
+
+def _stored(settings: dict[str, Any], **fields: Any) -> Experiment:
+    return Experiment(
+        id="e",
+        dataset_id="d",
+        name="e",
+        target=fields.get("target", "label"),
+        task=fields.get("task"),
+        metric=fields.get("metric"),
+        status=ExperimentStatus.READY,
+        settings=settings,
+        version=1,
+        created_at=datetime.now(UTC),
+        updated_at=datetime.now(UTC),
+    )
 
 
 def test_every_setting_maps_to_an_engine_argument() -> None:
@@ -150,31 +166,62 @@ def test_every_setting_maps_to_an_engine_argument() -> None:
         "split": {"kind": "holdout", "ratios": [0.5, 0.3, 0.2], "shuffle": False},
         "sampling": {"ratio": 0.5, "balance_to": "minority", "smote": True},
     }
-    kwargs = automl_kwargs(settings, task="binary")
-    assert kwargs == {
-        "time_budget": 30.0,
-        "trial_timeout": 5.0,
-        "memory_limit_mb": 512.0,
-        "infer_limit": 0.00002,
-        "refit_final": False,
-        "max_trials": 7,
-        "early_stopping_rounds": 4,
-        "seed": 11,
-        "n_jobs": 2,
-        "sampler": "random",
-        "algorithms": ["lightgbm", "random_forest"],
-        "ensemble": "stacking",
-        "split": kwargs["split"],
-        "sampling": SamplingConfig(ratio=0.5, balance_to="minority", smote=True),
-    }
-    split = kwargs["split"]
+    loaded = experiment_settings(_stored(settings, task="binary", metric="roc_auc"))
+    engine = tunelab.automl.AutoML.from_settings(loaded)
+    assert (engine.task, engine.metric) == ("binary", "roc_auc")
+    assert (engine.time_budget, engine.trial_timeout, engine.memory_limit_mb) == (30, 5, 512)
+    assert (engine.infer_limit, engine.refit_final) == (0.00002, False)
+    assert (engine.max_trials, engine.early_stopping_rounds, engine.seed) == (7, 4, 11)
+    assert (engine.n_jobs, engine.sampler, engine.ensemble) == (2, "random", "stacking")
+    assert engine.algorithms == ["lightgbm", "random_forest"]
+    assert engine.sampling == SamplingConfig(ratio=0.5, balance_to="minority", smote=True)
+    split = engine.split
     assert (split.kind, split.ratios, split.shuffle) == (SplitKind.HOLDOUT, (0.5, 0.3, 0.2), False)
-    cv = automl_kwargs({"split": {"kind": "cv", "folds": 10, "test_ratio": 0.1}})["split"]
+    assert engine.to_settings().model_dump() == loaded.model_dump()  # a round trip
+    assert loaded.stored() == {**settings, "algorithms": ["lightgbm", "random_forest"]}
+
+
+def test_split_and_legacy_forms() -> None:
+    def load(settings: dict[str, Any]) -> Any:
+        return experiment_settings(_stored(settings))
+
+    cv = load({"split": {"kind": "cv", "folds": 10, "test_ratio": 0.1}}).split_config
     assert (cv.kind, cv.folds, cv.test_ratio) == (SplitKind.CV, 10, 0.1)
     ranges = {"kind": "holdout", "column": "x", "column_ranges": [[0, 5], [5, 8], [8, 10]]}
-    by_range = automl_kwargs({"split": ranges})["split"]
-    assert by_range.column_ranges == ((0.0, 5.0), (5.0, 8.0), (8.0, 10.0))
-    assert automl_kwargs({"ensemble": False}) == {"ensemble": "none"}
+    assert load({"split": ranges}).split_config.column_ranges == (
+        (0.0, 5.0),
+        (5.0, 8.0),
+        (8.0, 10.0),
+    )
+
+
+# JSON as older tunelab versions stored it (same keys; a few looser values)
+OLD_STORED = [
+    ({"ensemble": False}, {"ensemble": "none"}),
+    ({"ensemble": True}, {"ensemble": "greedy"}),
+    ({"algorithms": []}, {"algorithms": None}),
+    ({"sampler": None, "seed": None, "n_jobs": None}, {"sampler": "tpe", "seed": 0, "n_jobs": 1}),
+    ({"time_budget": None, "max_trials": 4}, {"time_budget": None, "max_trials": 4}),
+    ({"split": None, "sampling": None, "test_ratio": None}, {"split": None, "sampling": None}),
+    ({"sampling": {"balance_to": 1, "ratio": None}}, {"sampling": {"balance_to": "1"}}),
+    (
+        {"split": {"kind": "cv", "folds": None, "test_ratio": 0.1}},
+        {"split": {"folds": 5, "test_ratio": 0.1}},
+    ),
+    ({"description": "old run", "log_level": "debug"}, {"log_level": "debug"}),
+]
+
+
+@pytest.mark.parametrize(("stored", "expected"), OLD_STORED)
+def test_old_stored_json_still_loads(stored: dict[str, Any], expected: dict[str, Any]) -> None:
+    loaded = experiment_settings(_stored(stored, task="binary"))
+    dumped = loaded.model_dump(mode="json")
+    for key, value in expected.items():
+        if isinstance(value, dict):
+            assert {k: dumped[key][k] for k in value} == value
+        else:
+            assert dumped[key] == value
+    assert dumped["task"] == "binary"
 
 
 def test_preprocessing_options_and_column_overrides() -> None:
@@ -184,16 +231,14 @@ def test_preprocessing_options_and_column_overrides() -> None:
             "c": ColumnSettings(kind=ColumnKind.CATEGORICAL),
         }
     )
-    settings = {
-        "preprocessing": {
-            "encoding": "onehot",
-            "scaling": "robust",
-            "variance_threshold": 0.01,
-            "feature_engineering": ["select_kbest", "pca"],
-        }
-    }
+    options = PreprocessingDefaults(
+        encoding=Encoding.ONEHOT,
+        scaling=Scaling.ROBUST,
+        variance_threshold=0.01,
+        feature_engineering=(FeatureEngineering.SELECT_KBEST, FeatureEngineering.PCA),
+    )
     columns = {"x": {"imputation": "median", "note": "ignored"}, "c": {"use": False}, "gone": {}}
-    out = preprocessing_for(base, settings, columns)
+    out = preprocessing_for(base, options, columns)
     assert (out.encoding, out.scaling, out.variance_threshold) == (
         Encoding.ONEHOT,
         Scaling.ROBUST,
@@ -231,7 +276,7 @@ def test_holdout_run_uses_every_setting_and_saves_its_parts(
     assert (seen["seed"], seen["ensemble"], seen["max_trials"]) == (5, "none", 3)
     assert seen["split"].ratios == (0.6, 0.2, 0.2)
     assert seen["sampling"] == SamplingConfig(balance_to="1")  # "yes" is class index 1
-    prep = seen["preprocessing"]
+    prep = _Spy.last.settings_  # the preprocessing the engine fitted with
     assert (prep.scaling, prep.variance_threshold) == (Scaling.MINMAX, 0.0)
     assert "region" not in prep.feature_columns
     assert "x" in prep.feature_columns

@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tunelab.entities.settings import AutoMLSettings, AutoMLSettingsPatch
 from tunelab.server.schemas import ExperimentOut, Page
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -22,10 +23,10 @@ class ExperimentIn(BaseModel):
     metric: str | None = None
     time_budget: float | None = Field(default=None, gt=0)
     name: str | None = None
-    settings: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Engine settings (see docs/experiments.md): time_budget, max_trials, "
-        "algorithms, ensemble, split, sampling, preprocessing, ...",
+    settings: AutoMLSettings = Field(
+        default_factory=AutoMLSettings,
+        description="Engine settings (see docs/experiments.md); keys left out take their "
+        "defaults.",
     )
 
 
@@ -39,8 +40,9 @@ class ExperimentPatch(BaseModel):
     target: str | None = None
     task: Task | None = None
     metric: str | None = None
-    settings: dict[str, Any] | None = Field(
-        default=None, description="Merged into the current settings."
+    settings: AutoMLSettingsPatch | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Top-level keys replace the current ones; null restores a default.",
     )
 
 

@@ -9,7 +9,7 @@ from tunelab.entities.platform import (
     JobKind,
     JobStatus,
 )
-from tunelab.jobs._automl_settings import SettingsError, check_settings
+from tunelab.entities.settings import SettingsError
 from tunelab.server.errors import FieldError
 from tunelab.tracking import MetadataStore
 
@@ -95,6 +95,8 @@ def validate_settings(
     settings: dict[str, Any],
 ) -> None:
     """422 naming the field (``settings.split.ratios``, ``metric``...) when a setting is bad."""
+    from tunelab.automl import check_settings  # the engine's check: it knows the families
+
     task = task or guess_task(store, dataset_id, target)
     check_metric(metric, task)
     classes = profile_classes(store, dataset_id, target) if target else None
@@ -106,11 +108,17 @@ def validate_settings(
             classes=None if classes is None else list(classes),
         )
     except SettingsError as exc:
-        error = FieldError(["body", "settings", *exc.field.split(".")], exc.reason, "value_error")
-        for other in exc.others:
-            loc = ["body", "settings", *other.field.split(".")]
-            error.errors.append({"loc": loc, "msg": other.reason, "type": "value_error"})
-        raise error from exc
+        raise settings_field_error(exc) from exc
+
+
+def settings_field_error(exc: SettingsError) -> FieldError:
+    """422 with one entry per bad setting, located at ``body.settings.<path>``."""
+    (field, reason), *others = exc.errors
+    error = FieldError(["body", "settings", *field.split(".")], reason, "value_error")
+    for other, message in others:
+        loc = ["body", "settings", *other.split(".")]
+        error.errors.append({"loc": loc, "msg": message, "type": "value_error"})
+    return error
 
 
 def require_target(experiment: Experiment) -> None:

@@ -31,7 +31,7 @@ def create_experiment(body: ExperimentIn, store: StoreDep) -> Created:
     store.get_dataset(body.dataset_id)
     if body.target is not None:
         service.check_target(store, body.dataset_id, body.target)
-    settings = dict(body.settings)
+    settings = body.settings.stored()
     if body.time_budget is not None:
         settings["time_budget"] = body.time_budget
     service.validate_settings(
@@ -97,6 +97,11 @@ def patch_experiment(
         if not digits.isdigit():
             raise FieldError(["header", "if-match"], "must be the version number", "value_error")
         version = int(digits)
+    patch = (
+        None
+        if body.settings is None
+        else body.settings.model_dump(mode="json", exclude_unset=True)
+    )
     current = store.get_experiment(experiment_id)
     if current.status is ExperimentStatus.RUNNING:
         raise ConflictError(f"experiment {experiment_id!r} is running; stop it first")
@@ -109,12 +114,12 @@ def patch_experiment(
         target=target,
         task=body.task or current.task,
         metric=body.metric or current.metric,
-        settings=service.merged_settings(current.settings, body.settings),
+        settings=service.merged_settings(current.settings, patch),
     )
     return store.update_experiment(
         experiment_id,
         expected_version=version,
-        settings_patch=body.settings,
+        settings_patch=patch,
         **service.patch_fields(body.model_dump()),
     )
 

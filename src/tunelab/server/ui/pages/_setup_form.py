@@ -3,50 +3,61 @@
 from collections.abc import Mapping
 from typing import Any
 
+from tunelab.entities import choices
 from tunelab.entities.platform import Experiment
+from tunelab.entities.preprocessing import (
+    Encoding,
+    FeatureEngineering,
+    PreprocessingSettings,
+    Scaling,
+)
+from tunelab.entities.settings import AutoMLSettings, SplitSettings, describe_error
 from tunelab.server.errors import FieldError
 
+# the form's split choices: the model's kinds as the page groups them ("auto": the default
+# CV; "range": holdout by value ranges of a column; repeated CV is CV with repeats)
 SPLIT_KINDS = ("auto", "holdout", "cv", "group", "range", "time")
-ENCODINGS = ("auto", "onehot", "ordinal", "target")
-SCALINGS = ("none", "standard", "minmax", "robust", "normalize")
-FEATURE_STEPS = (
-    "select_percentile",
-    "select_kbest",
-    "select_fwe",
-    "boruta",
-    "pca",
-    "fast_ica",
-    "feature_agglomeration",
-    "polynomial",
-    "nystroem",
-)
-ENSEMBLES = ("greedy", "stacking", "none")
-LOG_LEVELS = ("debug", "info", "warning", "error")
-SAMPLERS = ("tpe", "random", "cmaes", "qmc", "grid")
+# allowed values come from the settings model (tunelab.entities): one list for every face
+ENCODINGS = tuple(e.value for e in Encoding)
+SCALINGS = tuple(s.value for s in Scaling)
+FEATURE_STEPS = tuple(f.value for f in FeatureEngineering)
+ENSEMBLES = choices.ENSEMBLES
+LOG_LEVELS = choices.LOG_LEVELS
+SAMPLERS = choices.SAMPLERS
+MAX_N_JOBS = choices.MAX_N_JOBS
 FOLDS = (3, 5, 10)
 RANGE_FIELDS = tuple(f"range_{p}_{e}" for p in ("train", "valid", "test") for e in ("low", "high"))
 
-DEFAULTS: dict[str, Any] = {
-    "task": "",
-    "metric": "",
-    "ensemble": "greedy",
-    "encoding": "auto",
-    "onehot_max_categories": "30",
-    "scaling": "none",
-    "time_budget": "60",
-    "log_level": "info",
-    "seed": "0",
-    "n_jobs": "1",
-    "cpu_per_trial": "1",
-    "sampler": "tpe",
-    "refit_final": "1",
-    "split_kind": "auto",
-    "train_pct": "60",
-    "valid_pct": "20",
-    "test_pct": "20",
-    "folds": "5",
-    "cv_test_pct": "0",
-}
+
+def _default(name: str, model: Any = AutoMLSettings) -> str:
+    """A settings field's default as the form shows it."""
+    return _text(model.model_fields[name].default)
+
+
+def _form_defaults() -> dict[str, Any]:
+    ratios = SplitSettings.model_fields["ratios"].default
+    return {
+        "task": "",
+        "metric": "",
+        "ensemble": _default("ensemble"),
+        "encoding": "auto",
+        "onehot_max_categories": _text(PreprocessingSettings().onehot_max_categories),
+        "scaling": "none",
+        "time_budget": _default("time_budget"),
+        "log_level": _default("log_level"),
+        "seed": _default("seed"),
+        "n_jobs": _default("n_jobs"),
+        "cpu_per_trial": _default("cpu_per_trial"),
+        "sampler": _default("sampler"),
+        "refit_final": "1" if AutoMLSettings.model_fields["refit_final"].default else "0",
+        "split_kind": "auto",
+        "train_pct": _pct(ratios[0]),
+        "valid_pct": _pct(ratios[1]),
+        "test_pct": _pct(ratios[2]),
+        "folds": _default("folds", SplitSettings),
+        "cv_test_pct": "0",
+    }
+
 
 # server error field (dotted, after "settings.") -> the form field it belongs to
 _ERROR_FIELDS = {
@@ -76,6 +87,9 @@ def _text(value: Any) -> str:
 
 def _pct(value: Any) -> str:
     return "" if value is None else _text(round(float(value) * 100, 4))
+
+
+DEFAULTS: dict[str, Any] = _form_defaults()
 
 
 def form_values(experiment: Experiment) -> dict[str, Any]:
@@ -170,17 +184,17 @@ def patch_body(form: Mapping[str, Any]) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "description": str(form.get("description") or "").strip() or None,
         "algorithms": list(form.get("algorithms") or []) or None,
-        "ensemble": form.get("ensemble") or "greedy",
+        "ensemble": form.get("ensemble") or None,  # null: the default
         "time_budget": _number(form, "time_budget"),
         "trial_timeout": _number(form, "trial_timeout"),
         "max_trials": _number(form, "max_trials", integer=True),
         "early_stopping_rounds": _number(form, "early_stopping_rounds", integer=True),
-        "log_level": form.get("log_level") or "info",
+        "log_level": form.get("log_level") or None,
         "seed": _number(form, "seed", integer=True),
         "n_jobs": _number(form, "n_jobs", integer=True),
         "memory_limit_mb": _number(form, "memory_limit_mb"),
         "cpu_per_trial": _number(form, "cpu_per_trial", integer=True),
-        "sampler": form.get("sampler") or "tpe",
+        "sampler": form.get("sampler") or None,
         "refit_final": form.get("refit_final", "1") != "0",
         "infer_limit": _infer_limit(form),
         "preprocessing": _preprocessing(form),
@@ -219,7 +233,7 @@ def _preprocessing(form: Mapping[str, Any]) -> dict[str, Any] | None:
         prep["encoding"] == "auto"
         and prep["scaling"] == "none"
         and prep["variance_threshold"] is None
-        and prep["onehot_max_categories"] in (None, 30)
+        and prep["onehot_max_categories"] in (None, PreprocessingSettings().onehot_max_categories)
         and not prep["feature_engineering"]
     )
     return None if default else {k: v for k, v in prep.items() if v is not None}
@@ -269,8 +283,11 @@ def form_errors(exc: Exception) -> dict[str, str]:
         if loc and loc[0] in ("body", "form", "query", "header"):
             loc = loc[1:]
         if loc and loc[0] == "settings":
-            dotted = ".".join(loc[1:])
-            name = _ERROR_FIELDS.get(dotted, loc[-1] if len(loc) > 1 else "form")
+            dotted = ".".join(p for p in loc[1:] if not p.isdigit())
+            name = _ERROR_FIELDS.get(dotted, dotted.rsplit(".", 1)[-1] or "form")
+            if "type" in item and "input" in item:  # a pydantic error: the model's words
+                _, message = describe_error({**item, "loc": loc[1:]}, AutoMLSettings)
+                item = {**item, "msg": message}
         else:
             name = loc[0] if loc else "form"
         errors.setdefault(name, str(item.get("msg", "")))

@@ -1,0 +1,24 @@
+"""Allowed values and limits of the settings, declared once (no pydantic: the CLI help
+reads them without loading the settings model)."""
+
+from typing import Literal, get_args
+
+from tunelab.entities.search import SplitKind
+from tunelab.entities.tasks import TaskType
+
+Sampler = Literal["tpe", "random", "grid", "cmaes", "qmc", "gp"]
+Ensemble = Literal["greedy", "stacking", "none"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+SAMPLERS: tuple[str, ...] = get_args(Sampler)
+ENSEMBLES: tuple[str, ...] = get_args(Ensemble)
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+TASKS: tuple[str, ...] = tuple(t.value for t in TaskType)
+SPLIT_KINDS: tuple[str, ...] = tuple(k.value for k in SplitKind)
+BALANCE_TARGETS = ("minority", "majority")
+
+MAX_TIME_BUDGET = 7 * 24 * 3600.0  # seconds: a week
+MAX_TRIALS = 1_000_000
+MAX_N_JOBS = 64
+THREADS_PER_TRIAL = 1  # the engine runs every trial in one process with one thread
+MAX_SEED = 2**31 - 1
