@@ -16,6 +16,7 @@ from tunelab.artifacts import ArtifactStore
 from tunelab.server.config import ServerSettings
 from tunelab.server.deps import StoreDep, check_token
 from tunelab.server.errors import install_error_handlers
+from tunelab.server.guard import WILDCARD_HOSTS, RequestGuard, allowed_host_names
 from tunelab.server.predictor import SWITCH_INTERVAL, PredictionLog, PredictorCache
 from tunelab.server.ui import mount_ui
 from tunelab.tracking import MetadataStore
@@ -102,4 +103,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         }
 
     mount_ui(app)
+    app.add_middleware(
+        RequestGuard,
+        allowed_hosts=allowed_host_names(settings.host, settings.allowed_hosts),
+        allow_ip_hosts=settings.host in WILDCARD_HOSTS,
+    )
     return app
