@@ -15,7 +15,7 @@ from tunelab import __version__
 from tunelab.artifacts import ArtifactStore
 from tunelab.server.config import ServerSettings
 from tunelab.server.deps import StoreDep, check_token
-from tunelab.server.errors import install_error_handlers
+from tunelab.server.errors import ERROR_RESPONSES, install_error_handlers
 from tunelab.server.guard import WILDCARD_HOSTS, RequestGuard, allowed_host_names
 from tunelab.server.predictor import SWITCH_INTERVAL, PredictionLog, PredictorCache
 from tunelab.server.ui import mount_ui
@@ -86,7 +86,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(check_token)])
+    api = APIRouter(
+        prefix="/api/v1", dependencies=[Depends(check_token)], responses=ERROR_RESPONSES
+    )
     for router in api_routers():
         api.include_router(router)
     app.include_router(api)

@@ -30,7 +30,7 @@ CSRF_COOKIE = "tunelab_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names, not a bind
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _MAX_FORM_BYTES = 8 * 1024 * 1024
@@ -124,7 +124,9 @@ class RequestGuard:
             source = origin or referer
             if not self._same_origin(source, host, scope.get("scheme", "http")):
                 shown = source if origin else "the Referer"
-                await _refuse(send, f"cross-site request refused: origin {shown} is not this server")
+                await _refuse(
+                    send, f"cross-site request refused: origin {shown} is not this server"
+                )
                 return
             if not token and content_type.startswith("application/x-www-form-urlencoded"):
                 body, receive = await _read_body(receive)

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tunelab.server.datasets import chunked
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
-from tunelab.server.schemas import Created, UploadIn, UploadStarted, UploadStatus
+from tunelab.server.schemas import Created, PathNumber, UploadIn, UploadStarted, UploadStatus
 from tunelab.server.uploads import receive_body
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
@@ -54,7 +54,7 @@ def get_upload(upload_id: str, artifacts: ArtifactsDep) -> Any:
     },
 )
 async def put_chunk(
-    upload_id: str, index: int, request: Request, artifacts: ArtifactsDep
+    upload_id: str, index: PathNumber, request: Request, artifacts: ArtifactsDep
 ) -> dict[str, Any]:
     """Store chunk ``index`` (raw body, exactly its expected length; a resend replaces it)."""
     session = await run_in_threadpool(chunked.get_session, artifacts, upload_id)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tunelab.entities.platform import DeploymentStatus
 from tunelab.server.deps import ArtifactsDep, PredictorsDep, SettingsDep, StoreDep
 from tunelab.server.models import bundle_io, service
-from tunelab.server.schemas import Created, ModelOut, Page
+from tunelab.server.schemas import Created, Limit, ModelOut, Offset, Page
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -37,7 +37,7 @@ class ExportIn(BaseModel):
 
 @router.get("", response_model=Page[ModelOut])
 def list_models(
-    store: StoreDep, experiment_id: str | None = None, limit: int = 50, offset: int = 0
+    store: StoreDep, experiment_id: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     items = store.list_models(experiment_id=experiment_id, limit=limit, offset=offset)
     return {"items": items, "limit": limit, "offset": offset}
