@@ -30,6 +30,9 @@ class ServerSettings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     workers: int = 1
     max_upload_bytes: int = 5 * 1024**3
+    upload_idle_seconds: float = (
+        24 * 3600.0
+    )  # a chunked upload with no chunk for this long expires
     api_token: str | None = None
     store_predictions: bool = True
     sse_poll_seconds: float = 0.5
