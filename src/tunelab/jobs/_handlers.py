@@ -7,6 +7,8 @@ from typing import Any
 from tunelab.jobs._context import JobContext
 from tunelab.tracking import jsonable
 
+MAX_CLASS_CODES = 20  # tunelab.data.infer_task: more distinct numbers are a regression target
+
 
 def _read_dataset(ctx: JobContext, dataset_id: str) -> Any:
     """The dataset's table as a DataFrame (downloaded to a temporary file first)."""
@@ -30,6 +32,32 @@ def _inputs(bundle: Any, df: Any) -> Any:
     return df[[c for c in df.columns if c in names]]
 
 
+def _numeric_targets(df: Any) -> dict[str, dict[str, Any]]:
+    """For numeric columns with few distinct values (possible class codes): the task the
+    engine infers and the rows per value, so the web process never reads the data for them."""
+    import pandas as pd
+
+    from tunelab.data import infer_task
+
+    out: dict[str, dict[str, Any]] = {}
+    for name in df.columns:
+        column = df[name]
+        if pd.api.types.is_bool_dtype(column.dtype) or not pd.api.types.is_numeric_dtype(
+            column.dtype
+        ):
+            continue
+        present = column.dropna()
+        if present.empty or present.nunique() > MAX_CLASS_CODES:
+            continue
+        counts = present.value_counts()
+        labels = [str(int(v)) if float(v).is_integer() else str(v) for v in counts.index]
+        out[str(name)] = {
+            "task": str(infer_task(present)),
+            "counts": dict(zip(labels, map(int, counts.to_numpy()), strict=True)),
+        }
+    return out
+
+
 def parse_profile(ctx: JobContext) -> dict[str, Any]:
     """Read the uploaded file and store its row/column counts and profile."""
     from tunelab.data import profile_dataset
@@ -39,10 +67,9 @@ def parse_profile(ctx: JobContext) -> dict[str, Any]:
     df = _read_dataset(ctx, dataset_id)
     ctx.check_cancelled()
     ctx.emit("progress", {"step": "profiling", "n_rows": len(df)})
-    profile = profile_dataset(df)
-    ctx.store.update_dataset(
-        dataset_id, n_rows=len(df), n_columns=df.shape[1], profile=jsonable(profile)
-    )
+    profile = jsonable(profile_dataset(df))
+    profile["targets"] = _numeric_targets(df)
+    ctx.store.update_dataset(dataset_id, n_rows=len(df), n_columns=df.shape[1], profile=profile)
     return {"dataset_id": dataset_id, "n_rows": len(df), "n_columns": int(df.shape[1])}
 
 
