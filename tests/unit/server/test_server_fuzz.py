@@ -5,6 +5,7 @@ body). Seeded and bounded: the same requests on every run."""
 
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from tunelab.server import ServerSettings, create_app
 # an endless Server-Sent Events stream: not a request/answer operation
 _SKIPPED_PATHS = ["/api/v1/events/stream"]
 # the app is built at import (nothing opens then); its stores open in ``running_app``
-_HOME = Path(tempfile.mkdtemp(prefix="tunelab-fuzz-"))
+_HOME = Path(tempfile.gettempdir()) / f"tunelab-fuzz-{uuid.uuid4().hex}"  # made when used
 _APP = create_app(
     ServerSettings(home=_HOME / "home", max_upload_bytes=50_000, allowed_hosts=["testserver"])
 )
