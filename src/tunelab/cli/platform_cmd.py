@@ -47,6 +47,10 @@ def serve(
     sample: Annotated[
         bool, typer.Option(help="On first start (empty store) add a ready sample experiment.")
     ] = True,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Another name the Host header may carry (repeatable; '*' for any)."),
+    ] = None,
 ) -> None:
     """Run the web app (http://HOST:PORT) and REST API (/api/v1) plus WORKERS job workers."""
     import uvicorn
@@ -56,7 +60,13 @@ def serve(
 
     _setup_logging()
     settings = _settings(
-        home=home, db_url=db, artifacts_url=artifacts, host=host, port=port, workers=workers
+        home=home,
+        db_url=db,
+        artifacts_url=artifacts,
+        host=host,
+        port=port,
+        workers=workers,
+        allowed_hosts=allowed_host or None,
     )
     MetadataStore(settings.database_url).close()  # migrate once, before anyone else opens it
     if sample and (experiment_id := seed_sample(settings)) is not None:

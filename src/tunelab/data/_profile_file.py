@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import fsspec
@@ -86,9 +86,11 @@ def profile_file(
     storage_options: dict[str, Any] | None = None,
     limits: DataLimits | None = None,
     seed: int = 0,
+    on_chunk: Callable[[pd.DataFrame], None] | None = None,
 ) -> DatasetProfile:
     """The profile of the table at ``source``, in memory bounded by the sample size.
 
+    ``on_chunk`` sees every chunk of rows once (for exact statistics of the caller's own).
     Raises DataError like :func:`read_table` (including the limits it checks).
     """
     limits = limits or default_limits()
@@ -107,6 +109,8 @@ def profile_file(
     keys = np.empty(0)
     for chunk in chunks:
         totals.add(chunk, target)
+        if on_chunk is not None:
+            on_chunk(chunk)
         chunk_keys = rng.random(len(chunk))
         sample = chunk if sample is None else pd.concat([sample, chunk], ignore_index=True)
         keys = np.concatenate([keys, chunk_keys])

@@ -128,6 +128,7 @@ def _read_delimited(
     widths = {d: _field_counts(lines, d) for d in DELIMITERS}
     if delimiter is None:
         delimiter = _sniff_delimiter(widths, _DEFAULT_DELIMITER[ext])
+        _refuse_prose(name, lines, widths[delimiter])
     elif len(delimiter) != 1:
         raise DataError(f"delimiter for {name!r} must be one character, got {delimiter!r}")
     else:
@@ -166,7 +167,7 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> str:
             continue
     raise DataError(
         f"cannot detect the text encoding of {name!r} (tried {', '.join(tried)}); "
-        "pass encoding=..."
+        "save it as UTF-8 and try again"
     )
 
 
@@ -213,6 +214,21 @@ def _sniff_delimiter(widths: dict[str, list[int]], default: str) -> str:
         if key > best_key:
             best, best_key = delim, key
     return best
+
+
+def _refuse_prose(name: str, lines: list[str], counts: list[int]) -> None:
+    """Free text (no delimiter gives consistent columns, lines of many words) is no table."""
+    share, width = _consistency(counts)
+    if width >= 2 and share >= 0.6:
+        return
+    lengths = sorted(len(line.strip()) for line in lines)
+    words = sorted(len(line.split()) for line in lines)
+    if lengths[len(lengths) // 2] >= 40 and words[len(words) // 2] >= 6:
+        raise DataError(
+            f"{name!r} does not look like a table: no delimiter (comma, semicolon, tab or |) "
+            "splits its lines into the same columns, and they read as free text; save the "
+            "table as CSV with a header row"
+        )
 
 
 def _check_forced_delimiter(

@@ -8,6 +8,8 @@ from tunelab.entities.artifact_keys import predictions_key
 from tunelab.jobs._context import JobContext
 from tunelab.tracking import jsonable
 
+MAX_CLASS_CODES = 20  # tunelab.data.infer_task: more distinct numbers are a regression target
+
 
 def _read_dataset(ctx: JobContext, dataset_id: str) -> Any:
     """The dataset's table as a DataFrame (downloaded to a temporary file first)."""
@@ -31,6 +33,53 @@ def _inputs(bundle: Any, df: Any) -> Any:
     return df[[c for c in df.columns if c in names]]
 
 
+class _NumericTargets:
+    """For numeric columns with few distinct values (possible class codes): the task the
+    engine infers and the rows per value, counted exactly over every chunk, so the web process
+    never reads the data for them."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Any] = {}  # column -> pd.Series of counts, None once too many
+
+    def add(self, chunk: Any) -> None:
+        import pandas as pd
+
+        for name in chunk.columns:
+            column = chunk[name]
+            key = str(name)
+            if self.counts.get(key, 0) is None:
+                continue
+            if pd.api.types.is_bool_dtype(column.dtype) or not pd.api.types.is_numeric_dtype(
+                column.dtype
+            ):
+                self.counts[key] = None
+                continue
+            counts = column.dropna().value_counts()
+            previous = self.counts.get(key)
+            merged = counts if previous is None else previous.add(counts, fill_value=0)
+            self.counts[key] = None if len(merged) > MAX_CLASS_CODES else merged
+
+    def result(self) -> dict[str, dict[str, Any]]:
+        import pandas as pd
+
+        from tunelab.data import infer_task
+
+        out: dict[str, dict[str, Any]] = {}
+        for name, counts in self.counts.items():
+            if counts is None or counts.empty:
+                continue
+            counts = counts.astype(int).sort_values(ascending=False, kind="stable")
+            # counts capped at 1,000 keep infer_task's answer (its "few values" test needs
+            # 20 rows per value at most) without rebuilding a column of every row
+            values = pd.Series(counts.index.repeat(counts.clip(upper=1000).to_numpy()), name=name)
+            labels = [str(int(v)) if float(v).is_integer() else str(v) for v in counts.index]
+            out[name] = {
+                "task": str(infer_task(values)),
+                "counts": dict(zip(labels, map(int, counts.to_numpy()), strict=True)),
+            }
+        return out
+
+
 def parse_profile(ctx: JobContext) -> dict[str, Any]:
     """Profile the uploaded file in bounded memory (``tunelab.data.profile_file``) and store
     its row/column counts and profile."""
@@ -42,12 +91,13 @@ def parse_profile(ctx: JobContext) -> dict[str, Any]:
     suffix = PurePosixPath(dataset.uri).suffix
     with tempfile.TemporaryDirectory(prefix="tunelab-job-") as tmp:
         local = ctx.artifacts.get_file(dataset.uri, Path(tmp) / f"table{suffix}")
-        profile = profile_file(local)
+        targets = _NumericTargets()
+        profile = profile_file(local, on_chunk=targets.add)
     ctx.check_cancelled()
     n_rows, n_columns = profile.n_rows, profile.n_columns
-    ctx.store.update_dataset(
-        dataset_id, n_rows=n_rows, n_columns=n_columns, profile=jsonable(profile)
-    )
+    stored = jsonable(profile)
+    stored["targets"] = targets.result()
+    ctx.store.update_dataset(dataset_id, n_rows=n_rows, n_columns=n_columns, profile=stored)
     return {"dataset_id": dataset_id, "n_rows": n_rows, "n_columns": n_columns}
 
 

@@ -16,7 +16,8 @@ from tunelab import __version__
 from tunelab.artifacts import ArtifactStore
 from tunelab.server.config import ServerSettings, apply_data_limits
 from tunelab.server.deps import StoreDep, check_token
-from tunelab.server.errors import install_error_handlers
+from tunelab.server.errors import ERROR_RESPONSES, install_error_handlers
+from tunelab.server.guard import WILDCARD_HOSTS, RequestGuard, allowed_host_names
 from tunelab.server.predictor import SWITCH_INTERVAL, PredictionLog, PredictorCache
 from tunelab.server.ui import mount_ui
 from tunelab.tracking import MetadataStore
@@ -86,7 +87,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(check_token)])
+    api = APIRouter(
+        prefix="/api/v1", dependencies=[Depends(check_token)], responses=ERROR_RESPONSES
+    )
     for router in api_routers():
         api.include_router(router)
     app.include_router(api)
@@ -103,4 +106,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         }
 
     mount_ui(app)
+    app.add_middleware(
+        RequestGuard,
+        allowed_hosts=allowed_host_names(settings.host, settings.allowed_hosts),
+        allow_ip_hosts=settings.host in WILDCARD_HOSTS,
+    )
     return app

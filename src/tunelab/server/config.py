@@ -1,10 +1,10 @@
 """Server and worker settings from ``TUNELAB_*`` variables (read only here and in cli)."""
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ServerSettings(BaseSettings):
@@ -18,6 +18,9 @@ class ServerSettings(BaseSettings):
     S3 (default: ``artifacts_options`` when the artifacts are on S3); a request may add only
     credentials. ``object_store_buckets`` limits those to the listed buckets (empty: any).
     ``data_limits`` overrides the hostile-file limits (``DataLimits`` fields, JSON).
+    ``allowed_hosts`` are extra names the ``Host`` header may carry besides ``localhost``,
+    ``127.0.0.1``, ``::1`` and ``host`` (comma-separated in ``TUNELAB_ALLOWED_HOSTS``; ``*``
+    allows any, e.g. behind a proxy that checks it).
     """
 
     model_config = SettingsConfigDict(env_prefix="TUNELAB_", extra="ignore")
@@ -31,12 +34,23 @@ class ServerSettings(BaseSettings):
     data_limits: dict[str, int] = Field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 8000
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     workers: int = 1
     max_upload_bytes: int = 5 * 1024**3
+    upload_idle_seconds: float = (
+        24 * 3600.0
+    )  # a chunked upload with no chunk for this long expires
     api_token: str | None = None
     store_predictions: bool = True
     sse_poll_seconds: float = 0.5
     lease_seconds: float = 30.0
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
     @property
     def database_url(self) -> str:

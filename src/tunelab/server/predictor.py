@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import math
 import queue
 import threading
 import time
@@ -112,6 +113,14 @@ def check_records(records: list[dict[str, Any]], fields: frozenset[str]) -> None
             raise FieldError(
                 ["body", "records", index, extra[0]], "field not used by the model", "extra"
             )
+        for name, value in record.items():
+            if type(value) is float and not math.isfinite(value):
+                raise FieldError(
+                    ["body", "records", index, name],
+                    f"{value} is not a number JSON allows (NaN, Infinity or beyond "
+                    "±1.8e308); send null for a missing value",
+                    "finite_number",
+                )
 
 
 class PredictorCache:

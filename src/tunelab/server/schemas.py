@@ -1,13 +1,20 @@
 """Response and request bodies shared by every domain of the API."""
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from tunelab.entities.settings import AutoMLSettings, SettingsError, parse_settings
 
 T = TypeVar("T")
+INT64_MAX = 2**63 - 1  # the databases' integer range: larger numbers are refused with 422
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many items (1-1000).")]
+Offset = Annotated[int, Query(ge=0, le=INT64_MAX, description="Items to skip.")]
+RowId = Annotated[int, Query(ge=0, le=INT64_MAX)]
+PathNumber = Annotated[int, Path(ge=0, le=INT64_MAX)]
 
 
 class Out(BaseModel):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from tunelab.server.errors import FieldError
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SLACK = 64 * 1024  # multipart framing around the file itself
+MAX_NAME = 120  # characters of an uploaded file name kept (file systems allow 255 bytes)
 
 
 @dataclass
@@ -71,8 +73,11 @@ class _Parts:
 
 def safe_filename(name: str) -> str:
     """The base name of an uploaded file, reduced to safe characters."""
-    base = PurePosixPath(name.replace("\\", "/")).name
-    return _SAFE.sub("_", base).strip("._") or "upload"
+    base = _SAFE.sub("_", PurePosixPath(name.replace("\\", "/")).name).strip("._") or "upload"
+    if len(base) <= MAX_NAME:
+        return base
+    suffix = PurePosixPath(base).suffix[:16]
+    return base[: MAX_NAME - len(suffix)].rstrip("._") + suffix
 
 
 async def receive_file(
@@ -111,12 +116,17 @@ async def receive_file(
                     writer: ArtifactWriter = state["writer"]
                     writer.write(value)
 
-        async for chunk in request.stream():
-            parser.write(chunk)
-            if parts.actions:
-                actions, parts.actions = parts.actions, []
-                await run_in_threadpool(apply, actions)
-        parser.finalize()
+        try:
+            async for chunk in request.stream():
+                parser.write(chunk)
+                if parts.actions:
+                    actions, parts.actions = parts.actions, []
+                    await run_in_threadpool(apply, actions)
+            parser.finalize()
+        except MultipartParseError as exc:
+            raise FieldError(
+                ["body", field_name], f"malformed multipart/form-data body ({exc})", "multipart"
+            ) from None
         if "writer" not in state:
             raise FieldError(["body", field_name], "field required", "missing")
         writer = state["writer"]

@@ -23,7 +23,7 @@ def settings(tmp_path: Path) -> ServerSettings:
 
 @pytest.fixture
 def client(settings: ServerSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), base_url="http://localhost") as test_client:
         yield test_client
 
 

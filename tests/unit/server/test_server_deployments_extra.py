@@ -235,7 +235,9 @@ def test_python_snippet_runs_against_the_downloaded_bundle(
     assert usage["url"] in curl.text
     bad = client.get(f"/api/v1/deployments/{deployment_id}/snippet", params={"lang": "cobol"})
     assert bad.status_code == 422
-    assert "cobol" in bad.json()["detail"]
+    (error,) = bad.json()["detail"]
+    assert error["loc"] == ["query", "lang"]
+    assert "cobol" in error["msg"]
 
 
 def test_weighted_ensembles_are_explained_by_occlusion(

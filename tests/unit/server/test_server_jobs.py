@@ -36,7 +36,7 @@ def test_create_app_opens_nothing_until_started(tmp_path: Path) -> None:
 
 def test_token_is_required_when_configured(tmp_path: Path) -> None:
     settings = ServerSettings(home=tmp_path, api_token="s3cret")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
         assert client.get("/api/v1/datasets").status_code == 401
         auth = {"Authorization": "Bearer s3cret"}
         assert client.get("/api/v1/datasets", headers=auth).status_code == 200

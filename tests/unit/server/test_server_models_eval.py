@@ -79,7 +79,7 @@ class Lab:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     home = tmp_path_factory.mktemp("home")
-    with TestClient(create_app(ServerSettings(home=home))) as client:
+    with TestClient(create_app(ServerSettings(home=home)), base_url="http://localhost") as client:
         yield Lab(client)
 
 

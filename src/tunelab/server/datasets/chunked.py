@@ -3,7 +3,11 @@
 Layout in the artifact store (so it works the same on a local folder and on S3)::
 
     uploads/<upload_id>/session.json      filename, size, sha256, chunk_size, created_at
+    uploads/<upload_id>/active            time of the last received chunk
     uploads/<upload_id>/chunks/00000007   one file per received chunk
+
+A session idle for longer than ``TUNELAB_UPLOAD_IDLE_SECONDS`` (a day by default) expires:
+it answers 404 and its files are removed (also swept whenever a new upload starts).
 
 ``complete`` streams the chunks in order into ``datasets/<id>/<filename>`` while hashing;
 the dataset appears only when every chunk is there and the sha256 matches.
@@ -108,15 +112,51 @@ def start_upload(
     return session
 
 
-def get_session(artifacts: ArtifactStore, upload_id: str) -> UploadSession:
-    """The session of ``upload_id``; NotFoundError (404) when there is none."""
+def get_session(
+    artifacts: ArtifactStore, upload_id: str, idle_seconds: float | None = None
+) -> UploadSession:
+    """The session of ``upload_id``; NotFoundError (404) when there is none, or when it has
+    been idle for more than ``idle_seconds`` (then its files are removed)."""
     if not _UPLOAD_ID.match(upload_id):
         raise NotFoundError(f"upload {upload_id!r} does not exist")
     try:
         data = json.loads(artifacts.read_bytes(f"{upload_prefix(upload_id)}/session.json"))
     except NotFoundError:
         raise NotFoundError(f"upload {upload_id!r} does not exist") from None
-    return UploadSession(**data)
+    session = UploadSession(**data)
+    if idle_seconds is not None and _idle_for(artifacts, session) > idle_seconds:
+        artifacts.delete(upload_prefix(upload_id))
+        raise NotFoundError(
+            f"upload {upload_id!r} expired after {idle_seconds:g} s without a chunk; start again"
+        )
+    return session
+
+
+def touch(artifacts: ArtifactStore, upload_id: str) -> None:
+    """Record activity on an upload (it expires only after that much idle time)."""
+    now = datetime.now(UTC).isoformat().encode()
+    artifacts.put_bytes(f"{upload_prefix(upload_id)}/active", now)
+
+
+def _idle_for(artifacts: ArtifactStore, session: UploadSession) -> float:
+    try:
+        last = artifacts.read_bytes(f"{upload_prefix(session.upload_id)}/active").decode()
+    except NotFoundError:
+        last = session.created_at
+    return (datetime.now(UTC) - datetime.fromisoformat(last)).total_seconds()
+
+
+def expire_idle_uploads(artifacts: ArtifactStore, idle_seconds: float) -> list[str]:
+    """Remove every upload idle for more than ``idle_seconds``; returns their ids."""
+    ids = {key.split("/")[1] for key in artifacts.list("uploads") if key.count("/") >= 2}
+    expired = []
+    for upload_id in sorted(ids):
+        try:
+            get_session(artifacts, upload_id, idle_seconds)
+        except NotFoundError:
+            artifacts.delete(upload_prefix(upload_id))  # expired, or chunks without a session
+            expired.append(upload_id)
+    return expired
 
 
 def received_chunks(artifacts: ArtifactStore, upload_id: str) -> list[int]:
@@ -125,9 +165,11 @@ def received_chunks(artifacts: ArtifactStore, upload_id: str) -> list[int]:
     return sorted(int(key[len(prefix) :]) for key in artifacts.list(prefix.rstrip("/")))
 
 
-def upload_status(artifacts: ArtifactStore, upload_id: str) -> dict[str, Any]:
+def upload_status(
+    artifacts: ArtifactStore, upload_id: str, idle_seconds: float | None = None
+) -> dict[str, Any]:
     """What a client needs to resume: the session and the chunk indexes already received."""
-    session = get_session(artifacts, upload_id)
+    session = get_session(artifacts, upload_id, idle_seconds)
     received = received_chunks(artifacts, upload_id)
     return {
         **asdict(session),
@@ -139,14 +181,17 @@ def upload_status(artifacts: ArtifactStore, upload_id: str) -> dict[str, Any]:
 
 
 def complete_upload(
-    store: MetadataStore, artifacts: ArtifactStore, upload_id: str
+    store: MetadataStore,
+    artifacts: ArtifactStore,
+    upload_id: str,
+    idle_seconds: float | None = None,
 ) -> tuple[str, str]:
     """Join the chunks into a dataset file, checking the sha256; returns (dataset_id, job_id).
 
     Missing chunks answer 409 (the session is kept, so the client can resume). A checksum
     mismatch answers 422 and discards the whole upload.
     """
-    session = get_session(artifacts, upload_id)
+    session = get_session(artifacts, upload_id, idle_seconds)
     received = set(received_chunks(artifacts, upload_id))
     missing = [i for i in range(session.n_chunks) if i not in received]
     if missing:

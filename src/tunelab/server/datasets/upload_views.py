@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tunelab.server.datasets import chunked
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
-from tunelab.server.schemas import Created, UploadIn, UploadStarted, UploadStatus
+from tunelab.server.schemas import Created, PathNumber, UploadIn, UploadStarted, UploadStatus
 from tunelab.server.uploads import receive_body
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
@@ -21,6 +21,7 @@ def start_upload(body: UploadIn, artifacts: ArtifactsDep, settings: SettingsDep)
     .../chunks/{i}``, in any order and again after an interruption, then ``POST
     .../complete``. Over ``TUNELAB_MAX_UPLOAD_BYTES`` answers 413 before anything is sent.
     """
+    chunked.expire_idle_uploads(artifacts, settings.upload_idle_seconds)
     session = chunked.start_upload(
         artifacts,
         filename=body.filename,
@@ -37,9 +38,9 @@ def start_upload(body: UploadIn, artifacts: ArtifactsDep, settings: SettingsDep)
 
 
 @router.get("/{upload_id}", response_model=UploadStatus)
-def get_upload(upload_id: str, artifacts: ArtifactsDep) -> Any:
+def get_upload(upload_id: str, artifacts: ArtifactsDep, settings: SettingsDep) -> Any:
     """The upload's session and the chunks received so far (``received``), to resume."""
-    return chunked.upload_status(artifacts, upload_id)
+    return chunked.upload_status(artifacts, upload_id, settings.upload_idle_seconds)
 
 
 @router.put(
@@ -54,10 +55,16 @@ def get_upload(upload_id: str, artifacts: ArtifactsDep) -> Any:
     },
 )
 async def put_chunk(
-    upload_id: str, index: int, request: Request, artifacts: ArtifactsDep
+    upload_id: str,
+    index: PathNumber,
+    request: Request,
+    artifacts: ArtifactsDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Store chunk ``index`` (raw body, exactly its expected length; a resend replaces it)."""
-    session = await run_in_threadpool(chunked.get_session, artifacts, upload_id)
+    session = await run_in_threadpool(
+        chunked.get_session, artifacts, upload_id, settings.upload_idle_seconds
+    )
     length = session.chunk_length(index)
     info = await receive_body(
         request,
@@ -67,17 +74,22 @@ async def put_chunk(
         expect_size=length,
         label=f"chunk {index}",
     )
+    await run_in_threadpool(chunked.touch, artifacts, upload_id)
     return {"upload_id": upload_id, "index": index, "size": info.size, "sha256": info.sha256}
 
 
 @router.post("/{upload_id}/complete", status_code=status.HTTP_201_CREATED, response_model=Created)
-def complete_upload(upload_id: str, store: StoreDep, artifacts: ArtifactsDep) -> Created:
+def complete_upload(
+    upload_id: str, store: StoreDep, artifacts: ArtifactsDep, settings: SettingsDep
+) -> Created:
     """Join the chunks into a dataset (sha256 verified) and queue its profile job.
 
     409 lists missing chunks (the upload is kept); a checksum mismatch is 422 and the
     upload is discarded.
     """
-    dataset_id, job_id = chunked.complete_upload(store, artifacts, upload_id)
+    dataset_id, job_id = chunked.complete_upload(
+        store, artifacts, upload_id, settings.upload_idle_seconds
+    )
     return Created(id=dataset_id, job_id=job_id)
 
 

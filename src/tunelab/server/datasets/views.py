@@ -11,7 +11,7 @@ from tunelab.entities.platform import ConflictError, JobKind
 from tunelab.server.datasets.column_settings import merge_changes
 from tunelab.server.datasets.service import check_format
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
-from tunelab.server.schemas import Created, DatasetOut, Page
+from tunelab.server.schemas import Created, DatasetOut, Limit, Offset, Page
 from tunelab.server.uploads import receive_file
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -76,7 +76,7 @@ async def upload_dataset(
 
 
 @router.get("", response_model=Page[DatasetOut])
-def list_datasets(store: StoreDep, limit: int = 50, offset: int = 0) -> Any:
+def list_datasets(store: StoreDep, limit: Limit = 50, offset: Offset = 0) -> Any:
     """Datasets, newest first (``?limit=10`` gives the recent files)."""
     return {
         "items": store.list_datasets(limit=limit, offset=offset),

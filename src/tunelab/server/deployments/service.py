@@ -6,8 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tunelab.entities.errors import ConfigError
 from tunelab.server.deployments.reference import example_record
+from tunelab.server.errors import FieldError
 from tunelab.server.predictor import Predictor, PredictorCache
 from tunelab.tracking import MetadataStore, jsonable
 
@@ -85,7 +85,9 @@ def snippet(
 ) -> str:
     """A ready-to-run snippet: ``python`` predicts with the bundle, ``curl`` calls the API."""
     if lang not in SNIPPET_LANGS:
-        raise ConfigError(f"lang {lang!r} is not one of {', '.join(SNIPPET_LANGS)}")
+        raise FieldError(
+            ["query", "lang"], f"lang {lang!r} is not one of {', '.join(SNIPPET_LANGS)}", "enum"
+        )
     body = example_body(predictor)
     if lang == "curl":
         return curl_line(predict_url(base_url, predictor.deployment_id), body, token) + "\n"
@@ -144,9 +146,13 @@ def pipeline_summary(predictor: Predictor) -> dict[str, Any]:
 def compare(store: MetadataStore, predictors: PredictorCache, ids: list[str]) -> dict[str, Any]:
     """Side-by-side facts of several deployments: model, task, metrics, latency, created."""
     if not ids:
-        raise ConfigError("give deployment ids to compare, e.g. ?ids=a,b")
+        raise FieldError(
+            ["query", "ids"], "give deployment ids to compare, e.g. ?ids=a,b", "missing"
+        )
     if len(ids) > MAX_COMPARE:
-        raise ConfigError(f"compare at most {MAX_COMPARE} deployments at once")
+        raise FieldError(
+            ["query", "ids"], f"compare at most {MAX_COMPARE} deployments at once", "too_long"
+        )
     items: list[dict[str, Any]] = []
     for deployment_id in ids:
         deployment = store.get_deployment(deployment_id)

@@ -17,9 +17,12 @@ from tunelab.server.deployments import service
 from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
 from tunelab.server.predictor import Predictor, PredictorCache, check_records
 from tunelab.server.schemas import (
+    INT64_MAX,
     Created,
     DeploymentOut,
+    Limit,
     ModelOut,
+    Offset,
     Page,
     PredictIn,
     PredictionOut,
@@ -70,7 +73,7 @@ def create_deployment(
 
 @router.get("", response_model=Page[DeploymentOut])
 def list_deployments(
-    store: StoreDep, model_id: str | None = None, limit: int = 50, offset: int = 0
+    store: StoreDep, model_id: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     items = store.list_deployments(model_id=model_id, limit=limit, offset=offset)
     return {"items": items, "limit": limit, "offset": offset}
@@ -153,14 +156,12 @@ def prediction_history(
     deployment_id: str,
     store: StoreDep,
     predictors: PredictorsDep,
-    limit: int = 50,
-    before_id: int | None = None,
+    limit: Limit = 50,
+    before_id: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
 ) -> Any:
     """Stored predictions with explanations, newest first; page with ``before_id`` = the
     smallest id you got. Explanations the background log had no time for are made now."""
-    items = store.list_predictions(
-        deployment_id, limit=min(max(limit, 1), 1000), before_id=before_id
-    )
+    items = store.list_predictions(deployment_id, limit=limit, before_id=before_id)
     return service.fill_explanations(store, predictors, deployment_id, items)
 
 

@@ -72,6 +72,22 @@ def profile_classes(store: MetadataStore, dataset_id: str, target: str) -> dict[
     return {str(label): int(count) for label, count in zip(labels, counts, strict=False)}
 
 
+def profile_target(store: MetadataStore, dataset_id: str, target: str) -> dict[str, Any] | None:
+    """``{"task", "counts"}`` of a numeric column as the profile job found it: stored for
+    columns with at most 20 distinct numbers, regression (no counts) for the others."""
+    profile = store.get_dataset(dataset_id).profile or {}
+    stored = profile.get("targets")
+    if stored is None:  # profiled before the job stored targets
+        return None
+    if target in stored:
+        return dict(stored[target])
+    column = _profile_column(store, dataset_id, target)
+    dtype = str((column or {}).get("dtype", "")).lower()
+    if dtype.startswith(("int", "uint", "float")):  # numbers with over 20 distinct values
+        return {"task": "regression", "counts": {}}
+    return None
+
+
 def guess_task(store: MetadataStore, dataset_id: str, target: str | None) -> str | None:
     """The task the engine will infer, when the profile makes it certain (else None)."""
     if not target:

@@ -1,7 +1,9 @@
 """Class counts of a target column (for the class balancer), read once and cached.
 
-The profile holds complete counts only for categorical columns with few levels; numeric
-class codes (0..k-1) need the column itself, read from the stored file and cached as JSON
+The profile holds complete counts for categorical columns with few levels and, since the
+profile job stores them (``profile["targets"]``), the task and counts of numeric columns: a
+numeric column with more distinct values is a regression target. Only datasets profiled
+before that need the column itself, read from the stored file once and cached as JSON
 beside the dataset (``datasets/<id>/class_counts/<sha of the name>.json``).
 """
 
@@ -50,9 +52,13 @@ def class_counts(
         return dict(json.loads(artifacts.read_bytes(cached_key)))
     dataset = store.get_dataset(dataset_id)
     known = service.profile_classes(store, dataset_id, target)
+    stored = service.profile_target(store, dataset_id, target)
     if known is not None:
         task = "binary" if len(known) <= 2 else "multiclass"
         counts, n_rows = known, dataset.n_rows or sum(known.values())
+    elif stored is not None:  # numeric class codes or amounts, summed up by the profile job
+        task, n_rows = stored["task"], dataset.n_rows or sum(stored["counts"].values())
+        counts = {} if task == "regression" else dict(stored["counts"])
     else:
         from tunelab.data import infer_task
 

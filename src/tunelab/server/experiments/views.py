@@ -16,7 +16,15 @@ from tunelab.server.experiments.schemas import (
     ExperimentPage,
     ExperimentPatch,
 )
-from tunelab.server.schemas import Created, ExperimentOut, Leaderboard, TrialOut
+from tunelab.server.schemas import (
+    Created,
+    ExperimentOut,
+    Leaderboard,
+    Limit,
+    Offset,
+    PathNumber,
+    TrialOut,
+)
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
@@ -59,8 +67,8 @@ def list_experiments(
     status: ExperimentStatus | None = None,
     dataset_id: str | None = None,
     q: Annotated[str | None, Query(description="Text the name contains (any case).")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Any:
     """Newest first; filter by status, dataset and text in the name; ``total`` counts matches."""
     if not q and dataset_id is None:
@@ -162,11 +170,15 @@ def copy_experiment(experiment_id: str, body: CopyIn, store: StoreDep) -> Create
 
 
 @router.get("/{experiment_id}/leaderboard", response_model=Leaderboard)
-def leaderboard(experiment_id: str, store: StoreDep, limit: int = 1000, offset: int = 0) -> Any:
+def leaderboard(
+    experiment_id: str,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    offset: Offset = 0,
+) -> Any:
     """Trials best first (in the metric's direction); failed trials last."""
     experiment = store.get_experiment(experiment_id)
     better = service.greater_is_better(experiment)
-    limit = min(limit, 100_000)
     rows = store.leaderboard_raw(
         experiment_id, greater_is_better=better, limit=limit, offset=offset
     )
@@ -183,6 +195,6 @@ def leaderboard(experiment_id: str, store: StoreDep, limit: int = 1000, offset: 
 
 
 @router.get("/{experiment_id}/trials/{number}", response_model=TrialOut)
-def get_trial(experiment_id: str, number: int, store: StoreDep) -> Any:
+def get_trial(experiment_id: str, number: PathNumber, store: StoreDep) -> Any:
     """One trial: pipeline family, hyperparameters, score, timings."""
     return store.get_trial(experiment_id, number)

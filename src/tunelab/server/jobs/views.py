@@ -3,15 +3,15 @@
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from tunelab.entities.platform import JobStatus
 from tunelab.server.deps import SettingsDep, StoreDep
-from tunelab.server.schemas import JobEventOut, JobOut, Page
+from tunelab.server.schemas import JobEventOut, JobOut, Limit, Offset, Page, RowId
 
 router = APIRouter(tags=["jobs"])
 
@@ -21,8 +21,8 @@ def list_jobs(
     store: StoreDep,
     status: JobStatus | None = None,
     kind: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Any:
     items = store.list_jobs(status=status, kind=kind, limit=limit, offset=offset)
     return {"items": items, "limit": limit, "offset": offset}
@@ -40,8 +40,13 @@ def cancel_job(job_id: str, store: StoreDep) -> Any:
 
 
 @router.get("/jobs/{job_id}/events", response_model=list[JobEventOut])
-def job_events(job_id: str, store: StoreDep, after_id: int = 0, limit: int = 500) -> Any:
-    return store.list_job_events(job_id, after_id=after_id, limit=min(limit, 5000))
+def job_events(
+    job_id: str,
+    store: StoreDep,
+    after_id: RowId = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> Any:
+    return store.list_job_events(job_id, after_id=after_id, limit=limit)
 
 
 @router.get("/events/stream", response_class=EventSourceResponse)
@@ -50,7 +55,7 @@ async def stream_events(
     store: StoreDep,
     settings: SettingsDep,
     job_id: str | None = None,
-    after_id: int = 0,
+    after_id: RowId = 0,
     last_event_id: str | None = Header(default=None),
 ) -> EventSourceResponse:
     """Server-Sent Events: every job event (or one job's) as it is written.

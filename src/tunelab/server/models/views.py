@@ -11,7 +11,7 @@ from tunelab.entities.platform import DeploymentStatus
 from tunelab.server.deps import ArtifactsDep, PredictorsDep, SettingsDep, StoreDep
 from tunelab.server.models import bundle_io, service
 from tunelab.server.object_store import check_object_url, request_options
-from tunelab.server.schemas import Created, ModelOut, Page
+from tunelab.server.schemas import Created, Limit, ModelOut, Offset, Page
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -38,7 +38,7 @@ class ExportIn(BaseModel):
 
 @router.get("", response_model=Page[ModelOut])
 def list_models(
-    store: StoreDep, experiment_id: str | None = None, limit: int = 50, offset: int = 0
+    store: StoreDep, experiment_id: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     items = store.list_models(experiment_id=experiment_id, limit=limit, offset=offset)
     return {"items": items, "limit": limit, "offset": offset}

@@ -140,6 +140,21 @@ def _url(ctx: Context, path: str) -> str:
 
 
 @pass_context
+def _csrf_token(ctx: Context) -> str:
+    """The CSRF token of this browser (set by ``tunelab.server.guard``), for forms and meta."""
+    request: Request | None = ctx.get("request")
+    state = request.scope.get("state", {}) if request is not None else {}
+    return str(state.get("csrf_token", ""))
+
+
+@pass_context
+def _csrf_field(ctx: Context) -> Markup:
+    """The hidden ``csrf_token`` input every ``method="post"`` form carries."""
+    token = _csrf_token(ctx)
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+
+
+@pass_context
 def _lang_url(ctx: Context, code: str) -> str:
     """The current page's URL in another language (other query parameters kept)."""
     request: Request | None = ctx.get("request")
@@ -159,6 +174,8 @@ def _build_env() -> Environment:
     env.globals.update(
         t=_t,
         url=_url,
+        csrf_token=_csrf_token,
+        csrf_field=_csrf_field,
         lang_url=_lang_url,
         languages=LANGUAGES,
         t_or=_t_or,

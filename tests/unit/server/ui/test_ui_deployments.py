@@ -25,7 +25,9 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(ServerSettings(home=tmp_path / "home"))) as test_client:
+    with TestClient(
+        create_app(ServerSettings(home=tmp_path / "home")), base_url="http://localhost"
+    ) as test_client:
         yield test_client
 
 

@@ -186,7 +186,7 @@ def seeded(
 ) -> Iterator[tuple[TestClient, dict[str, Any]]]:
     home = tmp_path_factory.mktemp("korean") / "home"
     frame = dataset()
-    with TestClient(create_app(ServerSettings(home=home))) as client:
+    with TestClient(create_app(ServerSettings(home=home)), base_url="http://localhost") as client:
         state: Any = client.app.state  # type: ignore[attr-defined]
         worker = Worker(state.store, state.artifacts, default_handlers(), heartbeat_interval=0.1)
         files = {"file": ("customers.csv", frame.to_csv(index=False).encode())}

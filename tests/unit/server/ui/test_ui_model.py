@@ -39,7 +39,9 @@ def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(ServerSettings(home=tmp_path / "home"))) as client:
+    with TestClient(
+        create_app(ServerSettings(home=tmp_path / "home")), base_url="http://localhost"
+    ) as client:
         yield client
 
 

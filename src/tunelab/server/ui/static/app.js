@@ -24,9 +24,15 @@
     return fallback;
   }
 
+  // This browser's CSRF token (the server checks it on every POST/PUT/PATCH/DELETE).
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") || "" : "";
+  }
+
   // fetch JSON; rejects with an Error carrying .status and a readable message.
   function api(method, url, body) {
-    var opts = { method: method, headers: { "Accept": "application/json" } };
+    var opts = { method: method, headers: { "Accept": "application/json", "X-CSRF-Token": csrfToken() } };
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
@@ -65,7 +71,14 @@
   }
   plotlyLocale();
 
-  window.tunelab = { showMessage: showMessage, errorText: errorText, api: api, withLang: withLang };
+  window.tunelab = {
+    showMessage: showMessage, errorText: errorText, api: api, withLang: withLang, csrfToken: csrfToken
+  };
+
+  // HTMX requests carry the CSRF token too.
+  document.addEventListener("htmx:configRequest", function (evt) {
+    evt.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
 
   // HTMX: show failed requests in the page instead of silently doing nothing.
   document.addEventListener("htmx:responseError", function (evt) {

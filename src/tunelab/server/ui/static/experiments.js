@@ -50,6 +50,7 @@
     form.append("file", file, file.name);
     xhr.open("POST", "/api/v1/datasets");
     xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", window.tunelab.csrfToken());
     xhr.upload.onprogress = function (evt) {
       if (evt.lengthComputable) { setProgress(evt.loaded / evt.total); }
     };
@@ -74,7 +75,11 @@
 
   function putChunk(uploadId, index, blob) {
     return fetch("/api/v1/uploads/" + uploadId + "/chunks/" + index, {
-      method: "PUT", body: blob, headers: { "Content-Type": "application/octet-stream" }
+      method: "PUT",
+      body: blob,
+      headers: {
+        "Content-Type": "application/octet-stream", "X-CSRF-Token": window.tunelab.csrfToken()
+      }
     }).then(function (resp) {
       if (!resp.ok) {
         return resp.json().catch(function () { return null; }).then(function (body) {

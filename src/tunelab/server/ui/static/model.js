@@ -8,7 +8,10 @@
   var figures = root.getAttribute("data-figures");
 
   function request(method, url, body) {
-    var opts = { method: method, headers: { "Accept": "application/json" } };
+    var opts = {
+      method: method,
+      headers: { "Accept": "application/json", "X-CSRF-Token": window.tunelab.csrfToken() }
+    };
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
