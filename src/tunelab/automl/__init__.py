@@ -1,6 +1,7 @@
 """The AutoML facade: ``AutoML`` and the scikit-learn estimators built on it."""
 
+from tunelab.automl._clustering import ClusteringAutoML
 from tunelab.automl._facade import AutoML
 from tunelab.automl._sklearn import TunelabClassifier, TunelabRegressor
 
-__all__ = ["AutoML", "TunelabClassifier", "TunelabRegressor"]
+__all__ = ["AutoML", "ClusteringAutoML", "TunelabClassifier", "TunelabRegressor"]

@@ -46,6 +46,10 @@ ALLOWED_EXACT = frozenset(
         "collections.defaultdict",
         "collections.Counter",
         "collections.deque",
+        # clustering bundles (h-cluster): the estimators of tunelab.clustering
+        "tunelab.clustering._estimator.BirchClustering",
+        "tunelab.clustering._estimator.ClusterModel",
+        "tunelab.clustering._estimator.DensityClustering",
     }
 )
 DENIED_PARTS = frozenset(

@@ -6,7 +6,10 @@ from typing import Annotated
 import typer
 
 TaskOption = Annotated[
-    str | None, typer.Option("--task", help="binary, multiclass or regression (inferred if unset)")
+    str | None,
+    typer.Option(
+        "--task", help="binary, multiclass, regression (inferred if unset) or clustering"
+    ),
 ]
 
 
@@ -43,8 +46,10 @@ def automl(
     train_file: Annotated[
         Path, typer.Argument(help="training table (csv, tsv, txt, xls, xlsx, parquet)")
     ],
-    target: Annotated[str, typer.Option("--target", help="the column to predict")],
     out: Annotated[Path, typer.Option("--out", help="folder for the model bundle and report")],
+    target: Annotated[
+        str | None, typer.Option("--target", help="the column to predict (not for clustering)")
+    ] = None,
     task: TaskOption = None,
     metric: Annotated[str | None, typer.Option(help="metric to optimise")] = None,
     time_budget: Annotated[float, typer.Option(help="total seconds for the search")] = 60.0,
@@ -62,8 +67,35 @@ def automl(
     sampler: Annotated[str, typer.Option(help="tpe, random, grid, cmaes, qmc or gp")] = "tpe",
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     n_jobs: Annotated[int, typer.Option("--n-jobs", help="trials in parallel")] = 1,
+    n_clusters: Annotated[
+        str | None, typer.Option("--n-clusters", help="clustering: K (2 or more) or auto")
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option("--label", help="clustering: a column used only to evaluate")
+    ] = None,
 ) -> None:
     """Search models for TRAIN_FILE and save the best (bundle, leaderboard, report) in --out."""
+    if task is not None and task.strip().lower() == "clustering":
+        from tunelab.cli.cluster_cmd import run_clustering
+        from tunelab.entities import TunelabError
+
+        try:
+            run_clustering(
+                train_file,
+                out=out,
+                n_clusters=n_clusters,
+                label=label,
+                time_budget=time_budget,
+                max_candidates=max_trials,
+                algorithms=algorithms,
+                seed=seed,
+            )
+        except TunelabError as error:
+            _fail(str(error))
+        return
+    if target is None:
+        _fail("--target is required (except with --task clustering)")
+        return
     from rich.console import Console
 
     from tunelab.automl import AutoML
@@ -137,7 +169,11 @@ def predict(
             _fail(f"--out {out}: use a .csv or .parquet file name")
         bundle = load_bundle(model_dir)
         frame = read_table(data_file)
-        if proba:
+        if bundle.task.value == "clustering":
+            from tunelab.cli.cluster_cmd import cluster_predictions
+
+            result = cluster_predictions(bundle, frame)
+        elif proba:
             if not bundle.task.is_classification:
                 _fail("--proba needs a classification model")
             result = bundle.predict_proba(frame)

@@ -1,14 +1,17 @@
 """Clustering AutoML: search algorithms × scaling × dimension reduction × k (see
 docs/clustering.md). ML core: imports entities, data, preprocessing and evaluation only."""
 
-from tunelab.clustering._estimator import ClusterModel, DensityClustering
+from tunelab.clustering._estimator import BirchClustering, ClusterModel, DensityClustering
 from tunelab.clustering._families import FAMILIES, ClusterFamily, family_names, get_family
 from tunelab.clustering._prepare import REDUCTIONS, SCALINGS, auto_k_range
+from tunelab.clustering._report import write_cluster_report
+from tunelab.clustering._result import run_summary
 from tunelab.clustering._scores import CHOICE_RULE, elbow, internal_scores, label_scores
 from tunelab.clustering._search import Candidate, ClusterSearch, feature_frame
 
 __all__ = [
     "CHOICE_RULE",
+    "BirchClustering",
     "FAMILIES",
     "REDUCTIONS",
     "SCALINGS",
@@ -24,4 +27,6 @@ __all__ = [
     "get_family",
     "internal_scores",
     "label_scores",
+    "run_summary",
+    "write_cluster_report",
 ]

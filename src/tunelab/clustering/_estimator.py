@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
-from sklearn.cluster import DBSCAN
+from sklearn.cluster import DBSCAN, Birch
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.metaestimators import available_if
@@ -61,6 +61,29 @@ class DensityClustering(ClusterMixin, BaseEstimator):
         return self
 
 
+class BirchClustering(ClusterMixin, BaseEstimator):
+    """BIRCH kept as its subcluster centres: skops cannot save scikit-learn's ``Birch`` (its
+    CF tree), and prediction only needs the centres. ``predict`` gives the cluster of the
+    nearest subcluster centre, as ``Birch.predict`` does."""
+
+    def __init__(self, n_clusters: int = 3, threshold: float = 0.5) -> None:
+        self.n_clusters = n_clusters
+        self.threshold = threshold
+
+    def fit(self, X: Any, y: Any = None) -> BirchClustering:
+        X = _as_matrix(X)
+        inner = Birch(n_clusters=self.n_clusters, threshold=self.threshold).fit(X)
+        self.subcluster_centers_ = np.asarray(inner.subcluster_centers_, dtype=np.float64)
+        self.subcluster_labels_ = np.asarray(inner.subcluster_labels_, dtype=int)
+        self.labels_ = self.predict(X)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "subcluster_centers_")
+        nearest = np.argmin(euclidean_distances(_as_matrix(X), self.subcluster_centers_), axis=1)
+        return np.asarray(self.subcluster_labels_[nearest], dtype=int)
+
+
 class ClusterModel(TransformerMixin, ClusterMixin, BaseEstimator):
     """A clusterer with the tunelab clustering contract (see the module docstring).
 
@@ -83,7 +106,9 @@ class ClusterModel(TransformerMixin, ClusterMixin, BaseEstimator):
         order = found[np.argsort(-counts, kind="stable")]
         self.raw_labels_ = order  # raw label of cluster i
         lookup = {int(r): i for i, r in enumerate(order)}
-        self.estimator_ = model
+        # centroid-assigned families predict from the centroids alone: the fitted clusterer
+        # (with its n×n affinity or merge tree) is not kept
+        self.estimator_ = None if self.assign == "centroid" else model
         self.labels_ = self._renumber(raw, lookup)
         self.n_clusters_ = len(order)
         self.noise_ratio_ = float(np.mean(raw == NOISE)) if len(raw) else 0.0

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import (
     HDBSCAN,
-    Birch,
     KMeans,
     MiniBatchKMeans,
     SpectralClustering,
@@ -19,7 +18,7 @@ from sklearn.cluster import (
 )
 from sklearn.mixture import GaussianMixture
 
-from tunelab.clustering._estimator import ClusterModel, DensityClustering
+from tunelab.clustering._estimator import BirchClustering, ClusterModel, DensityClustering
 from tunelab.entities import ConfigError
 
 
@@ -70,7 +69,7 @@ def _agglomerative(k: int, p: dict[str, Any], seed: int, n: int) -> Any:
 
 
 def _birch(k: int, p: dict[str, Any], seed: int, n: int) -> Any:
-    return Birch(n_clusters=k, threshold=p["threshold"])
+    return BirchClustering(n_clusters=k, threshold=p["threshold"])
 
 
 def _spectral(k: int, p: dict[str, Any], seed: int, n: int) -> Any:

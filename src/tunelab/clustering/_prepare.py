@@ -25,6 +25,7 @@ from tunelab.entities import (
     ColumnKind,
     ConfigError,
     DataError,
+    DatasetProfile,
     Encoding,
     PreprocessingSettings,
     Scaling,
@@ -111,8 +112,9 @@ def auto_k_range(n_rows: int) -> list[int]:
     return list(range(2, max(top, 2) + 1))
 
 
-def clustering_settings(X: pd.DataFrame) -> PreprocessingSettings:
-    """tunelab's recommended preprocessing for ``X`` with one-hot encoding (no target).
+def clustering_settings(X: pd.DataFrame) -> tuple[PreprocessingSettings, DatasetProfile]:
+    """tunelab's recommended preprocessing for ``X`` with one-hot encoding (no target), and
+    the profile it was derived from.
 
     Raises DataError naming the columns when none can be used (constant, all missing,
     id-like).
@@ -138,7 +140,7 @@ def clustering_settings(X: pd.DataFrame) -> PreprocessingSettings:
         name: dataclasses.replace(col, encoding=Encoding.ONEHOT)
         for name, col in settings.columns.items()
     }
-    return dataclasses.replace(settings, columns=columns, encoding=Encoding.ONEHOT)
+    return dataclasses.replace(settings, columns=columns, encoding=Encoding.ONEHOT), profile
 
 
 def make_preprocessor(settings: PreprocessingSettings, scaling: str) -> Pipeline:

@@ -84,7 +84,8 @@ def mean_ranks(rows: Sequence[dict[str, Any]]) -> list[float]:
     """The mean of each row's ranks (1 = best) on the three scores (see CHOICE_RULE)."""
     if not rows:
         return []
-    frame = pd.DataFrame([{k: r[k] for k in SCORE_COLUMNS} for r in rows])
+    frame = pd.DataFrame([{k: r[k] for k in SCORE_COLUMNS} for r in rows], dtype=float)
+    frame = frame.map(lambda v: float(f"{v:.6g}"))  # equal partitions must tie exactly
     ranks = pd.concat(
         [
             frame["silhouette"].rank(ascending=False, method="average"),

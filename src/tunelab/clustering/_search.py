@@ -158,9 +158,12 @@ class ClusterSearch:
         check_k(k, len(X))
         self._deadline = start + float(self.time_budget)
         self._rng = np.random.default_rng(self.seed)
-        self._spaces = FeatureSpaces(X, clustering_settings(X), self.seed)
-        self._reference = self._spaces.matrix(REFERENCE_SCALING, "none")
+        settings, self.profile_ = clustering_settings(X)
+        self.settings_ = settings
+        self._spaces = FeatureSpaces(X, settings, self.seed)
+        self.reference_ = self._spaces.matrix(REFERENCE_SCALING, "none")
         self._truth = truth
+        self.X_ = X
         self._family_time: dict[str, float] = {}
         self.candidates_: list[Candidate] = []
         self.label_ = label
@@ -277,7 +280,7 @@ class ClusterSearch:
             candidate.n_clusters = int(model.n_clusters_)
             candidate.noise_ratio = float(model.noise_ratio_)
             candidate.__dict__.update(
-                internal_scores(self._reference, labels, seed=self.seed, max_rows=self.silhouette_rows)
+                internal_scores(self.reference_, labels, seed=self.seed, max_rows=self.silhouette_rows)
             )
             if self._truth is not None:
                 candidate.__dict__.update(label_scores(self._truth, labels))
