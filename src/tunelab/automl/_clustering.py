@@ -161,7 +161,10 @@ def save_clustering(engine: ClusteringAutoML, path: Path) -> Path:
             "has_proba": hasattr(model, "predict_proba"),
             "cluster_sizes": summary["sizes"],
             "k_selection": summary["k_selection"],
-            "search": {"stop_reason": search.stop_reason_, "n_candidates": len(search.candidates_)},
+            "search": {
+                "stop_reason": search.stop_reason_,
+                "n_candidates": len(search.candidates_),
+            },
         },
     )
     board = search.leaderboard()

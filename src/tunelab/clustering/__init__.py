@@ -11,10 +11,10 @@ from tunelab.clustering._search import Candidate, ClusterSearch, feature_frame
 
 __all__ = [
     "CHOICE_RULE",
-    "BirchClustering",
     "FAMILIES",
     "REDUCTIONS",
     "SCALINGS",
+    "BirchClustering",
     "Candidate",
     "ClusterFamily",
     "ClusterModel",

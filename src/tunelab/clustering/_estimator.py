@@ -108,7 +108,7 @@ class ClusterModel(TransformerMixin, ClusterMixin, BaseEstimator):
         lookup = {int(r): i for i, r in enumerate(order)}
         # centroid-assigned families predict from the centroids alone: the fitted clusterer
         # (with its n×n affinity or merge tree) is not kept
-        self.estimator_ = None if self.assign == "centroid" else model
+        self.estimator_: Any = None if self.assign == "centroid" else model
         self.labels_ = self._renumber(raw, lookup)
         self.n_clusters_ = len(order)
         self.noise_ratio_ = float(np.mean(raw == NOISE)) if len(raw) else 0.0

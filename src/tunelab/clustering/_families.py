@@ -47,7 +47,9 @@ class ClusterFamily:
         return {name: values[0] for name, values in self.options.items()}
 
     def random_params(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {name: values[int(rng.integers(len(values)))] for name, values in self.options.items()}
+        return {
+            name: values[int(rng.integers(len(values)))] for name, values in self.options.items()
+        }
 
 
 def _kmeans(k: int, p: dict[str, Any], seed: int, n: int) -> Any:

@@ -55,7 +55,9 @@ def parse_n_clusters(value: int | str | None) -> int | None:
     try:
         k = int(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"n_clusters={value!r}: expected 'auto' or a whole number >= 2") from None
+        raise ConfigError(
+            f"n_clusters={value!r}: expected 'auto' or a whole number >= 2"
+        ) from None
     if isinstance(value, float) and value != k:
         raise ConfigError(f"n_clusters={value!r}: expected a whole number >= 2")
     if k < 2:
@@ -67,7 +69,9 @@ def check_choice(values: Any, known: tuple[str, ...], field: str) -> tuple[str, 
     """The requested values (all of ``known`` when None); ConfigError naming unknown ones."""
     if values is None:
         return known
-    chosen = tuple(str(v).strip().lower() for v in ([values] if isinstance(values, str) else values))
+    chosen = tuple(
+        str(v).strip().lower() for v in ([values] if isinstance(values, str) else values)
+    )
     unknown = [v for v in chosen if v not in known]
     if unknown or not chosen:
         raise ConfigError(
@@ -108,7 +112,7 @@ def check_k(k: int | None, n_rows: int) -> None:
 
 def auto_k_range(n_rows: int) -> list[int]:
     """k tried in automatic mode: 2 .. min(15, sqrt(n)) (and never n or more)."""
-    top = min(MAX_AUTO_K, int(math.isqrt(n_rows)), n_rows - 1)
+    top = min(MAX_AUTO_K, math.isqrt(n_rows), n_rows - 1)
     return list(range(2, max(top, 2) + 1))
 
 
@@ -146,6 +150,9 @@ def clustering_settings(X: pd.DataFrame) -> tuple[PreprocessingSettings, Dataset
 def make_preprocessor(settings: PreprocessingSettings, scaling: str) -> Pipeline:
     """The unfitted preprocessor for one scaling (``none`` leaves numbers in their units).
 
+    Missing values are imputed without the linear flavor's missing-value flags: a rare 0/1
+    flag, once scaled, pulls its few rows into a cluster of their own.
+
     The task passed to tunelab's builder only matters for target encoding and supervised
     feature selection, neither of which clustering settings use.
     """
@@ -154,6 +161,8 @@ def make_preprocessor(settings: PreprocessingSettings, scaling: str) -> Pipeline
         task=TaskType.REGRESSION,
         flavor="linear",
     )
+    if "columns__missing" in pre.get_params():  # rare 0/1 missing flags would form clusters
+        pre.set_params(columns__missing="drop")
     if scaling == "none":
         scalers = [key for key in pre.get_params() if key.endswith("__scale")]
         pre.set_params(**dict.fromkeys(scalers, "passthrough"))

@@ -121,7 +121,11 @@ def _markdown(summary: dict[str, Any]) -> str:
     for key, records in summary["samples"].items():
         lines += ["", f"### {cluster_name(int(key))}", ""]
         if records:
-            lines.append(tabulate([[fmt(v) for v in r.values()] for r in records], list(records[0]), "github"))
+            lines.append(
+                tabulate(
+                    [[fmt(v) for v in r.values()] for r in records], list(records[0]), "github"
+                )
+            )
     lines += ["", "Figures (2-D projection, parallel coordinates): see index.html.", ""]
     return "\n".join(lines)
 
@@ -242,7 +246,9 @@ def _html(summary: dict[str, Any], figures: list[str]) -> str:
     for key, records in summary["samples"].items():
         parts.append(f"<h3>{html.escape(cluster_name(int(key)))}</h3>")
         if records:
-            parts.append(_html_table(list(records[0]), [[fmt(v) for v in r.values()] for r in records]))
+            parts.append(
+                _html_table(list(records[0]), [[fmt(v) for v in r.values()] for r in records])
+            )
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -257,5 +263,7 @@ def write_cluster_report(out_dir: str | Path, summary: dict[str, Any]) -> Path:
     (root / "README.md").write_text(_markdown(payload), encoding="utf-8")
     (root / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
     (root / "index.html").write_text(_html(payload, _figures(payload)), encoding="utf-8")
-    (root / "report.json").write_text(json.dumps(payload, indent=2, allow_nan=False), encoding="utf-8")
+    (root / "report.json").write_text(
+        json.dumps(payload, indent=2, allow_nan=False), encoding="utf-8"
+    )
     return root

@@ -32,7 +32,10 @@ def run_summary(search: ClusterSearch) -> dict[str, Any]:
             "n_candidates": len(search.candidates_),
             "fit_time": search.fit_time_,
             "stop_reason": search.stop_reason_,
-            "best": {**best.row(), "params": ", ".join(f"{k}={v}" for k, v in best.params.items())},
+            "best": {
+                **best.row(),
+                "params": ", ".join(f"{k}={v}" for k, v in best.params.items()),
+            },
             "k_selection": search.k_selection(),
             "leaderboard": board.to_dict(orient="records"),
             "sizes": cluster_sizes(labels),

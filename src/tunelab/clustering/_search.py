@@ -28,8 +28,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from tunelab.clustering._estimator import ClusterModel
-from tunelab.clustering._families import FAMILIES, ClusterFamily, family_names, get_family
+from tunelab.clustering._families import ClusterFamily, family_names, get_family
 from tunelab.clustering._prepare import (
     REDUCTIONS,
     REFERENCE_SCALING,
@@ -82,7 +81,13 @@ class Candidate:
     labels: Any = field(default=None, repr=False)
 
     def key(self) -> tuple[Any, ...]:
-        return (self.algorithm, self.scaling, self.reduction, self.k, tuple(sorted(self.params.items())))
+        return (
+            self.algorithm,
+            self.scaling,
+            self.reduction,
+            self.k,
+            tuple(sorted(self.params.items())),
+        )
 
     def row(self) -> dict[str, Any]:
         out = asdict(self)
@@ -201,14 +206,15 @@ class ClusterSearch:
         # 1. the k scan: k-means and a Gaussian mixture at every k
         for name in ("kmeans", "gaussian_mixture"):
             if name in by_name:
-                for k in self.k_values_:
-                    self._try(by_name[name], {}, k, base_scaling, base_reduction, seen)
+                for each_k in self.k_values_:
+                    self._try(by_name[name], {}, each_k, base_scaling, base_reduction, seen)
         # 2. every other family's defaults at the promising k values
         for family in families:
             if family.name in ("kmeans", "gaussian_mixture"):
                 continue
-            for k in self._promising_k() if family.takes_k else [None]:
-                self._try(family, {}, k, base_scaling, base_reduction, seen)
+            ks: list[int | None] = list(self._promising_k()) if family.takes_k else [None]
+            for some_k in ks:
+                self._try(family, {}, some_k, base_scaling, base_reduction, seen)
         # 3. random candidates
         misses = 0
         while not self._full() and misses < RANDOM_TRIES:
@@ -280,16 +286,20 @@ class ClusterSearch:
             candidate.n_clusters = int(model.n_clusters_)
             candidate.noise_ratio = float(model.noise_ratio_)
             candidate.__dict__.update(
-                internal_scores(self.reference_, labels, seed=self.seed, max_rows=self.silhouette_rows)
+                internal_scores(
+                    self.reference_, labels, seed=self.seed, max_rows=self.silhouette_rows
+                )
             )
             if self._truth is not None:
                 candidate.__dict__.update(label_scores(self._truth, labels))
-            inner = model.estimator_
+            inner: Any = model.estimator_
             if hasattr(inner, "inertia_"):
                 candidate.inertia = float(inner.inertia_)
             if hasattr(inner, "bic"):
                 candidate.bic = float(inner.bic(matrix))
-            candidate.model = Pipeline([("preprocess", pre), ("reduce", reducer), ("cluster", model)])
+            candidate.model = Pipeline(
+                [("preprocess", pre), ("reduce", reducer), ("cluster", model)]
+            )
             candidate.labels = labels
             candidate.status = "ok"
         except Exception as exc:  # one failing candidate must not end the search
@@ -364,9 +374,13 @@ class ClusterSearch:
         """One row per candidate, best first (failed and skipped candidates last)."""
         rows = [c.row() for c in self.candidates_]
         frame = pd.DataFrame(rows)
-        frame["params"] = frame["params"].map(lambda p: ", ".join(f"{k}={v}" for k, v in p.items()))
+        frame["params"] = frame["params"].map(
+            lambda p: ", ".join(f"{k}={v}" for k, v in p.items())
+        )
         frame = frame.sort_values(
-            ["mean_rank", "silhouette", "number"], ascending=[True, False, True], na_position="last"
+            ["mean_rank", "silhouette", "number"],
+            ascending=[True, False, True],
+            na_position="last",
         ).reset_index(drop=True)
         frame.insert(0, "rank", range(1, len(frame) + 1))
         return frame
@@ -381,10 +395,11 @@ class ClusterSearch:
         return label_scores(self._truth, self.labels_)
 
 
-
 def feature_frame(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """The clustering's input columns of ``df``; SchemaError naming any missing one."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise SchemaError(f"the table lacks the column(s) the clustering uses: {', '.join(missing)}")
+        raise SchemaError(
+            f"the table lacks the column(s) the clustering uses: {', '.join(missing)}"
+        )
     return df[list(columns)]

@@ -21,7 +21,9 @@ def cluster_name(label: int) -> str:
 def cluster_sizes(labels: np.ndarray) -> list[dict[str, Any]]:
     """Rows per cluster (noise last), with their share of all rows."""
     values, counts = np.unique(labels, return_counts=True)
-    order = sorted(zip(values.tolist(), counts.tolist(), strict=True), key=lambda t: (t[0] < 0, t[0]))
+    order = sorted(
+        zip(values.tolist(), counts.tolist(), strict=True), key=lambda t: (t[0] < 0, t[0])
+    )
     total = max(int(counts.sum()), 1)
     return [
         {"cluster": int(v), "name": cluster_name(int(v)), "rows": int(c), "share": c / total}
@@ -37,7 +39,10 @@ def cluster_profiles(X: pd.DataFrame, labels: np.ndarray) -> list[dict[str, Any]
     rows: list[dict[str, Any]] = []
     for column in X.columns:
         values = X[column]
-        entry: dict[str, Any] = {"column": str(column), "kind": "numeric" if column in numeric else "category"}
+        entry: dict[str, Any] = {
+            "column": str(column),
+            "kind": "numeric" if column in numeric else "category",
+        }
         entry["overall"] = _typical(values, column in numeric)
         entry["clusters"] = {
             str(int(c)): _typical(values[labels == c], column in numeric)
@@ -48,7 +53,9 @@ def cluster_profiles(X: pd.DataFrame, labels: np.ndarray) -> list[dict[str, Any]
 
 
 def _is_number(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
+    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    )
 
 
 def _typical(values: pd.Series, numeric: bool) -> Any:
