@@ -3,13 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+from cluster_frames import blobs
 
 from tunelab.automl import ClusteringAutoML
 from tunelab.clustering import ClusterSearch
 from tunelab.data import prepare_target
 from tunelab.entities import ConfigError, DataError, SchemaError
-
-from cluster_frames import blobs
 
 
 def _fit(frame: pd.DataFrame, **kwargs) -> ClusterSearch:

@@ -15,7 +15,7 @@ def points() -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
 def test_every_family_assigns_its_training_rows_their_fitted_labels(family, points) -> None:
-    X, y = points
+    X, _ = points
     model = family.make(3, family.default_params(), 0, len(X)).fit(X)
     assert model.n_clusters_ == 3
     assert set(np.unique(model.labels_)) <= {-1, 0, 1, 2}

@@ -3,12 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from cluster_frames import blobs
 from sklearn.metrics import adjusted_rand_score
 
 from tunelab.clustering import CHOICE_RULE, ClusterSearch, elbow
 from tunelab.clustering._scores import mean_ranks
-
-from cluster_frames import blobs
 
 
 @pytest.fixture(scope="module")
