@@ -23,7 +23,7 @@ from tunelab.data import fingerprint
 from tunelab.entities import ConfigError, DataError, TaskType
 from tunelab.evaluation import jsonable
 
-_LABEL_COLUMN = "__tunelab_label__"
+_LABEL_COLUMN = "(evaluation labels)"  # the column an array of labels becomes
 
 
 class ClusteringAutoML(ClusterMixin, BaseEstimator):

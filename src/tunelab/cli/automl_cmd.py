@@ -206,6 +206,11 @@ def evaluate(
     try:
         bundle = load_bundle(model_dir)
         frame = read_table(data_file)
+        if bundle.task.value == "clustering":
+            from tunelab.cli.cluster_cmd import cluster_evaluation
+
+            typer.echo(json.dumps(cluster_evaluation(bundle, frame, data_file), indent=2))
+            return
         target = str(bundle.manifest["target"])
         if target not in frame.columns:
             raise DataError(f"{data_file} has no target column {target!r}")

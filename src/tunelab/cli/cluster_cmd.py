@@ -81,3 +81,20 @@ def cluster_predictions(bundle: Any, frame: pd.DataFrame) -> pd.DataFrame:
         for i in range(proba.shape[1]):
             result[f"proba_{i}"] = proba[:, i]
     return result
+
+
+def cluster_evaluation(bundle: Any, frame: pd.DataFrame, data_file: Path) -> dict[str, float]:
+    """Adjusted Rand index and adjusted mutual information of the bundle's clusters against
+    the label column it was fitted with (``--label``); DataError when there is none."""
+    from tunelab.clustering import label_scores
+    from tunelab.entities import DataError
+
+    label = str(bundle.manifest.get("target") or "")
+    if not label:
+        raise DataError(
+            f"clustering bundle {bundle.path} was fitted without --label: there is no label "
+            "column to evaluate against"
+        )
+    if label not in frame.columns:
+        raise DataError(f"{data_file} has no label column {label!r}")
+    return label_scores(frame[label], bundle.predict(frame.drop(columns=[label])))

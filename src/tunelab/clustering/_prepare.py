@@ -99,6 +99,8 @@ def split_label(df: Any, label: str | None) -> tuple[pd.DataFrame, pd.Series | N
         raise DataError(f"label column {label!r} is not in the table (columns: {shown})")
     if df.shape[1] < 2:
         raise DataError(f"the table has only the label column {label!r}: nothing to cluster")
+    if df[label].isna().all():
+        raise DataError(f"label column {label!r} has no values (all missing)")
     return df.drop(columns=[label]), df[label]
 
 

@@ -58,6 +58,10 @@ def test_cluster_then_predict_end_to_end(tmp_path: Path) -> None:
     distances = result[[f"distance_{i}" for i in range(3)]].to_numpy()
     np.testing.assert_array_equal(distances.argmin(axis=1), result["cluster"])
 
+    scored = CliRunner().invoke(build_app(), ["evaluate", str(out), str(data)])
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout)["adjusted_rand"] == 1.0
+
 
 def test_fixed_k_and_bad_input(tmp_path: Path) -> None:
     data = _csv(tmp_path / "points.csv")

@@ -44,6 +44,17 @@ def test_a_missing_label_column_is_named() -> None:
         _fit(blobs(n_rows=30), label="segment")
 
 
+def test_an_empty_label_column_is_named() -> None:
+    frame = blobs(n_rows=30).assign(truth=np.nan)
+    with pytest.raises(DataError, match=r"label column 'truth' has no values"):
+        _fit(frame, label="truth")
+
+
+def test_a_table_that_is_not_a_dataframe_is_refused() -> None:
+    with pytest.raises(DataError, match="needs a pandas DataFrame, got ndarray"):
+        _fit(np.zeros((10, 2)))
+
+
 def test_unknown_algorithm_scaling_and_reduction_are_named() -> None:
     with pytest.raises(ConfigError, match=r"algorithms: unknown value\(s\) kmedoids"):
         _fit(blobs(n_rows=30), algorithms=["kmeans", "kmedoids"])
