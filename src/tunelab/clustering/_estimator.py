@@ -28,14 +28,20 @@ from sklearn.cluster import DBSCAN, Birch
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 NOISE = -1
 ASSIGN_METHODS = ("native", "centroid", "core", "neighbour")
 
 
-def _as_matrix(X: Any) -> np.ndarray:
-    return np.asarray(X, dtype=np.float64)
+def _fit_input(estimator: Any, X: Any) -> np.ndarray:
+    """``X`` checked (dense, finite, real) as float64; records ``n_features_in_``."""
+    return np.asarray(validate_data(estimator, X, dtype=np.float64))
+
+
+def _input(estimator: Any, X: Any) -> np.ndarray:
+    """``X`` checked against the fitted number of features."""
+    return np.asarray(validate_data(estimator, X, dtype=np.float64, reset=False))
 
 
 class DensityClustering(ClusterMixin, BaseEstimator):
@@ -49,7 +55,7 @@ class DensityClustering(ClusterMixin, BaseEstimator):
         self.eps_quantile = eps_quantile
 
     def fit(self, X: Any, y: Any = None) -> DensityClustering:
-        X = _as_matrix(X)
+        X = _fit_input(self, X)
         k = min(self.min_samples, len(X) - 1)
         distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
         eps = float(np.quantile(distances[:, -1], self.eps_quantile))
@@ -71,7 +77,7 @@ class BirchClustering(ClusterMixin, BaseEstimator):
         self.threshold = threshold
 
     def fit(self, X: Any, y: Any = None) -> BirchClustering:
-        X = _as_matrix(X)
+        X = _fit_input(self, X)
         inner = Birch(n_clusters=self.n_clusters, threshold=self.threshold).fit(X)
         self.subcluster_centers_ = np.asarray(inner.subcluster_centers_, dtype=np.float64)
         self.subcluster_labels_ = np.asarray(inner.subcluster_labels_, dtype=int)
@@ -80,7 +86,7 @@ class BirchClustering(ClusterMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "subcluster_centers_")
-        nearest = np.argmin(euclidean_distances(_as_matrix(X), self.subcluster_centers_), axis=1)
+        nearest = np.argmin(euclidean_distances(_input(self, X), self.subcluster_centers_), axis=1)
         return np.asarray(self.subcluster_labels_[nearest], dtype=int)
 
 
@@ -99,7 +105,7 @@ class ClusterModel(TransformerMixin, ClusterMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> ClusterModel:
         if self.assign not in ASSIGN_METHODS:
             raise ValueError(f"assign={self.assign!r}; expected one of {ASSIGN_METHODS}")
-        X = _as_matrix(X)
+        X = _fit_input(self, X)
         model = clone(self.estimator)
         raw = np.asarray(model.fit_predict(X)).astype(int)
         found, counts = np.unique(raw[raw != NOISE], return_counts=True)
@@ -133,7 +139,7 @@ class ClusterModel(TransformerMixin, ClusterMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Cluster label of each row (0..k-1, or -1 for noise in density families)."""
         check_is_fitted(self, "labels_")
-        X = _as_matrix(X)
+        X = _input(self, X)
         if self.assign == "native":
             lookup = {int(r): i for i, r in enumerate(self.raw_labels_)}
             labels = self._renumber(np.asarray(self.estimator_.predict(X)), lookup)
@@ -172,7 +178,7 @@ class ClusterModel(TransformerMixin, ClusterMixin, BaseEstimator):
     def transform(self, X: Any) -> np.ndarray:
         """Euclidean distance of each row to each cluster centroid (k columns)."""
         check_is_fitted(self, "centroids_")
-        return np.asarray(euclidean_distances(_as_matrix(X), self.centroids_))
+        return np.asarray(euclidean_distances(_input(self, X), self.centroids_))
 
     def _has_proba(self) -> bool:
         model = getattr(self, "estimator_", self.estimator)
@@ -182,7 +188,7 @@ class ClusterModel(TransformerMixin, ClusterMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Membership probability of each cluster (Gaussian mixtures only), rows sum to 1."""
         check_is_fitted(self, "labels_")
-        proba = np.asarray(self.estimator_.predict_proba(_as_matrix(X)))[:, self.raw_labels_]
+        proba = np.asarray(self.estimator_.predict_proba(_input(self, X)))[:, self.raw_labels_]
         total = proba.sum(axis=1, keepdims=True)
         return np.asarray(np.divide(proba, total, out=np.zeros_like(proba), where=total > 0))
 

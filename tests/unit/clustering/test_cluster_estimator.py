@@ -1,11 +1,22 @@
 """ClusterModel: one contract for every family, and assignment of new rows."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
+from sklearn.mixture import GaussianMixture
+from sklearn.utils.estimator_checks import check_estimator
 
-from tunelab.clustering import FAMILIES, ClusterModel, DensityClustering, get_family
+from tunelab.clustering import (
+    FAMILIES,
+    BirchClustering,
+    ClusterModel,
+    DensityClustering,
+    get_family,
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +83,22 @@ def test_cluster_model_is_clonable_with_its_parameters(points) -> None:
     copy = clone(model)
     assert copy.get_params()["assign"] == "centroid"
     assert copy.fit(X).n_clusters_ == 3
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        ClusterModel(KMeans(3, n_init=2, random_state=0)),
+        ClusterModel(GaussianMixture(3, random_state=0)),
+        ClusterModel(DensityClustering(), assign="core"),
+        BirchClustering(),
+    ],
+    ids=["kmeans", "mixture", "dbscan", "birch"],
+)
+def test_the_estimators_pass_scikit_learns_checks(estimator) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(estimator, on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])) for r in results if r["status"] == "failed"]
+    assert results
+    assert failed == []
