@@ -49,6 +49,7 @@ ALLOWED_EXACT = frozenset(
         # clustering bundles (h-cluster): the estimators of tunelab.clustering
         "tunelab.clustering._estimator.BirchClustering",
         "tunelab.clustering._estimator.ClusterModel",
+        "tunelab.clustering._estimator.ClusterPipeline",
         "tunelab.clustering._estimator.DensityClustering",
     }
 )

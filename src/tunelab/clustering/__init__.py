@@ -1,7 +1,12 @@
 """Clustering AutoML: search algorithms × scaling × dimension reduction × k (see
 docs/clustering.md). ML core: imports entities, data, preprocessing and evaluation only."""
 
-from tunelab.clustering._estimator import BirchClustering, ClusterModel, DensityClustering
+from tunelab.clustering._estimator import (
+    BirchClustering,
+    ClusterModel,
+    ClusterPipeline,
+    DensityClustering,
+)
 from tunelab.clustering._families import FAMILIES, ClusterFamily, family_names, get_family
 from tunelab.clustering._prepare import REDUCTIONS, SCALINGS, auto_k_range
 from tunelab.clustering._report import write_cluster_report
@@ -18,6 +23,7 @@ __all__ = [
     "Candidate",
     "ClusterFamily",
     "ClusterModel",
+    "ClusterPipeline",
     "ClusterSearch",
     "DensityClustering",
     "auto_k_range",

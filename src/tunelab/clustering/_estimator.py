@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
 from sklearn.cluster import DBSCAN, Birch
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -194,3 +195,21 @@ class ClusterModel(TransformerMixin, ClusterMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.array([f"distance_{i}" for i in range(self.n_clusters_)], dtype=object)
+
+
+class ClusterPipeline(Pipeline):
+    """A scikit-learn Pipeline ending in a :class:`ClusterModel` (preprocess → reduce →
+    cluster) that also exposes the fitted clustering: ``labels_``, ``n_clusters_`` and
+    ``centroids_`` (in the space the last step sees)."""
+
+    @property
+    def labels_(self) -> np.ndarray:
+        return np.asarray(self.steps[-1][1].labels_)
+
+    @property
+    def n_clusters_(self) -> int:
+        return int(self.steps[-1][1].n_clusters_)
+
+    @property
+    def centroids_(self) -> np.ndarray:
+        return np.asarray(self.steps[-1][1].centroids_)

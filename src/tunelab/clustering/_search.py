@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from tunelab.clustering._estimator import ClusterPipeline
 from tunelab.clustering._families import ClusterFamily, family_names, get_family
 from tunelab.clustering._prepare import (
     REDUCTIONS,
@@ -297,7 +297,7 @@ class ClusterSearch:
                 candidate.inertia = float(inner.inertia_)
             if hasattr(inner, "bic"):
                 candidate.bic = float(inner.bic(matrix))
-            candidate.model = Pipeline(
+            candidate.model = ClusterPipeline(
                 [("preprocess", pre), ("reduce", reducer), ("cluster", model)]
             )
             candidate.labels = labels

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cluster_frames import blobs
+from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
 from tunelab.clustering import CHOICE_RULE, ClusterSearch, elbow
@@ -93,3 +94,14 @@ def test_mean_ranks_follow_the_stated_directions() -> None:
 def test_elbow_finds_the_bend() -> None:
     assert elbow([2, 3, 4, 5, 6, 7], [100, 60, 12, 10, 9, 8]) == 4
     assert elbow([2, 3], [5, 1]) is None
+
+
+def test_the_chosen_model_is_one_pipeline_that_refits_to_the_same_clusters(searched) -> None:
+    search, frame = searched
+    model = search.model_
+    assert [name for name, _ in model.steps] == ["preprocess", "reduce", "cluster"]
+    np.testing.assert_array_equal(model.labels_, search.labels_)
+    assert model.n_clusters_ == search.n_clusters_
+    assert model.transform(frame).shape == (len(frame), search.n_clusters_)
+    refit = clone(model).fit_predict(frame[search.feature_columns_])
+    assert adjusted_rand_score(refit, search.labels_) == 1.0
