@@ -40,6 +40,10 @@ MIN_ROWS = 3
 MAX_AUTO_K = 15
 PCA_VARIANCE = 0.9
 MAX_ICA_COMPONENTS = 8
+# one-hot levels with fewer rows than max(5, 2 % of the rows) share one "infrequent" column:
+# a scaled dummy of a handful of rows would pull those rows into clusters of their own
+MIN_LEVEL_ROWS = 5
+MIN_LEVEL_SHARE = 0.02
 _SCALING = {
     "standard": Scaling.STANDARD,
     "robust": Scaling.ROBUST,
@@ -119,8 +123,8 @@ def auto_k_range(n_rows: int) -> list[int]:
 
 
 def clustering_settings(X: pd.DataFrame) -> tuple[PreprocessingSettings, DatasetProfile]:
-    """tunelab's recommended preprocessing for ``X`` with one-hot encoding (no target), and
-    the profile it was derived from.
+    """tunelab's recommended preprocessing for ``X`` with one-hot encoding (no target; levels
+    under max(5, 2 % of the rows) grouped as "infrequent"), and the profile it came from.
 
     Raises DataError naming the columns when none can be used (constant, all missing,
     id-like).
@@ -146,7 +150,13 @@ def clustering_settings(X: pd.DataFrame) -> tuple[PreprocessingSettings, Dataset
         name: dataclasses.replace(col, encoding=Encoding.ONEHOT)
         for name, col in settings.columns.items()
     }
-    return dataclasses.replace(settings, columns=columns, encoding=Encoding.ONEHOT), profile
+    rare = max(MIN_LEVEL_ROWS, math.ceil(MIN_LEVEL_SHARE * len(X)))
+    return (
+        dataclasses.replace(
+            settings, columns=columns, encoding=Encoding.ONEHOT, onehot_min_frequency=rare
+        ),
+        profile,
+    )
 
 
 def make_preprocessor(settings: PreprocessingSettings, scaling: str) -> Pipeline:
@@ -218,6 +228,7 @@ class FeatureSpaces:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 warnings.simplefilter("ignore", UserWarning)
+                warnings.simplefilter("ignore", RuntimeWarning)
                 fitted = clone(reducer).fit(matrix)
             self._reduced[key] = (fitted, np.asarray(fitted.transform(matrix), dtype=np.float64))
         reducer, reduced = self._reduced[key]

@@ -105,3 +105,14 @@ def test_the_chosen_model_is_one_pipeline_that_refits_to_the_same_clusters(searc
     assert model.transform(frame).shape == (len(frame), search.n_clusters_)
     refit = clone(model).fit_predict(frame[search.feature_columns_])
     assert adjusted_rand_score(refit, search.labels_) == 1.0
+
+
+def test_a_many_level_column_does_not_split_rows_into_singletons() -> None:
+    frame = blobs(n_rows=120, centers=3, std=0.4)
+    frame["note"] = [f"free text {i}" for i in range(len(frame))]  # one level per row
+    search = ClusterSearch("auto", time_budget=8, max_candidates=25, seed=0).fit(
+        frame, label="truth"
+    )
+    assert search.n_clusters_ == 3
+    assert np.bincount(search.labels_).min() >= 30
+    assert search.label_scores()["adjusted_rand"] >= 0.9
