@@ -89,6 +89,7 @@ def split_label(df: Any, label: str | None) -> tuple[pd.DataFrame, pd.Series | N
     """The feature columns and the evaluation-only label column (never used to fit)."""
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"clustering needs a pandas DataFrame, got {type(df).__name__}")
+    df = df.set_axis([str(c) for c in df.columns], axis=1)  # bundles name columns by text
     if df.columns.duplicated().any():
         dupes = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
         raise DataError(f"the table has duplicate column names: {', '.join(dupes)}")

@@ -186,12 +186,16 @@ class ClusterSearch:
     def _budget_left(self) -> float:
         return self._deadline - time.monotonic()
 
+    def _has_result(self) -> bool:
+        return any(c.status == "ok" for c in self.candidates_)
+
     def _full(self) -> bool:
         fitted = sum(c.status != "skipped" for c in self.candidates_)
         if self.max_candidates is not None and fitted >= int(self.max_candidates):
             self.stop_reason_ = "max_candidates"
             return True
-        if self._budget_left() <= 0:
+        # the budget ends the search once it has a result: the first success is always waited for
+        if self._budget_left() <= 0 and self._has_result():
             self.stop_reason_ = "time_budget"
             return True
         return False
@@ -263,7 +267,7 @@ class ClusterSearch:
         )
         if candidate.key() in seen or self._full():
             return False
-        if self._family_time.get(family.name, 0.0) > self._budget_left():
+        if self._has_result() and self._family_time.get(family.name, 0.0) > self._budget_left():
             return False  # its last fit took longer than the time left
         seen.add(candidate.key())
         self.candidates_.append(candidate)
@@ -397,6 +401,9 @@ class ClusterSearch:
 
 def feature_frame(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """The clustering's input columns of ``df``; SchemaError naming any missing one."""
+    if not isinstance(df, pd.DataFrame):
+        raise SchemaError(f"predictions need a pandas DataFrame, got {type(df).__name__}")
+    df = df.set_axis([str(c) for c in df.columns], axis=1)
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise SchemaError(

@@ -116,3 +116,18 @@ def test_a_many_level_column_does_not_split_rows_into_singletons() -> None:
     assert search.n_clusters_ == 3
     assert np.bincount(search.labels_).min() >= 30
     assert search.label_scores()["adjusted_rand"] >= 0.9
+
+
+def test_a_spent_budget_still_yields_the_first_result() -> None:
+    search = ClusterSearch(time_budget=1e-6, seed=0).fit(blobs(n_rows=60, centers=2))
+    assert search.stop_reason_ == "time_budget"
+    assert [c.status for c in search.candidates_] == ["ok"]
+    assert search.n_clusters_ >= 2
+
+
+def test_non_text_column_names_are_used_as_text() -> None:
+    frame = blobs(n_rows=60, centers=2).drop(columns=["shade", "truth"])
+    frame.columns = [0, 1, 2]
+    search = ClusterSearch(time_budget=5, max_candidates=3, seed=0).fit(frame)
+    assert search.feature_columns_ == ["0", "1", "2"]
+    np.testing.assert_array_equal(search.predict(frame), search.labels_)
