@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "AutoML": "tunelab.automl",
     "Client": "tunelab.client",
+    "ClusteringAutoML": "tunelab.automl",
     "TunelabClassifier": "tunelab.automl",
     "TunelabRegressor": "tunelab.automl",
     "load_bundle": "tunelab.bundles",
@@ -20,6 +21,7 @@ _LAZY = {
 __all__ = [
     "AutoML",
     "Client",
+    "ClusteringAutoML",
     "TunelabClassifier",
     "TunelabRegressor",
     "__version__",

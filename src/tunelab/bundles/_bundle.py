@@ -188,9 +188,12 @@ class Bundle:
         return np.asarray(classes, dtype=object if _mixed(classes) else None)[codes]
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
-        """Predictions for ``df``: original class labels, or floats for regression."""
+        """Predictions for ``df``: original class labels, floats for regression, cluster
+        labels for clustering."""
         X = self.validate(df)
         raw = np.asarray(self.model.predict(X))
+        if self.task is TaskType.CLUSTERING:  # cluster labels, -1 for noise
+            return raw.astype(int).ravel()
         if self.task.is_classification:
             return self._decode(raw)
         return raw.astype(float).ravel()
@@ -198,7 +201,9 @@ class Bundle:
     def predict_proba(self, df: pd.DataFrame) -> pd.DataFrame:
         """Class probabilities, one column per class label, indexed like ``df``."""
         if not self.task.is_classification:
-            raise ConfigError(f"bundle {self.path} is a regression model: no probabilities")
+            raise ConfigError(
+                f"bundle {self.path} is a {self.task.value} model: no class probabilities"
+            )
         X = self.validate(df)
         proba = np.asarray(self.model.predict_proba(X), dtype=float)
         classes = self.classes or []

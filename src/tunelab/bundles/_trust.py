@@ -73,6 +73,10 @@ TRUSTED_TYPES: dict[str, frozenset[str]] = {
     "catboost": frozenset({"catboost.core.CatBoostClassifier", "catboost.core.CatBoostRegressor"}),
     "tunelab": frozenset(
         {
+            "tunelab.clustering._estimator.BirchClustering",
+            "tunelab.clustering._estimator.ClusterModel",
+            "tunelab.clustering._estimator.ClusterPipeline",
+            "tunelab.clustering._estimator.DensityClustering",
             "tunelab.ensembling._estimators.FoldBag",
             "tunelab.ensembling._estimators.StackedEnsemble",
             "tunelab.ensembling._estimators.WeightedEnsemble",

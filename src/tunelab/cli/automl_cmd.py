@@ -11,7 +11,10 @@ from tunelab.entities.search import SplitKind
 
 TaskOption = Annotated[
     str | None,
-    typer.Option("--task", help=f"{', '.join(TASKS)} (inferred from the target if unset)"),
+    typer.Option(
+        "--task",
+        help=f"{', '.join(TASKS)} (inferred from the target if unset; clustering takes none)",
+    ),
 ]
 
 # settings field (dotted path) -> the option that sets it, for error messages
@@ -151,6 +154,40 @@ def _check_writable(out: Path) -> None:
         raise ConfigError(f"--out {out}: cannot write into {existing}")
 
 
+def _cluster(
+    train_file: Path,
+    out: Path,
+    n_clusters: str | None,
+    label: str | None,
+    time_budget: float | None,
+    max_trials: int | None,
+    algorithms: str | None,
+    seed: int | None,
+) -> None:
+    """``--task clustering``: the clustering search (``tunelab.cli.cluster_cmd``)."""
+    import math
+
+    from tunelab.cli.cluster_cmd import run_clustering
+    from tunelab.entities import TunelabError
+
+    if time_budget is not None and not (math.isfinite(time_budget) and time_budget > 0):
+        _fail(f"--time-budget {time_budget}: give a positive number of seconds")
+    try:
+        _check_writable(out)
+        run_clustering(
+            train_file,
+            out=out,
+            n_clusters=n_clusters,
+            label=label,
+            time_budget=60.0 if time_budget is None else time_budget,
+            max_candidates=max_trials,
+            algorithms=algorithms,
+            seed=0 if seed is None else seed,
+        )
+    except TunelabError as error:
+        _fail(str(error))
+
+
 def settings_from_options(**options: Any) -> Any:
     """The checked ``ExperimentSettings`` of ``tunelab automl``'s options; a bad value is a
     ``ConfigError`` naming the option and the settings field."""
@@ -171,8 +208,10 @@ def automl(
     train_file: Annotated[
         Path, typer.Argument(help="training table (csv, tsv, txt, xls, xlsx, parquet)")
     ],
-    target: Annotated[str, typer.Option("--target", help="the column to predict")],
     out: Annotated[Path, typer.Option("--out", help="folder for the model bundle and report")],
+    target: Annotated[
+        str | None, typer.Option("--target", help="the column to predict (not for clustering)")
+    ] = None,
     task: TaskOption = None,
     metric: Annotated[str | None, typer.Option(help="metric to optimise")] = None,
     time_budget: Annotated[
@@ -259,9 +298,25 @@ def automl(
     memory_limit_mb: Annotated[
         float | None, typer.Option(help="stop a trial above this resident memory (MiB)")
     ] = None,
+    n_clusters: Annotated[
+        str | None, typer.Option("--n-clusters", help="clustering: K (2 or more) or auto")
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option("--label", help="clustering: a column used only to evaluate")
+    ] = None,
 ) -> None:
     """Search models for TRAIN_FILE and save the best (bundle, leaderboard, report) in --out."""
-    options = {k: v for k, v in locals().items() if k not in ("train_file", "out", "target")}
+    if task is not None and task.strip().lower() == "clustering":
+        _cluster(train_file, out, n_clusters, label, time_budget, max_trials, algorithms, seed)
+        return
+    if target is None:
+        _fail("--target is required (except with --task clustering)")
+        return
+    options = {
+        k: v
+        for k, v in locals().items()
+        if k not in ("train_file", "out", "target", "n_clusters", "label")
+    }
     from rich.console import Console
 
     from tunelab.automl import AutoML
@@ -331,7 +386,11 @@ def predict(
             _fail(f"--out {out}: use a .csv or .parquet file name")
         bundle = load_bundle(model_dir)
         frame = read_table(data_file)
-        if proba and bundle.task.is_classification:
+        if bundle.task.value == "clustering":
+            from tunelab.cli.cluster_cmd import cluster_predictions
+
+            result = cluster_predictions(bundle, frame)
+        elif proba and bundle.task.is_classification:
             result = bundle.predict_proba(frame)
             result.columns = [str(c) for c in result.columns]
         else:  # a regression model has no probabilities: --proba writes its predictions
@@ -362,6 +421,11 @@ def evaluate(
     try:
         bundle = load_bundle(model_dir)
         frame = read_table(data_file)
+        if bundle.task.value == "clustering":
+            from tunelab.cli.cluster_cmd import cluster_evaluation
+
+            typer.echo(json.dumps(cluster_evaluation(bundle, frame, data_file), indent=2))
+            return
         target = str(bundle.manifest["target"])
         if target not in frame.columns:
             raise DataError(f"{data_file} has no target column {target!r}")

@@ -132,12 +132,19 @@ def _check_not_constant(values: pd.Series, target: str) -> None:
 
 def _parse_task(task: TaskType | str | None) -> TaskType | None:
     if task is None or isinstance(task, TaskType):
-        return task
-    try:
-        return TaskType(str(task).strip().lower())
-    except ValueError as exc:
-        known = ", ".join(t.value for t in TaskType)
-        raise ConfigError(f"unknown task {task!r}; known tasks: {known}") from exc
+        parsed = task
+    else:
+        try:
+            parsed = TaskType(str(task).strip().lower())
+        except ValueError as exc:
+            known = ", ".join(t.value for t in TaskType if t.is_supervised)
+            raise ConfigError(f"unknown task {task!r}; known tasks: {known}") from exc
+    if parsed is TaskType.CLUSTERING:
+        raise ConfigError(
+            "task 'clustering' has no target: use tunelab.ClusteringAutoML "
+            "(or `tunelab automl DATA --task clustering`)"
+        )
+    return parsed
 
 
 def _is_plain_numeric(y: pd.Series) -> bool:

@@ -117,7 +117,9 @@ def test_given_task_is_checked() -> None:
         prepare_target(_table(), "label", task="multiclass")
     with pytest.raises(DataError, match=r"fractional.*regression"):
         prepare_target(_table(), "price", task="multiclass")
-    with pytest.raises(ConfigError, match=r"unknown task 'clustering'"):
+    with pytest.raises(ConfigError, match=r"unknown task 'ranking'"):
+        prepare_target(_table(), "label", task="ranking")
+    with pytest.raises(ConfigError, match=r"task 'clustering' has no target"):
         prepare_target(_table(), "label", task="clustering")
 
 
