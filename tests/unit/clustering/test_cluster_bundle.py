@@ -10,6 +10,7 @@ from cluster_frames import blobs
 
 import tunelab
 from tunelab.bundles import load_bundle
+from tunelab.clustering import FAMILIES
 from tunelab.entities import ConfigError, TaskType
 
 
@@ -91,3 +92,18 @@ def test_an_array_label_works_like_a_label_column() -> None:
     engine.fit(frame.drop(columns=["truth"]), frame["truth"].to_numpy())
     assert engine.search_.label_scores()["adjusted_rand"] >= 0.9
     assert engine.label_ is None
+
+
+@pytest.mark.parametrize("family", [f.name for f in FAMILIES])
+def test_every_family_saves_a_bundle_the_exact_trust_list_loads(family, tmp_path) -> None:
+    frame = blobs(n_rows=120, centers=3)
+    engine = tunelab.ClusteringAutoML(
+        n_clusters="auto" if family in ("dbscan", "hdbscan") else 3,
+        algorithms=[family],
+        max_candidates=1,
+        time_budget=30,
+        seed=0,
+    ).fit(frame.drop(columns="truth"))
+    bundle = load_bundle(engine.save(tmp_path / family))
+    features = frame.drop(columns="truth")
+    np.testing.assert_array_equal(np.asarray(bundle.predict(features)), engine.predict(features))
