@@ -2,13 +2,21 @@
 SHELL := /bin/bash
 UV ?= uv
 PYTEST_WORKERS ?= 2
+TORCH_WHEELS ?= /opt/wheels
+TORCH_CPU ?= torch==2.13.0+cpu
 
 .PHONY: setup run run-cli test lint format typecheck importlint test-fast clean
 
 ## setup: install the locked environment (.venv) with the dev tools
 setup:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
-	$(UV) sync --frozen
+	$(UV) sync --frozen --inexact
+	@# PyTorch (torch_mlp family, `tunelab demo orders`): the CPU build from the local wheel
+	@# folder, never the multi-GB CUDA build from PyPI. `uv run` syncs inexactly, so it stays.
+	@.venv/bin/python -c "import importlib.util as u, sys; sys.exit(not u.find_spec('torch'))" || \
+		{ [ -d $(TORCH_WHEELS) ] && $(UV) pip install --python .venv/bin/python \
+			--find-links $(TORCH_WHEELS) "$(TORCH_CPU)"; } || \
+		echo "PyTorch not installed (no $(TORCH_WHEELS)): torch_mlp tests are skipped"
 
 ## run: the web app at http://127.0.0.1:8000 with 2 workers and a sample experiment ready
 run: setup
