@@ -13,9 +13,12 @@ setup:
 	$(UV) sync --frozen --inexact
 	@# PyTorch (torch_mlp family, `tunelab demo orders`): the CPU build from the local wheel
 	@# folder, never the multi-GB CUDA build from PyPI. `uv run` syncs inexactly, so it stays.
+	@# Bytecode is compiled for torch and sympy (torch's optimizers import sympy: ~10 s without).
 	@.venv/bin/python -c "import importlib.util as u, sys; sys.exit(not u.find_spec('torch'))" || \
-		{ [ -d $(TORCH_WHEELS) ] && $(UV) pip install --python .venv/bin/python \
-			--find-links $(TORCH_WHEELS) "$(TORCH_CPU)"; } || \
+		{ [ -d $(TORCH_WHEELS) ] && $(UV) pip install --python .venv/bin/python --compile-bytecode \
+			--find-links $(TORCH_WHEELS) "$(TORCH_CPU)" && .venv/bin/python -m compileall -q -j0 \
+			"$$(.venv/bin/python -c 'import sympy, os; print(os.path.dirname(sympy.__file__))')" \
+			>/dev/null; } || \
 		echo "PyTorch not installed (no $(TORCH_WHEELS)): torch_mlp tests are skipped"
 
 ## run: the web app at http://127.0.0.1:8000 with 2 workers and a sample experiment ready
