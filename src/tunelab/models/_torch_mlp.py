@@ -35,8 +35,13 @@ class TorchMLPSpec(ModelSpec):
     rounds_param = "max_epochs"
 
     def _build(self, params: Params, ctx: ModelContext) -> BaseEstimator:
-        from tunelab.models._torch_net import TorchMLPClassifier, TorchMLPRegressor
+        from tunelab.models._torch_net import (
+            TorchMLPClassifier,
+            TorchMLPRegressor,
+            preload_torch,
+        )
 
+        preload_torch()  # a clear error without torch; imports paid once before trials fork
         params = dict(params)
         runtime = {"random_state": ctx.random_state, "n_jobs": ctx.n_jobs}
         if ctx.task is TaskType.REGRESSION:

@@ -54,6 +54,19 @@ def _import_torch() -> Any:
     return torch
 
 
+def preload_torch() -> None:
+    """Import torch and what its optimizers import on first use (``torch._dynamo``).
+
+    Building an estimator calls this, so a search that builds every family in its parent
+    before forking trials (``preload``) pays the imports (seconds) once, not in every trial.
+    Importing starts no thread pool, so forking afterwards is safe.
+    """
+    torch = _import_torch()
+    import torch._dynamo  # noqa: F401
+
+    del torch
+
+
 def _as_tuple(value: Any, n: int, name: str) -> tuple[Any, ...]:
     """One value per hidden layer: a scalar repeated, or a sequence of exactly ``n`` values."""
     if isinstance(value, list | tuple):
@@ -419,7 +432,7 @@ class TorchMLPClassifier(ClassifierMixin, _TorchMLPBase):
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
-                f"TorchMLPClassifier needs at least 2 classes in y, got {len(self.classes_)}"
+                "TorchMLPClassifier needs at least 2 classes in y, got 1 class"
             )
         return encoded.astype(np.int64), len(self.classes_)
 
@@ -448,7 +461,8 @@ class TorchMLPClassifier(ClassifierMixin, _TorchMLPBase):
         return proba
 
     def predict(self, X: Any) -> np.ndarray:
-        result: np.ndarray = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        result: np.ndarray = self.classes_[np.argmax(proba, axis=1)]
         return result
 
 
