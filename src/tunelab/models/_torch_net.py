@@ -61,10 +61,10 @@ def preload_torch() -> None:
     before forking trials (``preload``) pays the imports (seconds) once, not in every trial.
     Importing starts no thread pool, so forking afterwards is safe.
     """
-    torch = _import_torch()
-    import torch._dynamo  # noqa: F401
+    import importlib
 
-    del torch
+    _import_torch()
+    importlib.import_module("torch._dynamo")
 
 
 def _as_tuple(value: Any, n: int, name: str) -> tuple[Any, ...]:
@@ -431,9 +431,7 @@ class TorchMLPClassifier(ClassifierMixin, _TorchMLPBase):
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(
-                "TorchMLPClassifier needs at least 2 classes in y, got 1 class"
-            )
+            raise ValueError("TorchMLPClassifier needs at least 2 classes in y, got 1 class")
         return encoded.astype(np.int64), len(self.classes_)
 
     def _encode_valid(self, y_valid: Any) -> np.ndarray:

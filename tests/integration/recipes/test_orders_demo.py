@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 pytest.importorskip("torch")
 
-from tunelab.bundles import load_bundle  # noqa: E402
+from tunelab.bundles import load_bundle
 
 FILES = [
     "orders_data.xlsx",
@@ -37,7 +37,18 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
     app = typer.Typer()
     demo_cmd.register(app)
     out = tmp_path_factory.mktemp("orders") / "demo"
-    args = ["demo", "orders", "--orders", "500", "--seed", "1", "--epochs", "15", "--out", str(out)]
+    args = [
+        "demo",
+        "orders",
+        "--orders",
+        "500",
+        "--seed",
+        "1",
+        "--epochs",
+        "15",
+        "--out",
+        str(out),
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "verdict:" in result.output
@@ -62,9 +73,11 @@ def test_writes_every_file_and_the_report_fields(demo: tuple[Path, dict[str, Any
     for m in report["models"]:
         assert {"name", "test_r2", "test_rmse", "ci"} <= set(m)
         low, high = m["ci"]
-        assert low <= high and np.isfinite([low, high, m["test_r2"], m["test_rmse"]]).all()
+        assert low <= high
+        assert np.isfinite([low, high, m["test_r2"], m["test_rmse"]]).all()
     html = (out / "report.html").read_text()
-    assert "figures/r2.png" in html and "Verdict" in html
+    assert "figures/r2.png" in html
+    assert "Verdict" in html
 
 
 def test_scaler_saw_only_the_training_rows(demo: tuple[Path, dict[str, Any]]) -> None:

@@ -15,9 +15,9 @@ from sklearn.utils.estimator_checks import check_estimator
 
 pytest.importorskip("torch")
 
-from tunelab.entities import ConfigError, TaskType  # noqa: E402
-from tunelab.models import ModelContext, get_model_spec, trusted_types  # noqa: E402
-from tunelab.models._torch_net import TorchMLPClassifier, TorchMLPRegressor  # noqa: E402
+from tunelab.entities import ConfigError, TaskType
+from tunelab.models import ModelContext, get_model_spec, trusted_types
+from tunelab.models._torch_net import TorchMLPClassifier, TorchMLPRegressor
 
 SMALL = {"n_layers": 2, "width": 32, "batch_size": 32, "max_epochs": 60}
 
@@ -121,7 +121,8 @@ def test_spec_builds_the_right_estimator_and_refits_best_epochs() -> None:
     X, y = make_regression(300, 8, noise=10.0, random_state=1)
     spec.fit(reg, X[:200], y[:200], X[200:], y[200:])
     best = spec.best_iteration(reg)
-    assert best == reg.best_epoch_ and best is not None
+    assert best == reg.best_epoch_
+    assert best is not None
     assert spec.refit_params({}, reg) == {"max_epochs": best}
     cls_ctx = ModelContext(task=TaskType.BINARY, n_rows=300, n_features=8, n_classes=2)
     clf = spec.make({}, cls_ctx)

@@ -83,7 +83,8 @@ def _run_variant(
         out / BUNDLE_DIR, model, task="regression", target=TARGET, classes=None,
         feature_columns=FEATURES, input_schema=train[FEATURES], reference_stats=train[FEATURES],
         metrics={m["name"]: {"r2": m["test_r2"], "rmse": m["test_rmse"]} for m in models},
-        extra={"recipe": "orders", "members": n_models, "views_drive_quantity": views_drive_quantity},
+        extra={"recipe": "orders", "members": n_models,
+               "views_drive_quantity": views_drive_quantity},
     )  # fmt: skip
     grid = np.linspace(float(deduped["viewCount"].min()), float(deduped["viewCount"].max()), 200)
     curve = {
@@ -152,8 +153,14 @@ def run_orders_demo(
         "data": main["data"],
         "bundle": BUNDLE_DIR,
         "variant_views_drive_quantity": {**variant, "bundle": f"{VARIANT_DIR}/{BUNDLE_DIR}"},
-        "settings": {"orders": orders, "seed": seed, "epochs": epochs, "models": n_models,
-                     "test_size": TEST_SIZE, "bootstrap_resamples": n_boot},  # fmt: skip
+        "settings": {
+            "orders": orders,
+            "seed": seed,
+            "epochs": epochs,
+            "models": n_models,
+            "test_size": TEST_SIZE,
+            "bootstrap_resamples": n_boot,
+        },
         "notes": NOTES,
     }
     rep.write_reports(out, report, figures)
