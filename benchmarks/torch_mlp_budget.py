@@ -71,15 +71,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--out", type=Path, default=Path("runs/torch_mlp_budget.json"))
+    parser.add_argument(
+        "--alone", action="store_true", help="Instead run torch_mlp alone and lightgbm alone."
+    )
     args = parser.parse_args()
     results = []
     for name, (frame, target, task) in datasets().items():
         n_features = frame.shape[1] - 1
         default = families_for_budget(task, len(frame), n_features, args.budget)
-        for label, algorithms in (
-            ("default", default),
-            ("default+torch_mlp", [*default, "torch_mlp"]),
-        ):
+        configs = [("default", default), ("default+torch_mlp", [*default, "torch_mlp"])]
+        if args.alone:
+            configs = [("lightgbm alone", ["lightgbm"]), ("torch_mlp alone", ["torch_mlp"])]
+        for label, algorithms in configs:
             row = {
                 "dataset": name,
                 "config": label,
