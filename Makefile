@@ -2,13 +2,24 @@
 SHELL := /bin/bash
 UV ?= uv
 PYTEST_WORKERS ?= 2
+TORCH_WHEELS ?= /opt/wheels
+TORCH_CPU ?= torch==2.13.0+cpu
 
 .PHONY: setup system-deps run run-cli test lint format typecheck importlint test-fast clean
 
 ## setup: install the locked environment (.venv) with the dev tools
 setup:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
-	$(UV) sync --frozen
+	$(UV) sync --frozen --inexact
+	@# PyTorch (torch_mlp family, `tunelab demo orders`): the CPU build from the local wheel
+	@# folder, never the multi-GB CUDA build from PyPI. `uv run` syncs inexactly, so it stays.
+	@# Bytecode is compiled for torch and sympy (torch's optimizers import sympy: ~10 s without).
+	@.venv/bin/python -c "import importlib.util as u, sys; sys.exit(not u.find_spec('torch'))" || \
+		{ [ -d $(TORCH_WHEELS) ] && $(UV) pip install --python .venv/bin/python --compile-bytecode \
+			--find-links $(TORCH_WHEELS) "$(TORCH_CPU)" && .venv/bin/python -m compileall -q -j0 \
+			"$$(.venv/bin/python -c 'import sympy, os; print(os.path.dirname(sympy.__file__))')" \
+			>/dev/null; } || \
+		echo "PyTorch not installed (no $(TORCH_WHEELS)): torch_mlp tests are skipped"
 
 ## system-deps: Debian packages the tests need (PostgreSQL, Chromium, a Hangul font); idempotent
 system-deps:

@@ -85,6 +85,8 @@ TRUSTED_TYPES: dict[str, frozenset[str]] = {
             "tunelab.models._sk_nb.SignSplit",
             "tunelab.models._sk_svm.FeasibleNuSVC",
             "tunelab.models._threads.ThreadLimited",
+            "tunelab.models._torch_net.TorchMLPClassifier",
+            "tunelab.models._torch_net.TorchMLPRegressor",
             "tunelab.preprocessing._coerce.FrameCoercer",
             "tunelab.preprocessing._encode.CategoricalEncoder",
             "tunelab.preprocessing._features.DatetimeExpander",

@@ -34,6 +34,8 @@ _TRUSTED_TYPES = (
     "tunelab.models._sk_nb.SignSplit",
     "tunelab.models._sk_svm.FeasibleNuSVC",
     "tunelab.models._threads.ThreadLimited",
+    "tunelab.models._torch_net.TorchMLPClassifier",
+    "tunelab.models._torch_net.TorchMLPRegressor",
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
     "xgboost.sklearn.XGBRegressor",

@@ -24,6 +24,7 @@ from tunelab.models._sk_nb import BERNOULLI_NB, GAUSSIAN_NB, MULTINOMIAL_NB
 from tunelab.models._sk_neighbors import KNN
 from tunelab.models._sk_svm import LINEAR_SVC, NU_SVC, SVC_SPEC, SVR_SPEC
 from tunelab.models._sk_trees import DECISION_TREE, EXTRA_TREES, RANDOM_FOREST
+from tunelab.models._torch_mlp import TORCH_MLP
 from tunelab.models._xgboost import XGBOOST
 
 # Strong, general-purpose families first: this order is the default search order.
@@ -57,6 +58,7 @@ MODEL_SPECS: tuple[ModelSpec, ...] = (
     GAUSSIAN_NB,
     BERNOULLI_NB,
     MULTINOMIAL_NB,
+    TORCH_MLP,  # opt-in (needs PyTorch); not in the default lists of ``_budget``
 )
 
 _BY_NAME: dict[str, ModelSpec] = {spec.name: spec for spec in MODEL_SPECS}

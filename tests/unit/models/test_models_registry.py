@@ -18,12 +18,12 @@ CLASSIFIERS = {
     "logistic_regression", "bernoulli_nb", "multinomial_nb", "gaussian_nb", "adaboost",
     "decision_tree", "extra_trees", "random_forest", "gradient_boosting",
     "hist_gradient_boosting", "knn", "lda", "qda", "linear_svc", "svc", "nu_svc", "mlp",
-    "passive_aggressive", "sgd", "lightgbm", "xgboost", "catboost",
+    "passive_aggressive", "sgd", "lightgbm", "xgboost", "catboost", "torch_mlp",
 }  # fmt: skip
 REGRESSORS = {
     "linear_regression", "ridge", "lasso", "elastic_net", "bayesian_ridge", "huber", "svr",
     "knn", "decision_tree", "extra_trees", "random_forest", "adaboost", "gradient_boosting",
-    "hist_gradient_boosting", "mlp", "sgd", "lightgbm", "xgboost", "catboost",
+    "hist_gradient_boosting", "mlp", "sgd", "lightgbm", "xgboost", "catboost", "torch_mlp",
 }  # fmt: skip
 
 
