@@ -1,8 +1,10 @@
 """Background jobs: a queue in the metadata DB, worker processes, leases with heartbeats."""
 
 from tunelab.jobs._context import JobCancelledError, JobContext
+from tunelab.jobs._isolation import JobLimits, default_memory_limit_mb
 from tunelab.jobs._main import run_worker
-from tunelab.jobs._registry import JOB_KINDS, default_handlers
+from tunelab.jobs._registry import JOB_KINDS, default_abort_hooks, default_handlers
+from tunelab.jobs._supervisor import WorkerSupervisor
 from tunelab.jobs._worker import Handler, Worker
 
 __all__ = [
@@ -10,7 +12,11 @@ __all__ = [
     "Handler",
     "JobCancelledError",
     "JobContext",
+    "JobLimits",
     "Worker",
+    "WorkerSupervisor",
+    "default_abort_hooks",
     "default_handlers",
+    "default_memory_limit_mb",
     "run_worker",
 ]

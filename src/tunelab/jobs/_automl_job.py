@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from tunelab.entities.errors import DataError
-from tunelab.entities.platform import Experiment, ExperimentStatus
+from tunelab.entities.platform import (
+    ConflictError,
+    Experiment,
+    ExperimentStatus,
+    JobStatus,
+    NotFoundError,
+)
 from tunelab.entities.trials import TrialRecord, TrialStatus
 from tunelab.jobs._automl_settings import (
     LOG_LEVELS,
@@ -202,6 +208,29 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         },
     )
     return {"experiment_id": experiment.id, "model_id": model_id, "n_trials": len(automl.trials_)}
+
+
+def abort_automl(ctx: JobContext, status: JobStatus, error: str) -> None:
+    """The AutoML job's process was killed (cancel grace over, memory limit) or died: close
+    its experiment as the handler would have (stopped or failed) and drop its checkpoint."""
+    experiment_id = ctx.payload.get("experiment_id")
+    if not experiment_id:
+        return
+    _drop_checkpoint(ctx, experiment_id)
+    stopped = status is JobStatus.CANCELLED
+    try:
+        ctx.store.transition_experiment(
+            experiment_id,
+            to=ExperimentStatus.STOPPED if stopped else ExperimentStatus.FAILED,
+            allowed_from=[ExperimentStatus.RUNNING],
+            error="" if stopped else error,
+        )
+    except (ConflictError, NotFoundError):
+        return
+    ctx.emit(
+        "experiment_" + ("stopped" if stopped else "failed"),
+        {"experiment_id": experiment_id, "error": error},
+    )
 
 
 def _engine_arguments(ctx: JobContext, experiment: Experiment, df: Any) -> dict[str, Any]:

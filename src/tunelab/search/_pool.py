@@ -19,6 +19,7 @@ from typing import Any
 
 import psutil
 
+from tunelab._lifeline import die_with_parent
 from tunelab.entities import TrialStatus
 from tunelab.search._problem import SearchProblem, TrialData
 from tunelab.search._trial import TrialOutcome, TrialTask, execute_trial, failed_outcome
@@ -28,6 +29,9 @@ def _child_main(
     conn: Connection, task: TrialTask, data: TrialData, problem: SearchProblem
 ) -> None:
     """Entry point of a trial's child process: run it and send the outcome back."""
+    parent = mp.parent_process()
+    if parent is not None and parent.pid is not None:  # no orphan outlives a killed worker
+        die_with_parent(parent.pid)
     try:
         from threadpoolctl import threadpool_limits
 

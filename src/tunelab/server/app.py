@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
@@ -19,6 +19,9 @@ from tunelab.server.errors import install_error_handlers
 from tunelab.server.predictor import SWITCH_INTERVAL, PredictionLog, PredictorCache
 from tunelab.server.ui import mount_ui
 from tunelab.tracking import MetadataStore
+
+if TYPE_CHECKING:
+    from tunelab.jobs import WorkerSupervisor
 
 _SKIPPED_SUBPACKAGES = frozenset({"ui"})
 
@@ -50,8 +53,13 @@ def api_routers() -> list[APIRouter]:
     return routers
 
 
-def create_app(settings: ServerSettings | None = None) -> FastAPI:
-    """Build the app; the stores open when it starts (lifespan) and close when it stops."""
+def create_app(
+    settings: ServerSettings | None = None, *, supervisor: "WorkerSupervisor | None" = None
+) -> FastAPI:
+    """Build the app; the stores open when it starts (lifespan) and close when it stops.
+
+    ``supervisor``: the local workers ``tunelab serve`` started; the health check reports them.
+    """
     settings = settings or ServerSettings()
 
     @asynccontextmanager
@@ -84,6 +92,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.supervisor = supervisor
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(check_token)])
     for router in api_routers():
@@ -92,13 +101,18 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @app.get("/api/v1/health", tags=["system"])
     async def health(request: Request, store: StoreDep) -> dict[str, Any]:
-        """Liveness, the database backend, and whether deployments are still being loaded
-        after start (``warming``); no authentication needed."""
+        """Liveness, the database backend, whether deployments are still being loaded after
+        start (``warming``) and the local workers of ``tunelab serve`` (``workers``: expected,
+        alive, restarts and each one's heartbeat age; status ``degraded`` when fewer are
+        alive than expected); no authentication needed."""
+        workers = supervisor.status() if supervisor is not None else None
+        degraded = workers is not None and workers["alive"] < workers["expected"]
         return {
-            "status": "ok",
+            "status": "degraded" if degraded else "ok",
             "version": __version__,
             "database": store.dialect,
             "warming": request.app.state.predictors.warming,
+            "workers": workers,
         }
 
     mount_ui(app)
