@@ -15,6 +15,10 @@ from tunelab.tracking import MetadataStore
 
 log = logging.getLogger(__name__)
 
+# Imported once by the worker, so each job's forked process starts with them loaded (the
+# worker itself never fits a model: no thread pool is started before a fork).
+PRELOAD = ("tunelab.automl", "tunelab.bundles", "tunelab.data", "tunelab.evaluation")
+
 
 def run_worker(
     db_url: str,
@@ -30,6 +34,7 @@ def run_worker(
     memory_limit_mb: float | None = None,
     cancel_grace: float = 15.0,
     heartbeat_file: Path | None = None,
+    preload: tuple[str, ...] = PRELOAD,
 ) -> int:
     """Work until SIGTERM/SIGINT (or ``stop``); a running job is cancelled cooperatively.
 
@@ -37,8 +42,12 @@ def run_worker(
     ``memory_limit_mb`` (its whole process tree) or does not stop within ``cancel_grace``
     seconds of a cancel.
     """
+    import importlib
+
     from tunelab.jobs._registry import default_abort_hooks, default_handlers
 
+    for module in preload:
+        importlib.import_module(module)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
