@@ -141,8 +141,10 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
     experiment = store.get_experiment(ctx.require("experiment_id"))
     callbacks = StoreCallbacks(ctx, experiment.id, experiment.settings.get("log_level", "info"))
     try:
+        ctx.set_step("reading")
         df = _read_dataset(ctx, experiment.dataset_id)
         ctx.check_cancelled()
+        ctx.set_step("preparing")
         experiment = _settle_task_and_metric(ctx, experiment, df)
         kwargs = _engine_arguments(ctx, experiment, df)
         accepted = set(inspect.signature(AutoML).parameters)
@@ -155,6 +157,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         done = threading.Event()
         watcher = threading.Thread(target=_stop_on_cancel, args=(ctx, automl, done), daemon=True)
         watcher.start()
+        ctx.set_step("search")  # profiling, search, ensemble and refit in the engine
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -166,6 +169,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
             callbacks.log("warning", message)
         if ctx.released.is_set():  # the next worker resumes from the checkpoint
             return {"experiment_id": experiment.id, "released": True}
+        ctx.set_step("saving")
         splits = save_splits(ctx, experiment.id, df, automl)
         ctx.emit("splits", {"experiment_id": experiment.id, **splits})
         model_id = _save_model(ctx, experiment.id, automl)

@@ -34,18 +34,23 @@ def run_worker(
     memory_limit_mb: float | None = None,
     cancel_grace: float = 15.0,
     heartbeat_file: Path | None = None,
-    preload: tuple[str, ...] = PRELOAD,
+    preload: tuple[str, ...] | None = None,
 ) -> int:
     """Work until SIGTERM/SIGINT (or ``stop``); a running job is cancelled cooperatively.
 
     Each job runs in its own child process, killed when it uses more than
     ``memory_limit_mb`` (its whole process tree) or does not stop within ``cancel_grace``
-    seconds of a cancel.
+    seconds of a cancel. ``preload``: modules imported before the first fork (default: the
+    ML stack, when the default handlers are used).
     """
     import importlib
 
     from tunelab.jobs._registry import default_abort_hooks, default_handlers
 
+    if heartbeat_file is not None:
+        heartbeat_file.touch()  # alive, though still importing
+    if preload is None:
+        preload = PRELOAD if handlers is None else ()
     for module in preload:
         importlib.import_module(module)
     stop = stop or threading.Event()

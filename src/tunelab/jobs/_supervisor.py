@@ -72,7 +72,7 @@ class WorkerSupervisor:
         backoff_max: float = 60.0,
         fast_crash_seconds: float = 30.0,
         max_fast_crashes: int = 5,
-        stale_after: float = 60.0,
+        stale_after: float = 120.0,
         check_interval: float = 0.5,
         stop_timeout: float = 30.0,
     ) -> None:

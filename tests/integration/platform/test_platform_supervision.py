@@ -57,7 +57,7 @@ def test_a_sigkilled_worker_is_replaced_and_its_automl_resumes(
 ) -> None:
     client = serve("--no-sample", workers=1, env=LEASE_ENV)
     first = _worker(client)
-    assert first["alive"] and client.health()["status"] == "ok"
+    assert first["running"]
     experiment_id, job_id = _started_experiment(client, tmp_path, budget=20)
 
     _wait_for(lambda: len(client.leaderboard(experiment_id)) >= 2, 120, "two trials")
