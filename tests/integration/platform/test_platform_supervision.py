@@ -75,7 +75,7 @@ def test_a_sigkilled_worker_is_replaced_and_its_automl_resumes(
 
     finished = client.wait_experiment(experiment_id, timeout=240, poll=0.5)
     assert finished["status"] == "finished", finished["error"]
-    job = client.get_job(job_id)
+    job = client.wait_job(job_id, timeout=60)
     assert (job["status"], job["attempts"]) == ("succeeded", 2)
     after = {t["number"]: t for t in client.leaderboard(experiment_id)}
     for number, trial in before.items():  # kept as they were, not run again
