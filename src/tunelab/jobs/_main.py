@@ -15,8 +15,8 @@ from tunelab.tracking import MetadataStore
 
 log = logging.getLogger(__name__)
 
-# Imported once by the worker, so each job's forked process starts with them loaded (the
-# worker itself never fits a model: no thread pool is started before a fork).
+# Imported by the worker before it forks its first job, so every later job's process starts
+# with them loaded (the worker never fits a model: no thread pool is started before a fork).
 PRELOAD = ("tunelab.automl", "tunelab.bundles", "tunelab.data", "tunelab.evaluation")
 
 
@@ -40,19 +40,13 @@ def run_worker(
 
     Each job runs in its own child process, killed when it uses more than
     ``memory_limit_mb`` (its whole process tree) or does not stop within ``cancel_grace``
-    seconds of a cancel. ``preload``: modules imported before the first fork (default: the
-    ML stack, when the default handlers are used).
+    seconds of a cancel. ``preload``: modules imported before the first job's fork (default:
+    the ML stack, when the default handlers are used).
     """
-    import importlib
-
     from tunelab.jobs._registry import default_abort_hooks, default_handlers
 
-    if heartbeat_file is not None:
-        heartbeat_file.touch()  # alive, though still importing
     if preload is None:
         preload = PRELOAD if handlers is None else ()
-    for module in preload:
-        importlib.import_module(module)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -70,6 +64,7 @@ def run_worker(
             limits=JobLimits(memory_limit_mb=memory_limit_mb, cancel_grace=cancel_grace),
             abort_hooks=default_abort_hooks(),
             heartbeat_file=heartbeat_file,
+            preload=preload,
         )
         limit = f"{memory_limit_mb:.0f} MB" if memory_limit_mb else "no"
         log.info(

@@ -1,6 +1,7 @@
 """The worker loop: claim a job under a lease, run its handler, heartbeat, honour cancels."""
 
 import contextlib
+import importlib
 import logging
 import os
 import socket
@@ -44,7 +45,8 @@ class Worker:
     exceeds ``limits.memory_limit_mb`` or does not stop within ``limits.cancel_grace``
     seconds of a cancel, and then runs the kind's ``abort_hooks`` entry (which closes what
     the handler could not, e.g. the experiment of an AutoML job). ``heartbeat_file`` is
-    touched while the worker is alive, for a supervisor to read.
+    touched while the worker is alive, for a supervisor to read. ``preload`` modules are
+    imported before the first job is forked (later jobs' processes start with them loaded).
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class Worker:
         limits: JobLimits | None = None,
         abort_hooks: Mapping[str, AbortHook] | None = None,
         heartbeat_file: Path | None = None,
+        preload: tuple[str, ...] = (),
     ) -> None:
         self.store = store
         self.artifacts = artifacts
@@ -73,6 +76,7 @@ class Worker:
         self.limits = limits or JobLimits()
         self.abort_hooks = dict(abort_hooks or {})
         self.heartbeat_file = heartbeat_file
+        self.preload = preload
         self._stop = threading.Event()
 
     def beat(self) -> None:
@@ -103,7 +107,11 @@ class Worker:
             return None
         ctx = JobContext(job, self.store, self.artifacts, self.worker_id)
         if self.isolate:
-            ctx = JobProcess.context(ctx)
+            self._preload(ctx)
+            warm, ctx = ctx, JobProcess.context(ctx)
+            for flag in ("cancel_event", "lease_lost", "released"):  # set while preloading
+                if getattr(warm, flag).is_set():
+                    getattr(ctx, flag).set()
             process = JobProcess(
                 ctx,
                 self.handlers[job.kind],
@@ -130,6 +138,22 @@ class Worker:
         except LeaseLostError:
             log.warning("job %s lease lost while finishing", job.id)
             return self.store.get_job(job.id)
+
+    def _preload(self, ctx: JobContext) -> None:
+        """Import ``preload`` once, so the processes of this job and the next start warm;
+        a thread keeps the lease meanwhile (and has ended before the job is forked)."""
+        if not self.preload:
+            return
+        imported = threading.Event()
+        monitor = threading.Thread(target=self._monitor, args=(ctx, imported), daemon=True)
+        monitor.start()
+        try:
+            for module in self.preload:
+                importlib.import_module(module)
+        finally:
+            self.preload = ()
+            imported.set()
+            monitor.join()
 
     def _run_in_thread(self, ctx: JobContext) -> Outcome:
         """The handler in this thread, with a monitor thread renewing the lease."""
