@@ -1,8 +1,8 @@
 """``tunelab serve`` (web server + local workers) and ``tunelab worker`` (a worker alone)."""
 
+import contextlib
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +17,15 @@ DbOpt = Annotated[
 ]
 ArtifactsOpt = Annotated[
     str | None, typer.Option("--artifacts", help="Artifact store URL (folder or s3://b/prefix).")
+]
+MemoryOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--job-memory-mb",
+        help="Memory limit of one job (all its processes) in MB; a job above it fails "
+        "[TUNELAB_JOB_MEMORY_MB, else 60% of RAM shared by the workers].",
+        min=1,
+    ),
 ]
 
 
@@ -51,8 +60,12 @@ def serve(
         list[str] | None,
         typer.Option(help="Another name the Host header may carry (repeatable; '*' for any)."),
     ] = None,
+    job_memory_mb: MemoryOpt = None,
 ) -> None:
-    """Run the web app (http://HOST:PORT) and REST API (/api/v1) plus WORKERS job workers."""
+    """Run the web app (http://HOST:PORT) and REST API (/api/v1) plus WORKERS job workers
+    (supervised: a worker that dies is replaced; /api/v1/health reports them)."""
+    import tempfile
+
     import uvicorn
 
     from tunelab.server import create_app
@@ -67,18 +80,47 @@ def serve(
         port=port,
         workers=workers,
         allowed_hosts=allowed_host or None,
+        job_memory_mb=job_memory_mb,
     )
     MetadataStore(settings.database_url).close()  # migrate once, before anyone else opens it
     if sample and (experiment_id := seed_sample(settings)) is not None:
         typer.echo(f"added the sample experiment {experiment_id} (credit-g, target 'class')")
-    children = [
-        _spawn_worker(settings.database_url, settings.artifacts_location) for _ in range(workers)
-    ]
-    typer.echo(f"tunelab serving on http://{host}:{port} with {workers} worker(s)")
-    try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
-    finally:
-        _stop(children)
+    with tempfile.TemporaryDirectory(prefix="tunelab-workers-") as run_dir:
+        supervisor = _supervisor(settings, workers, Path(run_dir))
+        supervisor.start()
+        typer.echo(f"tunelab serving on http://{host}:{port} with {workers} worker(s)")
+        try:
+            uvicorn.run(
+                create_app(settings, supervisor=supervisor),
+                host=host,
+                port=port,
+                log_level="warning",
+            )
+        finally:
+            supervisor.stop()
+
+
+def _supervisor(settings: Any, workers: int, run_dir: Path) -> Any:
+    """The supervisor of ``workers`` local workers; a dead worker's leases end at once."""
+    from tunelab.jobs import WorkerSupervisor, default_memory_limit_mb
+    from tunelab.tracking import MetadataStore
+
+    memory = settings.job_memory_mb or default_memory_limit_mb(workers)
+
+    def command(worker_id: str, heartbeat_file: Path) -> list[str]:
+        return [
+            *[sys.executable, "-m", "tunelab.cli.platform_cmd", "worker"],
+            *["--db", settings.database_url, "--artifacts", settings.artifacts_location],
+            *["--worker-id", worker_id, "--heartbeat-file", str(heartbeat_file)],
+            *["--parent-pid", str(os.getpid()), "--job-memory-mb", str(memory)],
+        ]
+
+    def release(worker_id: str) -> None:
+        with MetadataStore(settings.database_url) as store:
+            if store.expire_leases_of(worker_id):
+                typer.echo(f"the jobs of worker {worker_id} go to the next worker")
+
+    return WorkerSupervisor(workers, command, run_dir, on_exit=release, env=os.environ.copy())
 
 
 SAMPLE_NAME = "credit-g"
@@ -108,19 +150,38 @@ def seed_sample(settings: Any) -> str | None:
         return experiment.id
 
 
-def worker(home: HomeOpt = None, db: DbOpt = None, artifacts: ArtifactsOpt = None) -> None:
-    """Run one job worker until SIGTERM/SIGINT (a running job goes back to the queue)."""
-    from tunelab.jobs import run_worker
+def worker(
+    home: HomeOpt = None,
+    db: DbOpt = None,
+    artifacts: ArtifactsOpt = None,
+    job_memory_mb: MemoryOpt = None,
+    worker_id: Annotated[str | None, typer.Option(hidden=True)] = None,
+    heartbeat_file: Annotated[Path | None, typer.Option(hidden=True)] = None,
+    parent_pid: Annotated[int | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Run one job worker until SIGTERM/SIGINT (a running job goes back to the queue).
+
+    Each job runs in a child process, killed when it exceeds the memory limit or does not
+    stop within TUNELAB_CANCEL_GRACE_SECONDS of a cancel."""
+    from tunelab.jobs import default_memory_limit_mb, run_worker
     from tunelab.server.config import apply_data_limits
 
+    if parent_pid is not None:  # started by ``serve``: lower priority, die with it
+        _die_with_parent(parent_pid)
     _setup_logging()
-    settings = _settings(home=home, db_url=db, artifacts_url=artifacts)
+    settings = _settings(
+        home=home, db_url=db, artifacts_url=artifacts, job_memory_mb=job_memory_mb
+    )
     apply_data_limits(settings)
     run_worker(
         settings.database_url,
         settings.artifacts_location,
         storage_options=settings.artifacts_options,
         lease_seconds=settings.lease_seconds,
+        worker_id=worker_id,
+        memory_limit_mb=settings.job_memory_mb or default_memory_limit_mb(1),
+        cancel_grace=settings.cancel_grace_seconds,
+        heartbeat_file=heartbeat_file,
     )
 
 
@@ -129,33 +190,13 @@ def worker(home: HomeOpt = None, db: DbOpt = None, artifacts: ArtifactsOpt = Non
 WORKER_NICENESS = 5
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    os.nice(WORKER_NICENESS)
-    try:
-        import ctypes
+def _die_with_parent(parent_pid: int) -> None:
+    """A worker of ``serve``: a lower priority, and SIGTERM when ``serve`` dies."""
+    from tunelab._lifeline import die_with_parent
 
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-def _spawn_worker(db_url: str, artifacts_url: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "tunelab.cli.platform_cmd", "worker"]
-    command += ["--db", db_url, "--artifacts", artifacts_url]
-    preexec = _die_with_parent if sys.platform == "linux" else None  # also lowers priority
-    return subprocess.Popen(command, env=os.environ.copy(), preexec_fn=preexec)
-
-
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.terminate()
-    for child in children:
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
+    die_with_parent(parent_pid, signal.SIGTERM)
 
 
 def main() -> None:

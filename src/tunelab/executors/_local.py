@@ -19,6 +19,7 @@ from typing import Any
 
 import psutil
 
+from tunelab._lifeline import die_with_parent
 from tunelab.executors._protocol import Call, CallEnd, EndState
 
 
@@ -29,6 +30,9 @@ def local_host() -> str:
 
 def _child_main(conn: Connection, call: Call) -> None:
     """Entry point of a call's child process: run it and send ``(ok, value_or_reason)``."""
+    parent = mp.parent_process()
+    if parent is not None and parent.pid is not None:  # no orphan outlives a killed worker
+        die_with_parent(parent.pid)
     try:
         from threadpoolctl import threadpool_limits
 

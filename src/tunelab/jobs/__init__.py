@@ -2,8 +2,10 @@
 
 from tunelab.jobs._context import JobCancelledError, JobContext
 from tunelab.jobs._eda_job import EDA_PLOTS
+from tunelab.jobs._isolation import JobLimits, default_memory_limit_mb
 from tunelab.jobs._main import run_worker
-from tunelab.jobs._registry import JOB_KINDS, default_handlers
+from tunelab.jobs._registry import JOB_KINDS, default_abort_hooks, default_handlers
+from tunelab.jobs._supervisor import WorkerSupervisor
 from tunelab.jobs._worker import Handler, Worker
 
 __all__ = [
@@ -12,7 +14,11 @@ __all__ = [
     "Handler",
     "JobCancelledError",
     "JobContext",
+    "JobLimits",
     "Worker",
+    "WorkerSupervisor",
+    "default_abort_hooks",
     "default_handlers",
+    "default_memory_limit_mb",
     "run_worker",
 ]

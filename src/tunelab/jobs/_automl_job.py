@@ -12,7 +12,13 @@ from typing import Any
 from tunelab.entities import LOG_LEVELS, ExperimentSettings, SettingsError, parse_settings
 from tunelab.entities.artifact_keys import model_prefix
 from tunelab.entities.errors import DataError
-from tunelab.entities.platform import Experiment, ExperimentStatus
+from tunelab.entities.platform import (
+    ConflictError,
+    Experiment,
+    ExperimentStatus,
+    JobStatus,
+    NotFoundError,
+)
 from tunelab.entities.settings import THREADS_PER_TRIAL
 from tunelab.entities.trials import TrialRecord, TrialStatus
 from tunelab.jobs._automl_settings import experiment_settings, preprocessing_for
@@ -132,8 +138,10 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
     experiment = store.get_experiment(ctx.require("experiment_id"))
     callbacks = StoreCallbacks(ctx, experiment.id, experiment.settings.get("log_level", "info"))
     try:
+        ctx.set_step("reading")
         df = _read_dataset(ctx, experiment.dataset_id)
         ctx.check_cancelled()
+        ctx.set_step("preparing")
         experiment = _settle_task_and_metric(ctx, experiment, df)
         settings = _engine_settings(experiment, df)
         automl = AutoML.from_settings(
@@ -146,6 +154,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         done = threading.Event()
         watcher = threading.Thread(target=_stop_on_cancel, args=(ctx, automl, done), daemon=True)
         watcher.start()
+        ctx.set_step("search")  # profiling, search, ensemble and refit in the engine
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -157,6 +166,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
             callbacks.log("warning", message)
         if ctx.released.is_set():  # the next worker resumes from the checkpoint
             return {"experiment_id": experiment.id, "released": True}
+        ctx.set_step("saving")
         splits = save_splits(ctx, experiment.id, df, automl)
         ctx.emit("splits", {"experiment_id": experiment.id, **splits})
         model_id = _save_model(ctx, experiment.id, automl)
@@ -212,6 +222,29 @@ def _engine_settings(experiment: Experiment, df: Any) -> ExperimentSettings:
         data["sampling"] = {**sampling.model_dump(exclude_unset=True), "balance_to": encoded}
         settings = parse_settings(data, ExperimentSettings)
     return settings
+
+
+def abort_automl(ctx: JobContext, status: JobStatus, error: str) -> None:
+    """The AutoML job's process was killed (cancel grace over, memory limit) or died: close
+    its experiment as the handler would have (stopped or failed) and drop its checkpoint."""
+    experiment_id = ctx.payload.get("experiment_id")
+    if not experiment_id:
+        return
+    _drop_checkpoint(ctx, experiment_id)
+    stopped = status is JobStatus.CANCELLED
+    try:
+        ctx.store.transition_experiment(
+            experiment_id,
+            to=ExperimentStatus.STOPPED if stopped else ExperimentStatus.FAILED,
+            allowed_from=[ExperimentStatus.RUNNING],
+            error="" if stopped else error,
+        )
+    except (ConflictError, NotFoundError):
+        return
+    ctx.emit(
+        "experiment_" + ("stopped" if stopped else "failed"),
+        {"experiment_id": experiment_id, "error": error},
+    )
 
 
 def _column_preprocessing(ctx: JobContext, experiment: Experiment, df: Any) -> Any:

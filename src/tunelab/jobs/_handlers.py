@@ -116,15 +116,19 @@ def batch_predict(ctx: JobContext) -> dict[str, Any]:
     from tunelab.bundles import load_bundle
 
     deployment = ctx.store.get_deployment(ctx.require("deployment_id"))
+    ctx.set_step("loading the model")
     bundle = load_bundle(_bundle_dir(ctx, deployment.model_id))
+    ctx.set_step("reading")
     df = _read_dataset(ctx, ctx.require("dataset_id"))
     ctx.check_cancelled()
+    ctx.set_step("predicting")
     out = df.copy()
     out["prediction"] = bundle.predict(_inputs(bundle, df))
     if bundle.task.is_classification:
         proba = bundle.predict_proba(_inputs(bundle, df))
         for label in proba.columns:
             out[f"proba_{label}"] = proba[label].to_numpy()
+    ctx.set_step("writing")
     key = predictions_key(ctx.job.id)
     with tempfile.TemporaryDirectory(prefix="tunelab-job-") as tmp:
         local = Path(tmp) / "predictions.csv"

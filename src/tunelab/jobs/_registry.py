@@ -1,11 +1,11 @@
 """Job kinds and the functions that run them."""
 
 from tunelab.entities.platform import JobKind
-from tunelab.jobs._automl_job import run_automl
+from tunelab.jobs._automl_job import abort_automl, run_automl
 from tunelab.jobs._eda_job import run_eda
 from tunelab.jobs._evaluate_job import evaluate
 from tunelab.jobs._handlers import batch_predict, deploy, parse_profile
-from tunelab.jobs._worker import Handler
+from tunelab.jobs._worker import AbortHook, Handler
 
 JOB_KINDS = tuple(kind.value for kind in JobKind)
 
@@ -20,3 +20,8 @@ def default_handlers() -> dict[str, Handler]:
         JobKind.DEPLOY: deploy,
         JobKind.BATCH_PREDICT: batch_predict,
     }
+
+
+def default_abort_hooks() -> dict[str, AbortHook]:
+    """Job kind -> what closes its records when the worker had to kill the job's process."""
+    return {"automl": abort_automl}

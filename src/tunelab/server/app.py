@@ -8,7 +8,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
@@ -21,6 +21,9 @@ from tunelab.server.guard import WILDCARD_HOSTS, RequestGuard, allowed_host_name
 from tunelab.server.predictor import SWITCH_INTERVAL, PredictionLog, PredictorCache
 from tunelab.server.ui import mount_ui
 from tunelab.tracking import MetadataStore
+
+if TYPE_CHECKING:
+    from tunelab.jobs import WorkerSupervisor
 
 _SKIPPED_SUBPACKAGES = frozenset({"ui"})
 
@@ -51,8 +54,13 @@ def api_routers() -> list[APIRouter]:
     return routers
 
 
-def create_app(settings: ServerSettings | None = None) -> FastAPI:
-    """Build the app; the stores open when it starts (lifespan) and close when it stops."""
+def create_app(
+    settings: ServerSettings | None = None, *, supervisor: "WorkerSupervisor | None" = None
+) -> FastAPI:
+    """Build the app; the stores open when it starts (lifespan) and close when it stops.
+
+    ``supervisor``: the local workers ``tunelab serve`` started; the health check reports them.
+    """
     settings = settings or ServerSettings()
     apply_data_limits(settings)
 
@@ -86,6 +94,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.supervisor = supervisor
     install_error_handlers(app)
     api = APIRouter(
         prefix="/api/v1", dependencies=[Depends(check_token)], responses=ERROR_RESPONSES
@@ -96,13 +105,18 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @app.get("/api/v1/health", tags=["system"])
     async def health(request: Request, store: StoreDep) -> dict[str, Any]:
-        """Liveness, the database backend, and whether deployments are still being loaded
-        after start (``warming``); no authentication needed."""
+        """Liveness, the database backend, whether deployments are still being loaded after
+        start (``warming``) and the local workers of ``tunelab serve`` (``workers``: expected,
+        alive, restarts and each one's heartbeat age; status ``degraded`` when fewer are
+        alive than expected); no authentication needed."""
+        workers = supervisor.status() if supervisor is not None else None
+        degraded = workers is not None and workers["alive"] < workers["expected"]
         return {
-            "status": "ok",
+            "status": "degraded" if degraded else "ok",
             "version": __version__,
             "database": store.dialect,
             "warming": request.app.state.predictors.warming,
+            "workers": workers,
         }
 
     mount_ui(app)

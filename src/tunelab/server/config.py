@@ -44,6 +44,8 @@ class ServerSettings(BaseSettings):
     store_predictions: bool = True
     sse_poll_seconds: float = 0.5
     lease_seconds: float = 30.0
+    job_memory_mb: float | None = None  # per job (its process tree); None: a share of RAM
+    cancel_grace_seconds: float = 15.0  # a cancelled job that has not stopped is then killed
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -97,11 +97,19 @@ def live_context(store: MetadataStore, total_workers: int, offset: int) -> dict[
 OffsetQuery = Annotated[int, Query(ge=0)]
 
 
+def _live_workers(request: Request, configured: int) -> int:
+    """Workers that can take a job: the live ones under ``tunelab serve``'s supervisor (a
+    dead worker is no free slot), else the configured number."""
+    supervisor = getattr(request.app.state, "supervisor", None)
+    return int(supervisor.status()["alive"]) if supervisor is not None else configured
+
+
 @router.get("/experiments", response_class=HTMLResponse)
 async def experiments_page(
     request: Request, store: StoreDep, settings: SettingsDep, offset: OffsetQuery = 0
 ) -> HTMLResponse:
-    context = await run_in_threadpool(live_context, store, settings.workers, offset)
+    workers = _live_workers(request, settings.workers)
+    context = await run_in_threadpool(live_context, store, workers, offset)
     return render(request, "experiments/list.html", context)
 
 
@@ -110,7 +118,8 @@ async def experiments_live(
     request: Request, store: StoreDep, settings: SettingsDep, offset: OffsetQuery = 0
 ) -> HTMLResponse:
     """The table and worker slots, polled by HTMX every 2 s."""
-    context = await run_in_threadpool(live_context, store, settings.workers, offset)
+    workers = _live_workers(request, settings.workers)
+    context = await run_in_threadpool(live_context, store, workers, offset)
     return render_fragment(request, "experiments/_live.html", context)
 
 
@@ -151,7 +160,8 @@ async def experiment_action(
             error = exc.detail if isinstance(exc, HTTPException) else str(exc)
             text = translate(lang, f"experiments.failed_{action}", error=error)
             message = {"level": "error", "text": text}
-    context = await run_in_threadpool(live_context, store, settings.workers, offset)
+    workers = _live_workers(request, settings.workers)
+    context = await run_in_threadpool(live_context, store, workers, offset)
     return render_fragment(
         request, "experiments/_live.html", {**context, "messages": [message], "oob": True}
     )
