@@ -380,3 +380,18 @@ class RegistryStoreMixin(StoreBase):
             for t in rows
             if any(ref.startswith(prefixes) for ref in references_of(t))
         ]
+
+    def active_deployment_named(self, name: str) -> Deployment | None:
+        """The newest active deployment called ``name``, else the deployment with id ``name``."""
+        with self._read() as s:
+            row = s.scalars(
+                select(DeploymentRow)
+                .where(
+                    DeploymentRow.name == name,
+                    DeploymentRow.status == DeploymentStatus.ACTIVE.value,
+                )
+                .order_by(DeploymentRow.version.desc())
+                .limit(1)
+            ).first()
+            row = row or s.get(DeploymentRow, name)
+            return None if row is None else to_deployment(row)

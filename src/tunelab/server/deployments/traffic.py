@@ -1,0 +1,263 @@
+"""Traffic of deployments: weighted routes between registry references (A/B, canary),
+sticky by request key, and shadow references answering copies off the response path.
+
+A ``TrafficPlan`` is an immutable snapshot holding loaded predictors. Changing traffic or
+moving an alias builds the new plan first (loading bundles) and then swaps it in with one
+dictionary assignment, so requests in flight finish on the old plan and none fails.
+"""
+
+import hashlib
+import logging
+import queue
+import random
+import threading
+import time
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any
+
+from tunelab.entities.errors import ConfigError
+from tunelab.entities.platform import ConflictError, DeploymentStatus
+from tunelab.server.predictor import Predictor, PredictorCache
+from tunelab.tracking import MetadataStore
+
+log = logging.getLogger(__name__)
+STICKY_HEADER = "X-Request-Key"
+
+
+def key_position(key: str) -> float:
+    """A stable position in [0, 1) for a request key (same key, same route)."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+@dataclass(frozen=True)
+class Route:
+    """A reference as configured (``name@champion``) and the version answering for it."""
+
+    reference: str
+    label: str  # "name/3" (or the model id of a deployment outside the registry)
+    weight: float
+    predictor: Predictor = field(repr=False)
+
+
+@dataclass(frozen=True)
+class TrafficPlan:
+    deployment_id: str
+    routes: tuple[Route, ...]
+    shadows: tuple[Route, ...] = ()
+    sticky: bool = False
+    rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        bounds = list(accumulate(r.weight for r in self.routes))
+        object.__setattr__(self, "_bounds", bounds)
+
+    def choose(self, key: str | None = None) -> Route:
+        """The route of one request: by the key's hash when sticky, else a weighted draw."""
+        if len(self.routes) == 1:
+            return self.routes[0]
+        bounds: list[float] = self._bounds  # type: ignore[attr-defined]
+        position = key_position(key) if self.sticky and key else self.rng.random()
+        index = bisect_right(bounds, position * bounds[-1])
+        return self.routes[min(index, len(self.routes) - 1)]
+
+    @property
+    def labels(self) -> list[str]:
+        return [r.label for r in self.routes + self.shadows]
+
+
+def _check_compatible(first: Route, other: Route) -> None:
+    """ConfigError unless ``other`` has the task, input columns and classes of ``first``."""
+    a, b = first.predictor.bundle, other.predictor.bundle
+    if a.task != b.task:
+        raise ConfigError(
+            f"{other.reference} ({other.label}) is a {b.task.value} model but "
+            f"{first.reference} is {a.task.value}"
+        )
+    if first.predictor.fields != other.predictor.fields:
+        diff = sorted(first.predictor.fields ^ other.predictor.fields)
+        raise ConfigError(
+            f"{other.reference} ({other.label}) takes other input columns than "
+            f"{first.reference}: {', '.join(diff[:5])}"
+        )
+    if list(a.classes or []) != list(b.classes or []):
+        raise ConfigError(
+            f"{other.reference} ({other.label}) predicts classes {b.classes}, "
+            f"{first.reference} predicts {a.classes}"
+        )
+
+
+class ShadowRunner:
+    """Answers shadow copies on one background thread from a bounded queue; their answers
+    go to the prediction log (``shadow=True``) and never to the caller. When the queue is
+    full a copy is dropped (counted), never the live request."""
+
+    def __init__(self, predictors: PredictorCache, maxsize: int = 1000) -> None:
+        self.predictors = predictors
+        self.dropped = 0
+        self.failed = 0
+        self._queue: queue.Queue[tuple[str, list[dict[str, Any]], tuple[Route, ...]] | None]
+        self._queue = queue.Queue(maxsize=maxsize)
+        self._thread = threading.Thread(target=self._run, name="shadow-traffic", daemon=True)
+        self._thread.start()
+
+    def submit(
+        self, deployment_id: str, records: list[dict[str, Any]], routes: tuple[Route, ...]
+    ) -> None:
+        try:
+            self._queue.put_nowait((deployment_id, records, routes))
+        except queue.Full:
+            self.dropped += 1
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            deployment_id, records, routes = item
+            try:
+                for route in routes:
+                    self._answer(deployment_id, records, route)
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+    def _answer(self, deployment_id: str, records: list[dict[str, Any]], route: Route) -> None:
+        started = time.perf_counter()
+        try:
+            out = route.predictor.predict(records)
+        except Exception:
+            self.failed += 1
+            log.warning("shadow %s of %s failed", route.label, deployment_id, exc_info=True)
+            return
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        if self.predictors.log is not None:
+            self.predictors.log.record(
+                deployment_id,
+                inputs=records,
+                outputs=out,
+                latency_ms=latency_ms,
+                model=route.label,
+                model_id=route.predictor.model_id,
+                shadow=True,
+            )
+
+    def flush(self) -> None:
+        """Wait until every queued copy is answered (tests, shutdown)."""
+        self._queue.join()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+
+class TrafficTable:
+    """The live traffic plan of each deployment, built on first use and swapped atomically."""
+
+    def __init__(
+        self, store: MetadataStore, predictors: PredictorCache, seed: int | None = None
+    ) -> None:
+        self.store = store
+        self.predictors = predictors
+        self.seed = seed
+        self.shadow = ShadowRunner(predictors)
+        self._plans: dict[str, TrafficPlan] = {}
+        self._build_lock = threading.Lock()
+        predictors.forget_hooks.append(self.forget)
+
+    def loaded(self, deployment_id: str) -> TrafficPlan | None:
+        return self._plans.get(deployment_id)
+
+    def plan(self, deployment_id: str) -> TrafficPlan:
+        found = self._plans.get(deployment_id)
+        if found is not None:
+            return found
+        with self._build_lock:
+            found = self._plans.get(deployment_id)
+            if found is None:
+                found = self.build(deployment_id)
+                self._plans[deployment_id] = found
+            return found
+
+    def build(
+        self,
+        deployment_id: str,
+        routes: list[dict[str, Any]] | None = None,
+        shadow: list[str] | None = None,
+        sticky: bool | None = None,
+        pins: dict[str, str] | None = None,
+    ) -> TrafficPlan:
+        """A plan with every bundle loaded: the stored traffic, or the one given (checked
+        for compatibility: same task, input columns and classes as the first route)."""
+        deployment = self.store.get_deployment(deployment_id)
+        if deployment.status is not DeploymentStatus.ACTIVE:
+            raise ConflictError(f"deployment {deployment_id!r} is {deployment.status.value}")
+        rng = random.Random(self.seed)
+        if routes is None:
+            traffic = self.store.get_traffic(deployment_id)
+            if traffic is None:  # one model, deployed by id
+                predictor = self.predictors.get(deployment_id)
+                versions = self.store.versions_of_model(predictor.model_id)
+                label = versions[0].label if versions else predictor.model_id
+                return TrafficPlan(
+                    deployment_id, (Route(predictor.model_id, label, 1.0, predictor),), rng=rng
+                )
+            routes, shadow, sticky = traffic.routes, traffic.shadow, traffic.sticky
+        pins = pins or {}
+        made = tuple(self._route(str(r["model"]), float(r["weight"]), pins) for r in routes)
+        shadows = tuple(self._route(reference, 0.0, pins) for reference in shadow or [])
+        for other in made[1:] + shadows:
+            _check_compatible(made[0], other)
+        return TrafficPlan(deployment_id, made, shadows, bool(sticky), rng=rng)
+
+    def _route(self, reference: str, weight: float, pins: dict[str, str]) -> Route:
+        version = self.store.resolve_reference(pins.get(reference, reference))
+        predictor = self.predictors.for_model(version.model_id)
+        return Route(reference, version.label, weight, predictor)
+
+    def swap(self, plan: TrafficPlan) -> None:
+        self._plans[plan.deployment_id] = plan  # one assignment: atomic for readers
+
+    def prepare_alias_move(self, name: str, alias: str, version: int) -> list[TrafficPlan]:
+        """The plans of loaded deployments following ``name@alias`` as they will be once it
+        points at ``version``, built (bundles loaded, compatibility checked) before the move;
+        swap them in after the store has moved the alias."""
+        reference = f"{name}@{alias}"
+        plans = []
+        for deployment_id in self.store.deployments_following(name):
+            traffic = self.store.get_traffic(deployment_id)
+            if deployment_id not in self._plans or traffic is None:
+                continue
+            if reference not in [str(r["model"]) for r in traffic.routes] + traffic.shadow:
+                continue
+            try:
+                plans.append(self.build(deployment_id, pins={reference: f"{name}/{version}"}))
+            except ConfigError as exc:
+                raise ConflictError(
+                    f"deployment {deployment_id} serves {reference}; version {version} does "
+                    f"not fit its traffic: {exc}"
+                ) from exc
+        return plans
+
+    def refresh(self, deployment_id: str) -> None:
+        """Rebuild a loaded deployment's plan from the store (after an alias moved)."""
+        if deployment_id in self._plans:
+            self.swap(self.build(deployment_id))
+
+    def refresh_following(self, name: str) -> None:
+        """Rebuild the plans of loaded deployments naming registered model ``name``."""
+        for deployment_id in self.store.deployments_following(name):
+            try:
+                self.refresh(deployment_id)
+            except Exception:
+                log.warning("could not refresh traffic of %s", deployment_id, exc_info=True)
+                self.forget(deployment_id)  # rebuilt (or failing clearly) on next request
+
+    def forget(self, deployment_id: str) -> None:
+        self._plans.pop(deployment_id, None)
+
+    def mirror(self, plan: TrafficPlan, records: list[dict[str, Any]]) -> None:
+        if plan.shadows:
+            self.shadow.submit(plan.deployment_id, records, plan.shadows)
+
+    def close(self) -> None:
+        self.shadow.close()
