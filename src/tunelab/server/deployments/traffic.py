@@ -230,7 +230,13 @@ class TrafficTable:
             if reference not in [str(r["model"]) for r in traffic.routes] + traffic.shadow:
                 continue
             try:
-                plans.append(self.build(deployment_id, pins={reference: f"{name}/{version}"}))
+                plan = self.build(deployment_id, pins={reference: f"{name}/{version}"})
+                old = self._plans[deployment_id]
+                for before, after in zip(
+                    old.routes + old.shadows, plan.routes + plan.shadows, strict=False
+                ):  # callers must get answers of the same shape as before
+                    _check_compatible(before, after)
+                plans.append(plan)
             except ConfigError as exc:
                 raise ConflictError(
                     f"deployment {deployment_id} serves {reference}; version {version} does "

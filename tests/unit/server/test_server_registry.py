@@ -1,0 +1,240 @@
+"""Registry REST, deployments by reference and their traffic (A/B, sticky, shadow, compare),
+with real bundles served by the in-process app."""
+
+from pathlib import Path
+
+import pytest
+from deployment_bundles import fit_model, frame, register, save
+from fastapi.testclient import TestClient
+
+from tunelab.artifacts import ArtifactStore
+from tunelab.tracking import MetadataStore
+
+ROW = {"x": 0.3, "color": "red", "size": 4.0}
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    df = frame()
+    root = tmp_path_factory.mktemp("bundles")
+    made = {}
+    for key, kind, task in (
+        ("lgbm", "lightgbm", "binary"),
+        ("linear", "linear", "binary"),
+        ("reg", "linear", "regression"),
+    ):
+        made[key] = save(fit_model(kind, task, df), task, df, root / key)
+    return made
+
+
+@pytest.fixture
+def churn(
+    client: TestClient, store: MetadataStore, artifacts: ArtifactStore, bundles: dict[str, Path]
+) -> dict[str, str]:
+    """Registered model ``churn``: v1 = LightGBM, v2 = logistic regression, v3 = a regressor;
+    ``champion`` -> 1, ``challenger`` -> 2. Returns the model ids by version label."""
+    ids = {
+        label: register(store, artifacts, bundles[key], key)
+        for label, key in (("churn/1", "lgbm"), ("churn/2", "linear"), ("churn/3", "reg"))
+    }
+    assert client.post("/api/v1/registry", json={"name": "churn"}).status_code == 201
+    for label, model_id in ids.items():
+        answer = client.post("/api/v1/registry/churn/versions", json={"model_id": model_id})
+        assert answer.status_code == 201, answer.text
+        assert f"churn/{answer.json()['version']}" == label
+    for alias, version in (("champion", 1), ("challenger", 2)):
+        put = client.put(f"/api/v1/registry/churn/aliases/{alias}", json={"version": version})
+        assert put.status_code == 200, put.text
+    return ids
+
+
+def _deploy(client: TestClient, reference: str) -> str:
+    answer = client.post("/api/v1/deployments", json={"model": reference})
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+def _predict(client: TestClient, deployment_id: str, key: str | None = None) -> dict:
+    headers = {"X-Request-Key": key} if key else {}
+    answer = client.post(
+        f"/api/v1/deployments/{deployment_id}/predict", json={"records": [ROW]}, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_registry_rest_versions_aliases_history(client: TestClient, churn: dict[str, str]) -> None:
+    listing = client.get("/api/v1/registry").json()["items"]
+    assert [(m["name"], m["latest_version"], m["aliases"]) for m in listing] == [
+        ("churn", 3, {"challenger": 2, "champion": 1})
+    ]
+    moved = client.put("/api/v1/registry/churn/aliases/champion", json={"version": 2}).json()
+    assert (moved["from_version"], moved["to_version"], moved["actor"]) == (1, 2, "local")
+    assert client.delete("/api/v1/registry/churn/aliases/challenger").status_code == 204
+    detail = client.get("/api/v1/registry/churn").json()
+    assert [(v["version"], v["aliases"]) for v in detail["versions"]] == [
+        (3, []),
+        (2, ["champion"]),
+        (1, []),
+    ]
+    assert detail["versions"][2]["model_id"] == churn["churn/1"]
+    assert detail["versions"][2]["metrics"] == {"valid": {"r2": 0.9}}
+    assert [(e["alias"], e["from_version"], e["to_version"]) for e in detail["history"]] == [
+        ("challenger", 2, None),
+        ("champion", 1, 2),
+        ("challenger", None, 2),
+        ("champion", None, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "needle"),
+    [
+        ("post", "/api/v1/registry", {"name": "churn"}, 409, "already exists"),
+        ("post", "/api/v1/registry", {"name": "bad name"}, 422, "'bad name' is not valid"),
+        ("get", "/api/v1/registry/nope", None, 404, "registered model 'nope'"),
+        ("post", "/api/v1/registry/churn/versions", {"model_id": "zz"}, 404, "model 'zz'"),
+        ("post", "/api/v1/registry/nope/versions", {"model_id": "zz"}, 404, "'nope'"),
+        ("put", "/api/v1/registry/churn/aliases/prod", {"version": 9}, 404, "no version 9"),
+        ("put", "/api/v1/registry/churn/aliases/Prod", {"version": 1}, 422, "alias 'Prod'"),
+        ("put", "/api/v1/registry/churn/aliases/a.b", {"version": 1}, 422, "alias 'a.b'"),
+        ("delete", "/api/v1/registry/churn/aliases/gone", None, 404, "no alias 'gone'"),
+    ],
+)
+def test_registry_errors_are_clear(
+    client: TestClient,
+    churn: dict[str, str],
+    method: str,
+    path: str,
+    body: dict | None,
+    status: int,
+    needle: str,
+) -> None:
+    kwargs = {"json": body} if body is not None else {}
+    answer = client.request(method.upper(), path, **kwargs)
+    assert answer.status_code == status, answer.text
+    assert needle in answer.text
+
+
+def test_deploying_an_alias_follows_it_when_it_moves(
+    client: TestClient, store: MetadataStore, churn: dict[str, str]
+) -> None:
+    deployment_id = _deploy(client, "churn@champion")
+    assert _predict(client, deployment_id)["model"] == "churn/1"
+    client.put("/api/v1/registry/churn/aliases/champion", json={"version": 2})
+    assert _predict(client, deployment_id)["model"] == "churn/2"
+    client.put("/api/v1/registry/churn/aliases/champion", json={"version": 1})  # roll back
+    assert _predict(client, deployment_id)["model"] == "churn/1"
+    # a version of another task cannot take over the alias a deployment follows
+    refused = client.put("/api/v1/registry/churn/aliases/champion", json={"version": 3})
+    assert refused.status_code == 409 and "regression" in refused.text
+    assert _predict(client, deployment_id)["model"] == "churn/1"
+    in_use = client.delete("/api/v1/registry/churn/aliases/champion")
+    assert in_use.status_code == 409 and deployment_id in in_use.text
+    client.app.state.predictors.log.flush()  # type: ignore[attr-defined]
+    logged = store.list_predictions(deployment_id)
+    assert [p.model_ref for p in logged] == ["churn/1", "churn/1", "churn/2", "churn/1"]
+    assert {p.model_id for p in logged} == {churn["churn/1"], churn["churn/2"]}
+    history = client.get(f"/api/v1/deployments/{deployment_id}/predictions").json()
+    assert history[0]["model_ref"] == "churn/1"
+
+
+def test_a_model_id_deployment_names_its_registered_version(
+    client: TestClient, churn: dict[str, str]
+) -> None:
+    answer = client.post("/api/v1/deployments", json={"model_id": churn["churn/2"]})
+    assert _predict(client, answer.json()["id"])["model"] == "churn/2"
+    both = client.post("/api/v1/deployments", json={"model_id": "a", "model": "churn/1"})
+    assert both.status_code == 422 and "exactly one" in both.text
+    unknown = client.post("/api/v1/deployments", json={"model": "churn@nope"})
+    assert unknown.status_code == 404 and "no alias 'nope'" in unknown.text
+
+
+def test_sticky_split_keeps_proportions_and_keys(client: TestClient, churn: dict[str, str]) -> None:
+    deployment_id = _deploy(client, "churn@champion")
+    body = {
+        "routes": [
+            {"model": "churn@champion", "weight": 90},
+            {"model": "churn@challenger", "weight": 10},
+        ],
+        "sticky": True,
+    }
+    put = client.put(f"/api/v1/deployments/{deployment_id}/traffic", json=body)
+    assert put.status_code == 200, put.text
+    assert [r["serving"] for r in put.json()["routes"]] == ["churn/1", "churn/2"]
+    served = [_predict(client, deployment_id, key=f"user-{i}")["model"] for i in range(2000)]
+    share = served.count("churn/2") / len(served)
+    assert 0.05 <= share <= 0.15, share
+    for i in range(0, 2000, 97):  # the same key always reaches the same version
+        assert _predict(client, deployment_id, key=f"user-{i}")["model"] == served[i]
+
+
+def test_unkeyed_split_draws_by_weight(client: TestClient, churn: dict[str, str]) -> None:
+    client.app.state.traffic.seed = 11  # type: ignore[attr-defined]
+    deployment_id = _deploy(client, "churn@champion")
+    body = {"routes": [{"model": "churn/1", "weight": 1}, {"model": "churn/2", "weight": 1}]}
+    assert client.put(f"/api/v1/deployments/{deployment_id}/traffic", json=body).status_code == 200
+    served = [_predict(client, deployment_id)["model"] for _ in range(2000)]
+    assert 0.45 <= served.count("churn/1") / 2000 <= 0.55
+    zero = {"routes": [{"model": "churn/1", "weight": 0}, {"model": "churn/2", "weight": 1}]}
+    client.put(f"/api/v1/deployments/{deployment_id}/traffic", json=zero)
+    assert {_predict(client, deployment_id)["model"] for _ in range(50)} == {"churn/2"}
+
+
+def test_shadow_is_logged_never_returned_and_compared(
+    client: TestClient, store: MetadataStore, churn: dict[str, str]
+) -> None:
+    deployment_id = _deploy(client, "churn@champion")
+    body = {"routes": [{"model": "churn@champion", "weight": 1}], "shadow": ["churn/2"]}
+    assert client.put(f"/api/v1/deployments/{deployment_id}/traffic", json=body).status_code == 200
+    answers = [_predict(client, deployment_id) for _ in range(30)]
+    assert {a["model"] for a in answers} == {"churn/1"}
+    traffic = client.app.state.traffic  # type: ignore[attr-defined]
+    traffic.shadow.flush()
+    client.app.state.predictors.log.flush()  # type: ignore[attr-defined]
+    shadows = store.list_predictions(deployment_id, shadow=True, limit=100)
+    assert len(shadows) == 30 and {p.model_ref for p in shadows} == {"churn/2"}
+    assert {p.model_ref for p in store.list_predictions(deployment_id, limit=100)} == {"churn/1"}
+    compare = client.get(f"/api/v1/deployments/{deployment_id}/traffic/compare").json()
+    by_model = {v["model"]: v for v in compare["versions"]}
+    assert compare["first_route"] == "churn/1"
+    assert (by_model["churn/1"]["role"], by_model["churn/1"]["requests"]) == ("route", 30)
+    assert (by_model["churn/2"]["role"], by_model["churn/2"]["requests"]) == ("shadow", 30)
+    assert by_model["churn/1"]["agreement_with_first"] == 1.0
+    # the same row every time: the shadow agrees fully or not at all with the champion
+    first_label = answers[0]["predictions"][0]
+    shadow_label = shadows[0].outputs["predictions"][0]
+    assert by_model["churn/2"]["agreement_with_first"] == float(first_label == shadow_label)
+    assert sum(by_model["churn/2"]["distribution"].values()) == pytest.approx(1.0)
+    assert by_model["churn/1"]["latency_p95_ms"] >= by_model["churn/1"]["latency_p50_ms"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ({"routes": [{"model": "churn/1", "weight": -1}]}, 422, "greater than or equal to 0"),
+        ({"routes": [{"model": "churn/1", "weight": 0}]}, 422, "sum to more than 0"),
+        ({"routes": []}, 422, "at least 1"),
+        ({"routes": [{"model": "churn/9", "weight": 1}]}, 404, "no version 9"),
+        ({"routes": [{"model": "churn", "weight": 1}]}, 422, "NAME@ALIAS or NAME/VERSION"),
+        ({"routes": [{"model": "churn/1", "weight": 1}, {"model": "churn/3", "weight": 1}]},
+         422, "regression"),
+        ({"routes": [{"model": "churn/1", "weight": 1}], "shadow": ["churn/3"]}, 422, "churn/3"),
+    ],
+)  # fmt: skip
+def test_traffic_is_validated(
+    client: TestClient, churn: dict[str, str], body: dict, status: int, needle: str
+) -> None:
+    deployment_id = _deploy(client, "churn@champion")
+    answer = client.put(f"/api/v1/deployments/{deployment_id}/traffic", json=body)
+    assert answer.status_code == status, answer.text
+    assert needle in answer.text
+    assert _predict(client, deployment_id)["model"] == "churn/1"  # old traffic still serves
+
+
+def test_deleted_deployments_stop_answering(client: TestClient, churn: dict[str, str]) -> None:
+    deployment_id = _deploy(client, "churn/2")
+    assert _predict(client, deployment_id)["model"] == "churn/2"
+    assert client.delete(f"/api/v1/deployments/{deployment_id}").status_code == 204
+    gone = client.post(f"/api/v1/deployments/{deployment_id}/predict", json={"records": [ROW]})
+    assert gone.status_code == 404
