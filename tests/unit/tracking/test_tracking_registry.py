@@ -24,7 +24,8 @@ def test_versions_count_up_and_keep_metrics_and_lineage(store: MetadataStore) ->
     v1 = store.add_model_version("churn", first, tags={"owner": "kim"})
     v2 = store.add_model_version("churn", second)
     assert (v1.version, v2.version, v1.label) == (1, 2, "churn/1")
-    assert v1.metrics == {"auc": 0.8} and v1.tags == {"owner": "kim"}
+    assert v1.metrics == {"auc": 0.8}
+    assert v1.tags == {"owner": "kim"}
     assert v1.lineage["dataset_fingerprint"] == "f00"
     assert v1.lineage["settings"] == {"time_budget": 5}
     assert v1.lineage["target"] == "y"
@@ -93,7 +94,8 @@ def test_deploying_a_reference_keeps_its_traffic(store: MetadataStore) -> None:
     deployment = store.deploy_reference("churn@champion")
     assert (deployment.name, deployment.model_id) == ("churn", a)
     traffic = store.get_traffic(deployment.id)
-    assert traffic is not None and traffic.routes == [{"model": "churn@champion", "weight": 100.0}]
+    assert traffic is not None
+    assert traffic.routes == [{"model": "churn@champion", "weight": 100.0}]
     store.set_traffic(
         deployment.id,
         routes=[
@@ -104,7 +106,9 @@ def test_deploying_a_reference_keeps_its_traffic(store: MetadataStore) -> None:
         sticky=True,
     )
     traffic = store.get_traffic(deployment.id)
-    assert traffic is not None and traffic.sticky and traffic.shadow == ["churn/2"]
+    assert traffic is not None
+    assert traffic.sticky
+    assert traffic.shadow == ["churn/2"]
     assert store.deployments_following("churn") == [deployment.id]
     with pytest.raises(ConflictError, match="used by deployment"):
         store.delete_alias("churn", "challenger")
