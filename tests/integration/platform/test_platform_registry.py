@@ -17,6 +17,10 @@ from typer.testing import CliRunner
 
 from tunelab.cli._app import build_app
 from tunelab.client import Client
+from tunelab.server import ServerSettings
+from tunelab.tracking import MetadataStore
+
+pytestmark = pytest.mark.slow  # a server, a worker and one training: ~1 min on 2 cores
 
 ROW = {"x": 0.4, "color": "red"}
 
@@ -46,16 +50,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             time.sleep(0.2)
         client = Client(url)
         dataset_id = client.upload_dataset(make_csv(home / "train.csv"))
-        models = []
-        for algorithm in ("logistic_regression", "lightgbm"):
-            experiment_id = client.create_experiment(
-                dataset_id, "label", time_budget=20, max_trials=1, algorithms=[algorithm],
-                ensemble=False,
-            )  # fmt: skip
-            client.start_experiment(experiment_id)
-            done = client.wait_experiment(experiment_id, timeout=300, poll=0.3)
-            assert done["status"] == "finished", done["error"]
-            models.append((done["best_model_id"], experiment_id))
+        experiment_id = client.create_experiment(
+            dataset_id, "label", time_budget=5, max_trials=1, algorithms=["logistic_regression"],
+            ensemble=False,
+        )  # fmt: skip
+        client.start_experiment(experiment_id)
+        done = client.wait_experiment(experiment_id, timeout=300, poll=0.3)
+        assert done["status"] == "finished", done["error"]
+        # a second model (a copy of the trained bundle) to move aliases between
+        with MetadataStore(ServerSettings(home=home).database_url) as store:
+            trained = store.get_model(done["best_model_id"])
+            copy = store.add_model(
+                name="copy", uri=trained.uri, experiment_id=experiment_id, metrics=trained.metrics
+            )
+        models = [(trained.id, experiment_id), (copy.id, experiment_id)]
         yield {"url": url, "client": client, "models": models, "dataset_id": dataset_id}
         client.close()
     finally:

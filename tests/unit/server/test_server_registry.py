@@ -1,6 +1,8 @@
 """Registry REST, deployments by reference and their traffic (A/B, sticky, shadow, compare),
 with real bundles served by the in-process app."""
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -238,3 +240,38 @@ def test_deleted_deployments_stop_answering(client: TestClient, churn: dict[str,
     assert client.delete(f"/api/v1/deployments/{deployment_id}").status_code == 204
     gone = client.post(f"/api/v1/deployments/{deployment_id}/predict", json={"records": [ROW]})
     assert gone.status_code == 404
+
+
+def test_alias_moves_fail_no_concurrent_request(client: TestClient, churn: dict[str, str]) -> None:
+    deployment_id = _deploy(client, "churn@champion")
+    stop = threading.Event()
+    seen: list[tuple[int, str | None]] = []
+
+    def hammer() -> None:
+        while not stop.is_set():
+            answer = client.post(
+                f"/api/v1/deployments/{deployment_id}/predict", json={"records": [ROW]}
+            )
+            model = answer.json().get("model") if answer.status_code == 200 else None
+            seen.append((answer.status_code, model))
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for version in (2, 1, 2):
+            mark = len(seen) + 20
+            while len(seen) < mark:  # let requests run on the current version
+                time.sleep(0.01)
+            put = client.put("/api/v1/registry/churn/aliases/champion", json={"version": version})
+            assert put.status_code == 200
+        target = len(seen) + 40
+        while len(seen) < target:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert {status for status, _ in seen} == {200}
+    assert {model for _, model in seen} == {"churn/1", "churn/2"}
+    assert _predict(client, deployment_id)["model"] == "churn/2"
