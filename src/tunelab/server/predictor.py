@@ -127,6 +127,7 @@ class PredictorCache:
         self._log: PredictionLog | None = None
         self.warming = False  # True while warm_all loads the deployments at start
         self.forget_hooks: list[Callable[[str], None]] = []  # e.g. the traffic plans
+        self.warm_hooks: list[Callable[[str], object]] = []  # run after a deployment is warmed
 
     @property
     def log(self) -> "PredictionLog | None":
@@ -198,6 +199,8 @@ class PredictorCache:
         surface later)."""
         try:
             self.get(deployment_id).explain_ready()
+            for hook in self.warm_hooks:
+                hook(deployment_id)
         except Exception:
             log.warning("could not preload deployment %s", deployment_id, exc_info=True)
             return

@@ -114,6 +114,8 @@ def test_deploying_an_alias_follows_it_when_it_moves(
     client: TestClient, store: MetadataStore, churn: dict[str, str]
 ) -> None:
     deployment_id = _deploy(client, "churn@champion")
+    traffic = client.app.state.traffic  # type: ignore[attr-defined]
+    assert traffic.loaded(deployment_id).labels == ["churn/1"]  # loaded right after deploying
     assert _predict(client, deployment_id)["model"] == "churn/1"
     client.put("/api/v1/registry/churn/aliases/champion", json={"version": 2})
     assert _predict(client, deployment_id)["model"] == "churn/2"

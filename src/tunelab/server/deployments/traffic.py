@@ -163,6 +163,7 @@ class TrafficTable:
         self._plans: dict[str, TrafficPlan] = {}
         self._build_lock = threading.Lock()
         predictors.forget_hooks.append(self.forget)
+        predictors.warm_hooks.append(self.plan)  # load every route's bundle at start/deploy
 
     def loaded(self, deployment_id: str) -> TrafficPlan | None:
         return self._plans.get(deployment_id)

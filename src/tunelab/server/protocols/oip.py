@@ -213,6 +213,12 @@ async def infer(name: str, request: Request) -> JSONResponse:
         records, wanted = parse_infer(body)
         plan = await _plan(request, name)
         _check_columns(records, plan.routes[0].predictor.fields)
+        known = ["predict"] + (["predict_proba"] if plan.routes[0].predictor.labels else [])
+        unknown = [w for w in wanted or [] if w not in known]
+        if unknown:
+            raise ProtocolError(
+                f"output {unknown[0]!r} does not exist (known: {', '.join(known)})"
+            )
         found = await serving.answer(
             state, plan.deployment_id, records, key=request.headers.get("x-request-key")
         )
@@ -248,10 +254,6 @@ async def infer(name: str, request: Request) -> JSONResponse:
             }
         )
     if wanted is not None:
-        known = {o["name"] for o in outputs}
-        unknown = [w for w in wanted if w not in known]
-        if unknown:
-            return error(f"output {unknown[0]!r} does not exist (known: {', '.join(known)})")
         outputs = [o for o in outputs if o["name"] in wanted]
     return JSONResponse(
         {
