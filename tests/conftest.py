@@ -32,5 +32,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture(scope="session")
 def test_data() -> Path:
-    """Folder of the small real tables kept in the repository (tests/data, sources in its README)."""
+    """Folder of the small real tables kept in the repository (tests/data; sources: README)."""
     return TEST_DATA
