@@ -227,6 +227,11 @@ class PredictorCache:
         for hook in self.forget_hooks:
             hook(deployment_id)
 
+    def drop_loaded(self, deployment_id: str) -> None:
+        """Drop a deployment's predictor only (reloaded on next use; hooks not run)."""
+        with self._lock:
+            self._loaded.pop(deployment_id, None)
+
     def forget_model(self, model_id: str) -> None:
         with self._lock:
             self._models.pop(model_id, None)

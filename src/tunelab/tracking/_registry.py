@@ -395,3 +395,12 @@ class RegistryStoreMixin(StoreBase):
             ).first()
             row = row or s.get(DeploymentRow, name)
             return None if row is None else to_deployment(row)
+
+    def set_deployment_model(self, deployment_id: str, model_id: str) -> Deployment:
+        """Record the model a deployment's first route serves now (after an alias moved or
+        its traffic changed), so its details, usage and bundle download follow."""
+        with self._write() as s:
+            row = self._get(s, DeploymentRow, deployment_id, "deployment")
+            self._get(s, ModelRow, model_id, "model")
+            row.model_id = model_id
+        return to_deployment(row)

@@ -119,6 +119,9 @@ def test_deploying_an_alias_follows_it_when_it_moves(
     assert _predict(client, deployment_id)["model"] == "churn/1"
     client.put("/api/v1/registry/churn/aliases/champion", json={"version": 2})
     assert _predict(client, deployment_id)["model"] == "churn/2"
+    details = client.get(f"/api/v1/deployments/{deployment_id}").json()
+    assert details["model_id"] == churn["churn/2"]  # details and bundle follow the alias
+    assert client.get(f"/api/v1/deployments/{deployment_id}/usage").status_code == 200
     client.put("/api/v1/registry/churn/aliases/champion", json={"version": 1})  # roll back
     assert _predict(client, deployment_id)["model"] == "churn/1"
     # a version of another task cannot take over the alias a deployment follows

@@ -122,6 +122,13 @@ def test_deploying_a_reference_keeps_its_traffic(store: MetadataStore) -> None:
         )
     plain = store.create_deployment(a)
     assert store.get_traffic(plain.id) is None
+    assert store.set_deployment_model(deployment.id, b).model_id == b
+    assert store.get_deployment(deployment.id).model_id == b
+    with pytest.raises(NotFoundError, match="model 'nope'"):
+        store.set_deployment_model(deployment.id, "nope")
+    assert store.active_deployment_named("churn") == store.get_deployment(deployment.id)
+    assert store.active_deployment_named(plain.id) == plain
+    assert store.active_deployment_named("nothing") is None
 
 
 def test_predictions_record_the_answering_version(store: MetadataStore) -> None:

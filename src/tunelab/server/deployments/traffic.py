@@ -216,7 +216,13 @@ class TrafficTable:
         return Route(reference, version.label, weight, predictor)
 
     def swap(self, plan: TrafficPlan) -> None:
+        """Serve ``plan`` from now on; the deployment's recorded model becomes its first
+        route's (details, usage and the bundle download follow)."""
         self._plans[plan.deployment_id] = plan  # one assignment: atomic for readers
+        first = plan.routes[0].predictor.model_id
+        if self.store.get_deployment(plan.deployment_id).model_id != first:
+            self.store.set_deployment_model(plan.deployment_id, first)
+            self.predictors.drop_loaded(plan.deployment_id)
 
     def prepare_alias_move(self, name: str, alias: str, version: int) -> list[TrafficPlan]:
         """The plans of loaded deployments following ``name@alias`` as they will be once it
