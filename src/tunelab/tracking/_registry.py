@@ -404,3 +404,15 @@ class RegistryStoreMixin(StoreBase):
             self._get(s, ModelRow, model_id, "model")
             row.model_id = model_id
         return to_deployment(row)
+
+    def last_alias_event_id(self) -> int:
+        """The id of the newest alias move (0 if none): cheap to poll for moves made by other
+        processes."""
+        with self._read() as s:
+            return int(s.scalar(select(func.max(AliasEventRow.id))) or 0)
+
+    def alias_moves_since(self, event_id: int) -> set[str]:
+        """Names of registered models with an alias move after ``event_id``."""
+        with self._read() as s:
+            query = select(AliasEventRow.name).where(AliasEventRow.id > event_id).distinct()
+            return set(s.scalars(query))

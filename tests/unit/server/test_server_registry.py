@@ -280,3 +280,28 @@ def test_alias_moves_fail_no_concurrent_request(client: TestClient, churn: dict[
     assert {status for status, _ in seen} == {200}
     assert {model for _, model in seen} == {"churn/1", "churn/2"}
     assert _predict(client, deployment_id)["model"] == "churn/2"
+
+
+def test_alias_moves_by_another_process_are_followed(
+    client: TestClient, store: MetadataStore, churn: dict[str, str], tmp_path: Path
+) -> None:
+    traffic = client.app.state.traffic  # type: ignore[attr-defined]
+    traffic.watch_interval = 0.05
+    deployment_id = _deploy(client, "churn@champion")
+    assert _predict(client, deployment_id)["model"] == "churn/1"
+    with MetadataStore(store.url) as other:  # another process's store on the same database
+        other.set_alias("churn", "champion", 2)
+    for _ in range(400):  # the watcher polls; wait for the switch, then check it sticks
+        if _predict(client, deployment_id)["model"] == "churn/2":
+            break
+        time.sleep(0.05)
+    assert [_predict(client, deployment_id)["model"] for _ in range(5)] == ["churn/2"] * 5
+    with MetadataStore(store.url) as other:  # a version of another task is not swapped in
+        other.set_alias("churn", "champion", 3)
+    marker = store.last_alias_event_id()
+    for _ in range(400):  # until the watcher has acted on that move
+        if traffic.followed_event_id >= marker:
+            break
+        time.sleep(0.05)
+    assert traffic.followed_event_id >= marker
+    assert _predict(client, deployment_id)["model"] == "churn/2"

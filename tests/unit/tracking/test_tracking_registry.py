@@ -70,7 +70,11 @@ def test_alias_moves_resolve_and_are_recorded(store: MetadataStore) -> None:
     assert store.resolve_reference("churn/2").model_id == b
     assert store.get_model_version("churn", 1).aliases == ("champion",)
     assert store.get_registered_model("churn").aliases == {"champion": 1}
+    marker = store.last_alias_event_id()
+    assert store.alias_moves_since(marker) == set()
+    assert store.alias_moves_since(0) == {"churn"}
     store.delete_alias("churn", "champion")
+    assert store.last_alias_event_id() > marker
     history = store.alias_history("churn")
     assert [(e.from_version, e.to_version, e.actor) for e in history] == [
         (1, None, "local"),

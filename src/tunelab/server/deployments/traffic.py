@@ -154,12 +154,21 @@ class TrafficTable:
     """The live traffic plan of each deployment, built on first use and swapped atomically."""
 
     def __init__(
-        self, store: MetadataStore, predictors: PredictorCache, seed: int | None = None
+        self,
+        store: MetadataStore,
+        predictors: PredictorCache,
+        seed: int | None = None,
+        watch_interval: float = 2.0,
     ) -> None:
         self.store = store
         self.predictors = predictors
         self.seed = seed
         self.shadow = ShadowRunner(predictors)
+        self.watch_interval = watch_interval
+        self.followed_event_id = 0  # the newest alias move the watcher has acted on
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="alias-watch", daemon=True)
+        self._watcher.start()
         self._plans: dict[str, TrafficPlan] = {}
         self._build_lock = threading.Lock()
         predictors.forget_hooks.append(self.forget)
@@ -252,18 +261,46 @@ class TrafficTable:
         return plans
 
     def refresh(self, deployment_id: str) -> None:
-        """Rebuild a loaded deployment's plan from the store (after an alias moved)."""
-        if deployment_id in self._plans:
-            self.swap(self.build(deployment_id))
+        """Rebuild a loaded deployment's plan from the store (after an alias moved); a plan
+        whose answers would change shape (task, columns, classes) is not swapped in."""
+        old = self._plans.get(deployment_id)
+        if old is None:
+            return
+        plan = self.build(deployment_id)
+        if [r.label for r in plan.routes + plan.shadows] == old.labels:
+            return
+        for before, after in zip(
+            old.routes + old.shadows, plan.routes + plan.shadows, strict=False
+        ):
+            _check_compatible(before, after)
+        self.swap(plan)
+
+    def _watch(self) -> None:
+        """Follow alias moves made by other processes (this server's own moves swap at once)."""
+        try:
+            last = self.store.last_alias_event_id()
+        except Exception:
+            log.warning("alias watch could not start", exc_info=True)
+            return
+        while not self._stop.wait(self.watch_interval):
+            try:
+                current = self.store.last_alias_event_id()
+                if current == last:
+                    continue
+                for name in self.store.alias_moves_since(last):
+                    self.refresh_following(name)
+                last = self.followed_event_id = current
+            except Exception:  # a database hiccup: try again next time
+                log.warning("alias watch failed", exc_info=True)
 
     def refresh_following(self, name: str) -> None:
-        """Rebuild the plans of loaded deployments naming registered model ``name``."""
+        """Rebuild the plans of loaded deployments naming registered model ``name``; one that
+        cannot be rebuilt keeps serving its current plan (and says why in the log)."""
         for deployment_id in self.store.deployments_following(name):
             try:
                 self.refresh(deployment_id)
             except Exception:
                 log.warning("could not refresh traffic of %s", deployment_id, exc_info=True)
-                self.forget(deployment_id)  # rebuilt (or failing clearly) on next request
 
     def forget(self, deployment_id: str) -> None:
         self._plans.pop(deployment_id, None)
@@ -273,4 +310,6 @@ class TrafficTable:
             self.shadow.submit(plan.deployment_id, records, plan.shadows)
 
     def close(self) -> None:
+        self._stop.set()
+        self._watcher.join(timeout=10)
         self.shadow.close()
