@@ -10,7 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
 from tunelab.entities.platform import DeploymentStatus, NotFoundError
-from tunelab.server.deployments.traffic import TrafficPlan, TrafficTable
+from tunelab.server.deployments.routing import TrafficPlan
+from tunelab.server.deployments.traffic import TrafficTable
 from tunelab.server.predictor import Predictor, check_records
 from tunelab.tracking import MetadataStore
 

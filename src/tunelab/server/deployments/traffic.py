@@ -6,148 +6,19 @@ moving an alias builds the new plan first (loading bundles) and then swaps it in
 dictionary assignment, so requests in flight finish on the old plan and none fails.
 """
 
-import hashlib
 import logging
-import queue
 import random
 import threading
-import time
-from bisect import bisect_right
-from dataclasses import dataclass, field
-from itertools import accumulate
 from typing import Any
 
 from tunelab.entities.errors import ConfigError
 from tunelab.entities.platform import ConflictError, DeploymentStatus
-from tunelab.server.predictor import Predictor, PredictorCache
+from tunelab.server.deployments.routing import Route, TrafficPlan, check_compatible
+from tunelab.server.deployments.shadow import ShadowRunner
+from tunelab.server.predictor import PredictorCache
 from tunelab.tracking import MetadataStore
 
 log = logging.getLogger(__name__)
-STICKY_HEADER = "X-Request-Key"
-
-
-def key_position(key: str) -> float:
-    """A stable position in [0, 1) for a request key (same key, same route)."""
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64
-
-
-@dataclass(frozen=True)
-class Route:
-    """A reference as configured (``name@champion``) and the version answering for it."""
-
-    reference: str
-    label: str  # "name/3" (or the model id of a deployment outside the registry)
-    weight: float
-    predictor: Predictor = field(repr=False)
-
-
-@dataclass(frozen=True)
-class TrafficPlan:
-    deployment_id: str
-    routes: tuple[Route, ...]
-    shadows: tuple[Route, ...] = ()
-    sticky: bool = False
-    rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        bounds = list(accumulate(r.weight for r in self.routes))
-        object.__setattr__(self, "_bounds", bounds)
-
-    def choose(self, key: str | None = None) -> Route:
-        """The route of one request: by the key's hash when sticky, else a weighted draw."""
-        if len(self.routes) == 1:
-            return self.routes[0]
-        bounds: list[float] = self._bounds  # type: ignore[attr-defined]
-        position = key_position(key) if self.sticky and key else self.rng.random()
-        index = bisect_right(bounds, position * bounds[-1])
-        return self.routes[min(index, len(self.routes) - 1)]
-
-    @property
-    def labels(self) -> list[str]:
-        return [r.label for r in self.routes + self.shadows]
-
-
-def _check_compatible(first: Route, other: Route) -> None:
-    """ConfigError unless ``other`` has the task, input columns and classes of ``first``."""
-    a, b = first.predictor.bundle, other.predictor.bundle
-    if a.task != b.task:
-        raise ConfigError(
-            f"{other.reference} ({other.label}) is a {b.task.value} model but "
-            f"{first.reference} is {a.task.value}"
-        )
-    if first.predictor.fields != other.predictor.fields:
-        diff = sorted(first.predictor.fields ^ other.predictor.fields)
-        raise ConfigError(
-            f"{other.reference} ({other.label}) takes other input columns than "
-            f"{first.reference}: {', '.join(diff[:5])}"
-        )
-    if list(a.classes or []) != list(b.classes or []):
-        raise ConfigError(
-            f"{other.reference} ({other.label}) predicts classes {b.classes}, "
-            f"{first.reference} predicts {a.classes}"
-        )
-
-
-class ShadowRunner:
-    """Answers shadow copies on one background thread from a bounded queue; their answers
-    go to the prediction log (``shadow=True``) and never to the caller. When the queue is
-    full a copy is dropped (counted), never the live request."""
-
-    def __init__(self, predictors: PredictorCache, maxsize: int = 1000) -> None:
-        self.predictors = predictors
-        self.dropped = 0
-        self.failed = 0
-        self._queue: queue.Queue[tuple[str, list[dict[str, Any]], tuple[Route, ...]] | None]
-        self._queue = queue.Queue(maxsize=maxsize)
-        self._thread = threading.Thread(target=self._run, name="shadow-traffic", daemon=True)
-        self._thread.start()
-
-    def submit(
-        self, deployment_id: str, records: list[dict[str, Any]], routes: tuple[Route, ...]
-    ) -> None:
-        try:
-            self._queue.put_nowait((deployment_id, records, routes))
-        except queue.Full:
-            self.dropped += 1
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            deployment_id, records, routes = item
-            try:
-                for route in routes:
-                    self._answer(deployment_id, records, route)
-            finally:
-                self._queue.task_done()
-        self._queue.task_done()
-
-    def _answer(self, deployment_id: str, records: list[dict[str, Any]], route: Route) -> None:
-        started = time.perf_counter()
-        try:
-            out = route.predictor.predict(records)
-        except Exception:
-            self.failed += 1
-            log.warning("shadow %s of %s failed", route.label, deployment_id, exc_info=True)
-            return
-        latency_ms = (time.perf_counter() - started) * 1000.0
-        if self.predictors.log is not None:
-            self.predictors.log.record(
-                deployment_id,
-                inputs=records,
-                outputs=out,
-                latency_ms=latency_ms,
-                model=route.label,
-                model_id=route.predictor.model_id,
-                shadow=True,
-            )
-
-    def flush(self) -> None:
-        """Wait until every queued copy is answered (tests, shutdown)."""
-        self._queue.join()
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
 
 
 class TrafficTable:
@@ -216,7 +87,7 @@ class TrafficTable:
         made = tuple(self._route(str(r["model"]), float(r["weight"]), pins) for r in routes)
         shadows = tuple(self._route(reference, 0.0, pins) for reference in shadow or [])
         for other in made[1:] + shadows:
-            _check_compatible(made[0], other)
+            check_compatible(made[0], other)
         return TrafficPlan(deployment_id, made, shadows, bool(sticky), rng=rng)
 
     def _route(self, reference: str, weight: float, pins: dict[str, str]) -> Route:
@@ -251,7 +122,7 @@ class TrafficTable:
                 for before, after in zip(
                     old.routes + old.shadows, plan.routes + plan.shadows, strict=False
                 ):  # callers must get answers of the same shape as before
-                    _check_compatible(before, after)
+                    check_compatible(before, after)
                 plans.append(plan)
             except ConfigError as exc:
                 raise ConflictError(
@@ -272,7 +143,7 @@ class TrafficTable:
         for before, after in zip(
             old.routes + old.shadows, plan.routes + plan.shadows, strict=False
         ):
-            _check_compatible(before, after)
+            check_compatible(before, after)
         self.swap(plan)
 
     def _watch(self) -> None:
