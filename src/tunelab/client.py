@@ -198,18 +198,80 @@ class Client:
     def delete_model(self, model_id: str, *, cascade: bool = False) -> None:
         self._call("DELETE", f"/models/{model_id}", params={"cascade": cascade})
 
-    def deploy(self, model_id: str, *, name: str | None = None) -> str:
-        body = {"model_id": model_id, **({"name": name} if name else {})}
+    def deploy(
+        self, model_id: str | None = None, *, name: str | None = None, model: str | None = None
+    ) -> str:
+        """Deploy a model id, or a registry reference ``model="churn@champion"`` /
+        ``"churn/3"`` (an alias is followed when it moves); returns the deployment id."""
+        body: dict[str, Any] = {"model_id": model_id} if model is None else {"model": model}
+        if name:
+            body["name"] = name
         return str(self._call("POST", "/deployments", json=body)["id"])
 
-    def predict(self, deployment_id: str, records: Any) -> dict[str, Any]:
-        """Predict a list of records (dicts) or a pandas DataFrame."""
+    def predict(
+        self, deployment_id: str, records: Any, *, key: str | None = None
+    ) -> dict[str, Any]:
+        """Predict a list of records (dicts) or a pandas DataFrame; ``key`` is sent as
+        ``X-Request-Key`` (sticky traffic: same key, same version)."""
         if hasattr(records, "to_json"):
             records = json.loads(records.to_json(orient="records", date_format="iso"))
         if isinstance(records, dict):
             records = [records]
         body = {"records": list(records)}
-        return dict(self._call("POST", f"/deployments/{deployment_id}/predict", json=body))
+        headers = {"X-Request-Key": key} if key else None
+        path = f"/deployments/{deployment_id}/predict"
+        return dict(self._call("POST", path, json=body, headers=headers))
+
+    def set_traffic(
+        self,
+        deployment_id: str,
+        routes: Sequence[tuple[str, float]] | Sequence[dict[str, Any]],
+        *,
+        shadow: Sequence[str] = (),
+        sticky: bool = False,
+    ) -> dict[str, Any]:
+        """Split traffic, e.g. ``[("churn@champion", 90), ("churn@challenger", 10)]``."""
+        body = {
+            "routes": [
+                r if isinstance(r, dict) else {"model": r[0], "weight": r[1]} for r in routes
+            ],
+            "shadow": list(shadow),
+            "sticky": sticky,
+        }
+        return dict(self._call("PUT", f"/deployments/{deployment_id}/traffic", json=body))
+
+    def traffic(self, deployment_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/deployments/{deployment_id}/traffic"))
+
+    def compare_traffic(self, deployment_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/deployments/{deployment_id}/traffic/compare"))
+
+    # ----- registry -----------------------------------------------------------------------
+    def create_registered_model(self, name: str, *, description: str = "") -> dict[str, Any]:
+        body = {"name": name, "description": description}
+        return dict(self._call("POST", "/registry", json=body))
+
+    def list_registered_models(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/registry")["items"])
+
+    def get_registered_model(self, name: str) -> dict[str, Any]:
+        """The model with its versions, aliases and alias history."""
+        return dict(self._call("GET", f"/registry/{name}"))
+
+    def add_model_version(
+        self, name: str, model_id: str, *, tags: dict[str, str] | None = None
+    ) -> int:
+        """Register a model as the next version of ``name``; returns the version number."""
+        body = {"model_id": model_id, "tags": tags or {}}
+        return int(self._call("POST", f"/registry/{name}/versions", json=body)["version"])
+
+    def set_alias(self, name: str, alias: str, version: int) -> dict[str, Any]:
+        """Point ``alias`` at ``version`` (promote / roll back); returns the recorded move."""
+        path = f"/registry/{name}/aliases/{alias}"
+        return dict(self._call("PUT", path, json={"version": version}))
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._call("DELETE", f"/registry/{name}/aliases/{alias}")
 
     def predictions(self, deployment_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
         path = f"/deployments/{deployment_id}/predictions"

@@ -153,6 +153,9 @@ class Prediction:
     latency_ms: float
     created_at: datetime
     explanation: dict[str, Any] | None = None
+    model_id: str | None = None  # the model that answered
+    model_ref: str | None = None  # its registry label ("name/3"), else the model id
+    shadow: bool = False  # a shadow copy: logged for comparison, never returned
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from tunelab import __version__
 from tunelab.artifacts import ArtifactStore
 from tunelab.server.config import ServerSettings, apply_data_limits
+from tunelab.server.deployments.traffic import TrafficTable
 from tunelab.server.deps import StoreDep, check_token
 from tunelab.server.errors import ERROR_RESPONSES, install_error_handlers
 from tunelab.server.guard import WILDCARD_HOSTS, RequestGuard, allowed_host_names
 from tunelab.server.predictor import SWITCH_INTERVAL, PredictionLog, PredictorCache
+from tunelab.server.protocols import protocol_routers
 from tunelab.server.ui import mount_ui
 from tunelab.tracking import MetadataStore
 
@@ -74,6 +76,7 @@ def create_app(
             sys.setswitchinterval(SWITCH_INTERVAL)  # the log thread shares the lock
         app.state.settings, app.state.store, app.state.artifacts = settings, store, artifacts
         app.state.predictors = predictors
+        app.state.traffic = TrafficTable(store, predictors)
         predictors.warming = True  # before the thread starts: health never says "done" early
         threading.Thread(target=predictors.warm_all, name="warm-deployments", daemon=True).start()
         # Move what is loaded now out of the collector's reach: full collections over the
@@ -83,6 +86,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.traffic.close()
             if predictors.log is not None:
                 predictors.log.close()
             store.close()
@@ -102,6 +106,8 @@ def create_app(
     for router in api_routers():
         api.include_router(router)
     app.include_router(api)
+    for router, guarded in protocol_routers():  # /v2 (Open Inference), /serve (MLflow)
+        app.include_router(router, dependencies=[Depends(check_token)] if guarded else [])
 
     @app.get("/api/v1/health", tags=["system"])
     async def health(request: Request, store: StoreDep) -> dict[str, Any]:

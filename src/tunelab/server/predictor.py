@@ -131,9 +131,12 @@ class PredictorCache:
         self.artifacts = artifacts
         self.cache_dir = cache_dir
         self._loaded: dict[str, Predictor] = {}
+        self._models: dict[str, Predictor] = {}  # by model id (registry versions)
         self._lock = threading.Lock()
         self._log: PredictionLog | None = None
         self.warming = False  # True while warm_all loads the deployments at start
+        self.forget_hooks: list[Callable[[str], None]] = []  # e.g. the traffic plans
+        self.warm_hooks: list[Callable[[str], object]] = []  # run after a deployment is warmed
 
     @property
     def log(self) -> "PredictionLog | None":
@@ -143,6 +146,8 @@ class PredictorCache:
     def log(self, value: "PredictionLog | None") -> None:
         if value is not None and value.explain is None:
             value.explain = self.explain
+        if value is not None and value.explain_model is None:
+            value.explain_model = self.explain_model
         self._log = value
 
     def explain(self, deployment_id: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -165,13 +170,16 @@ class PredictorCache:
             return found
 
     def _load(self, deployment_id: str) -> Predictor:
-        from tunelab.bundles import load_bundle
-        from tunelab.server.deployments.fastpath import build_fast_plan
-
         deployment = self.store.get_deployment(deployment_id)
         if deployment.status is not DeploymentStatus.ACTIVE:
             raise ConflictError(f"deployment {deployment_id!r} is {deployment.status.value}")
-        model = self.store.get_model(deployment.model_id)
+        return self._load_model(deployment.model_id, deployment_id)
+
+    def _load_model(self, model_id: str, deployment_id: str = "") -> Predictor:
+        from tunelab.bundles import load_bundle
+        from tunelab.server.deployments.fastpath import build_fast_plan
+
+        model = self.store.get_model(model_id)
         folder = self.artifacts.cached_dir(model.uri, self.cache_dir / "bundles")
         bundle = load_bundle(folder)
         fields = frozenset(c.name for c in bundle.schema)
@@ -179,11 +187,29 @@ class PredictorCache:
         predictor.plan = build_fast_plan(bundle, predictor.generic_output)
         return predictor
 
+    def for_model(self, model_id: str) -> Predictor:
+        """A model's predictor (registry versions served by traffic routes), loaded once."""
+        found = self._models.get(model_id)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._models.get(model_id)
+            if found is None:
+                found = self._load_model(model_id)
+                self._models[model_id] = found
+            return found
+
+    def explain_model(self, model_id: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Explanations of ``records`` by one model (raises if it is gone)."""
+        return self.for_model(model_id).explain(records)
+
     def warm(self, deployment_id: str) -> None:
         """Load a deployment's bundle and explainer ahead of its first prediction (errors
         surface later)."""
         try:
             self.get(deployment_id).explain_ready()
+            for hook in self.warm_hooks:
+                hook(deployment_id)
         except Exception:
             log.warning("could not preload deployment %s", deployment_id, exc_info=True)
             return
@@ -207,6 +233,17 @@ class PredictorCache:
     def forget(self, deployment_id: str) -> None:
         with self._lock:
             self._loaded.pop(deployment_id, None)
+        for hook in self.forget_hooks:
+            hook(deployment_id)
+
+    def drop_loaded(self, deployment_id: str) -> None:
+        """Drop a deployment's predictor only (reloaded on next use; hooks not run)."""
+        with self._lock:
+            self._loaded.pop(deployment_id, None)
+
+    def forget_model(self, model_id: str) -> None:
+        with self._lock:
+            self._models.pop(model_id, None)
 
 
 ExplainFn = Callable[[str, list[dict[str, Any]]], list[dict[str, Any]] | None]
@@ -236,6 +273,8 @@ class PredictionLog:
     ) -> None:
         self.store = store
         self.explain = explain
+        self.explain_model: Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]] | None
+        self.explain_model = None
         self.batch_size = batch_size
         self.explain_limit = 64
         self.explain_interval = explain_interval
@@ -274,15 +313,22 @@ class PredictionLog:
             return
         self._explained_at = now
         budget = self.explain_limit
-        by_deployment: dict[str, list[dict[str, Any]]] = {}
+        by_deployment: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
         for deployment_id, row in batch:
+            if row.get("shadow") or (row.get("model_id") and self.explain_model is None):
+                continue  # shadow copies are compared, not explained
             if row.get("explanation") is None and len(row["inputs"]) <= budget:
                 budget -= len(row["inputs"])
-                by_deployment.setdefault(deployment_id, []).append(row)
-        for deployment_id, rows in by_deployment.items():
+                key = (deployment_id, row.get("model_id"))
+                by_deployment.setdefault(key, []).append(row)
+        for (deployment_id, model_id), rows in by_deployment.items():
             records = [r for row in rows for r in row["inputs"]]
+            explained: list[dict[str, Any]] | None
             try:
-                explained = self.explain(deployment_id, records)
+                if model_id is not None and self.explain_model is not None:
+                    explained = self.explain_model(model_id, records)
+                else:
+                    explained = self.explain(deployment_id, records)
             except Exception:
                 log.warning("explaining predictions of %s failed", deployment_id, exc_info=True)
                 continue

@@ -117,6 +117,8 @@ class PredictionOut(Out):
     explanation: dict[str, Any] | None
     latency_ms: float
     created_at: datetime
+    model_id: str | None = None
+    model_ref: str | None = None
 
 
 class JobOut(Out):

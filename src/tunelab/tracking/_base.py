@@ -169,6 +169,9 @@ def to_prediction(r: PredictionRow) -> Prediction:
         latency_ms=r.latency_ms,
         created_at=r.created_at,
         explanation=r.explanation,
+        model_id=r.model_id,
+        model_ref=r.model_ref,
+        shadow=bool(r.shadow),
     )
 
 

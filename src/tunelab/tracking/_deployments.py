@@ -19,7 +19,14 @@ from tunelab.tracking._base import (
     to_prediction,
 )
 from tunelab.tracking._json import jsonable
-from tunelab.tracking._orm import DeploymentRow, ExperimentRow, ModelRow, PredictionRow, utcnow
+from tunelab.tracking._orm import (
+    DeploymentRow,
+    ExperimentRow,
+    ModelRow,
+    ModelVersionRow,
+    PredictionRow,
+    utcnow,
+)
 
 
 class DeploymentStoreMixin(StoreBase):
@@ -73,6 +80,14 @@ class DeploymentStoreMixin(StoreBase):
             deployments = list(
                 s.scalars(select(DeploymentRow).where(DeploymentRow.model_id == model_id))
             )
+            versions = list(
+                s.scalars(select(ModelVersionRow).where(ModelVersionRow.model_id == model_id))
+            )
+            if versions:
+                labels = ", ".join(f"{v.name}/{v.version}" for v in versions)
+                raise ConflictError(
+                    f"model {model_id!r} is registered as {labels}; it cannot be deleted"
+                )
             if deployments and not cascade:
                 ids = ", ".join(d.id for d in deployments)
                 raise ConflictError(
@@ -173,6 +188,9 @@ class DeploymentStoreMixin(StoreBase):
                     explanation=jsonable(row.get("explanation")),
                     latency_ms=float(row["latency_ms"]),
                     created_at=now,
+                    model_id=row.get("model_id"),
+                    model_ref=row.get("model"),
+                    shadow=bool(row.get("shadow", False)),
                 )
                 for deployment_id, row in rows
                 if deployment_id in alive
@@ -197,7 +215,9 @@ class DeploymentStoreMixin(StoreBase):
         """
         with self._read() as s:
             self._get(s, DeploymentRow, deployment_id, "deployment")
-            where = PredictionRow.deployment_id == deployment_id
+            where = (PredictionRow.deployment_id == deployment_id) & (
+                PredictionRow.shadow.is_(False)
+            )
             count, last = s.execute(
                 select(func.count(PredictionRow.id), func.max(PredictionRow.created_at)).where(
                     where
@@ -223,10 +243,21 @@ class DeploymentStoreMixin(StoreBase):
         return out
 
     def list_predictions(
-        self, deployment_id: str, *, limit: int = 50, before_id: int | None = None
+        self,
+        deployment_id: str,
+        *,
+        limit: int = 50,
+        before_id: int | None = None,
+        shadow: bool | None = False,
     ) -> list[Prediction]:
-        """Newest first; pass the smallest id seen as ``before_id`` for the next page."""
+        """Newest first; pass the smallest id seen as ``before_id`` for the next page.
+
+        ``shadow``: False (default) lists answered predictions, True only shadow copies,
+        None both.
+        """
         query = select(PredictionRow).where(PredictionRow.deployment_id == deployment_id)
+        if shadow is not None:
+            query = query.where(PredictionRow.shadow.is_(shadow))
         if before_id is not None:
             query = query.where(PredictionRow.id < before_id)
         query = query.order_by(PredictionRow.id.desc()).limit(limit)

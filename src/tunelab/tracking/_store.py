@@ -3,9 +3,12 @@
 from tunelab.tracking._deployments import DeploymentStoreMixin
 from tunelab.tracking._experiments import ExperimentStoreMixin
 from tunelab.tracking._queue import QueueStoreMixin
+from tunelab.tracking._registry import RegistryStoreMixin
 
 
-class MetadataStore(ExperimentStoreMixin, DeploymentStoreMixin, QueueStoreMixin):
+class MetadataStore(
+    ExperimentStoreMixin, DeploymentStoreMixin, RegistryStoreMixin, QueueStoreMixin
+):
     """Everything tunelab remembers, in SQLite (``sqlite:///path``) or PostgreSQL.
 
     Opening a store migrates its schema to the newest version (``alembic upgrade head``).

@@ -20,6 +20,11 @@ TABLES = {
     "predictions",
     "jobs",
     "job_events",
+    "registered_models",
+    "model_versions",
+    "model_aliases",
+    "model_alias_events",
+    "deployment_traffic",
     "alembic_version",
 }
 
@@ -27,7 +32,7 @@ TABLES = {
 def test_open_creates_every_table_at_head(store: MetadataStore) -> None:
     assert set(inspect(store.engine).get_table_names()) == TABLES
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 def test_migrations_match_the_orm(store: MetadataStore) -> None:

@@ -207,16 +207,24 @@ def fill_explanations(
     missing = [p for p in items if p.explanation is None]
     if not missing:
         return items
-    try:
-        predictor = predictors.get(deployment_id)
-        records = [r for p in missing for r in p.inputs]
-        explained = predictor.explain(records)
-    except Exception:  # the history stays readable even if the model cannot explain
-        return items
     made: dict[int, dict[str, Any]] = {}
-    at = 0
-    for p in missing:
-        made[p.id] = {"rows": explained[at : at + len(p.inputs)]}
-        at += len(p.inputs)
+    by_model: dict[str | None, list[Any]] = {}
+    for p in missing:  # each prediction explained by the model that answered it
+        by_model.setdefault(p.model_id, []).append(p)
+    for model_id, group in by_model.items():
+        try:
+            if model_id is None:
+                predictor = predictors.get(deployment_id)
+            else:
+                predictor = predictors.for_model(model_id)
+            explained = predictor.explain([r for p in group for r in p.inputs])
+        except Exception:  # the history stays readable even if the model cannot explain
+            continue
+        at = 0
+        for p in group:
+            made[p.id] = {"rows": explained[at : at + len(p.inputs)]}
+            at += len(p.inputs)
+    if not made:
+        return items
     store.set_prediction_explanations(made)
     return [replace(p, explanation=made[p.id]) if p.id in made else p for p in items]

@@ -2,20 +2,17 @@
 history, usage, code snippet, bundle download, batch predict."""
 
 import tempfile
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, status
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, status
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.background import BackgroundTask
 
 from tunelab.entities.platform import JobKind
-from tunelab.server.deployments import service
+from tunelab.server.deployments import service, serving
 from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
-from tunelab.server.predictor import Predictor, PredictorCache, check_records
 from tunelab.server.schemas import (
     INT64_MAX,
     Created,
@@ -33,13 +30,23 @@ router = APIRouter(prefix="/deployments", tags=["deployments"])
 
 
 class DeploymentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    model_id: str
+    model_id: str | None = Field(default=None, description="A model id (one bundle).")
+    model: str | None = Field(
+        default=None, description="A registry reference: name@alias or name/version."
+    )
     name: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DeploymentIn":
+        if (self.model_id is None) == (self.model is None):
+            raise ValueError("give exactly one of model_id or model (name@alias, name/3)")
+        return self
 
 
 class PredictExplainedOut(PredictOut):
+    model: str | None = None
     explanations: list[dict[str, Any]] | None = None
 
 
@@ -65,8 +72,13 @@ class BatchIn(BaseModel):
 def create_deployment(
     body: DeploymentIn, store: StoreDep, predictors: PredictorsDep, background: BackgroundTasks
 ) -> Created:
-    """Deploy a model; its bundle is loaded (and verified) right after the answer."""
-    deployment = store.create_deployment(body.model_id, name=body.name)
+    """Deploy a model by id or a registry reference (``name@alias`` follows the alias when
+    it moves); its bundle is loaded (and verified) right after the answer."""
+    if body.model is not None:
+        deployment = store.deploy_reference(body.model, name=body.name)
+    else:
+        assert body.model_id is not None
+        deployment = store.create_deployment(body.model_id, name=body.name)
     background.add_task(predictors.warm, deployment.id)
     return Created(id=deployment.id)
 
@@ -101,11 +113,6 @@ def delete_deployment(deployment_id: str, store: StoreDep, predictors: Predictor
     predictors.forget(deployment_id)
 
 
-async def _predictor(predictors: PredictorCache, deployment_id: str) -> Predictor:
-    found = predictors.loaded(deployment_id)
-    return found if found is not None else await run_in_threadpool(predictors.get, deployment_id)
-
-
 @router.post(
     "/{deployment_id}/predict",
     response_model=PredictExplainedOut,
@@ -113,42 +120,29 @@ async def _predictor(predictors: PredictorCache, deployment_id: str) -> Predicto
     responses={422: {"description": "A record lacks a field, has an extra one or a bad value"}},
 )
 async def predict(
-    deployment_id: str, body: PredictIn, request: Request, explain: bool = False
+    deployment_id: str,
+    body: PredictIn,
+    request: Request,
+    explain: bool = False,
+    x_request_key: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Predict JSON records synchronously (one or many rows).
 
     Classification answers carry ``probabilities`` (one object per record: label -> p). With
     ``explain=true`` the answer also carries ``explanations`` (one per record: each input
-    column's contribution). Every prediction is stored with its explanation in the history.
-    Small requests a verified fast path can answer run inline; the rest run in a thread.
+    column's contribution). ``model`` names the version that answered (``name/3``; the
+    model id outside the registry). With sticky traffic the ``X-Request-Key`` header picks
+    the route (same key, same route). Every prediction is stored with its explanation in
+    the history. Small requests a verified fast path can answer run inline; the rest run
+    in a thread.
     """
-    predictors: PredictorCache = request.app.state.predictors
-    started = time.perf_counter()
-    predictor = await _predictor(predictors, deployment_id)
-    records = body.records
-    out = None
-    if not explain and predictor.plan is not None:
-        check_records(records, predictor.fields)
-        out = predictor.fast_predict(records)
-    explanations = None
-    if out is None:
-        out = await run_in_threadpool(predictor.predict, records)
-        if explain:
-            explanations = await run_in_threadpool(predictor.explain, records)
-    latency_ms = (time.perf_counter() - started) * 1000.0
-    if request.app.state.settings.store_predictions and predictors.log is not None:
-        explanation = None if explanations is None else {"rows": explanations}
-        predictors.log.record(
-            deployment_id,
-            inputs=records,
-            outputs=out,
-            latency_ms=latency_ms,
-            explanation=explanation,
-        )
-    answer = {**out, "latency_ms": latency_ms}
-    if explanations is not None:
-        answer["explanations"] = explanations
-    return JSONResponse(answer)
+    found = await serving.answer(
+        request.app.state, deployment_id, body.records, key=x_request_key, explain=explain
+    )
+    reply = {**found.out, "model": found.model, "latency_ms": found.latency_ms}
+    if found.explanations is not None:
+        reply["explanations"] = found.explanations
+    return JSONResponse(reply)
 
 
 @router.get("/{deployment_id}/predictions", response_model=list[PredictionOut])
