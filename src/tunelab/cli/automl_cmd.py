@@ -62,6 +62,10 @@ def automl(
     sampler: Annotated[str, typer.Option(help="tpe, random, grid, cmaes, qmc or gp")] = "tpe",
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     n_jobs: Annotated[int, typer.Option("--n-jobs", help="trials in parallel")] = 1,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="run trials on this Ray cluster (HOST:PORT, auto)"),
+    ] = None,
 ) -> None:
     """Search models for TRAIN_FILE and save the best (bundle, leaderboard, report) in --out."""
     from rich.console import Console
@@ -71,8 +75,10 @@ def automl(
     from tunelab.data import read_table
     from tunelab.entities import TunelabError
     from tunelab.evaluation import default_metric, get_metric
+    from tunelab.executors import cluster_executor
 
     console = Console(stderr=True)
+    executor = cluster_executor(ray_address)
     try:
         split = _split(cv, holdout, test_ratio)
         frame = read_table(train_file)
@@ -89,6 +95,7 @@ def automl(
             algorithms=[a for a in algorithms.split(",")] if algorithms else None,
             split=split,  # type: ignore[arg-type]
             test_ratio=test_ratio if split is None else 0.0,
+            executor=executor,
         )
         from tunelab.data import prepare_target
 
@@ -105,6 +112,9 @@ def automl(
     except TunelabError as error:
         _fail(str(error))
         return
+    finally:
+        if executor is not None:
+            executor.shutdown()
     board = engine.leaderboard()
     console.print()
     console.print(

@@ -47,6 +47,10 @@ def serve(
     sample: Annotated[
         bool, typer.Option(help="On first start (empty store) add a ready sample experiment.")
     ] = True,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Run AutoML jobs' trials on this Ray cluster."),
+    ] = None,
 ) -> None:
     """Run the web app (http://HOST:PORT) and REST API (/api/v1) plus WORKERS job workers."""
     import uvicorn
@@ -55,6 +59,7 @@ def serve(
     from tunelab.tracking import MetadataStore
 
     _setup_logging()
+    _use_ray(ray_address)  # the local workers inherit it
     settings = _settings(
         home=home, db_url=db, artifacts_url=artifacts, host=host, port=port, workers=workers
     )
@@ -98,11 +103,28 @@ def seed_sample(settings: Any) -> str | None:
         return experiment.id
 
 
-def worker(home: HomeOpt = None, db: DbOpt = None, artifacts: ArtifactsOpt = None) -> None:
+def _use_ray(ray_address: str | None) -> None:
+    """Have this process's AutoML jobs (and its workers') run trials on ``ray_address``."""
+    if ray_address:
+        from tunelab.executors import RAY_ADDRESS_ENV
+
+        os.environ[RAY_ADDRESS_ENV] = ray_address
+
+
+def worker(
+    home: HomeOpt = None,
+    db: DbOpt = None,
+    artifacts: ArtifactsOpt = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Run AutoML jobs' trials on this Ray cluster."),
+    ] = None,
+) -> None:
     """Run one job worker until SIGTERM/SIGINT (a running job goes back to the queue)."""
     from tunelab.jobs import run_worker
 
     _setup_logging()
+    _use_ray(ray_address)
     settings = _settings(home=home, db_url=db, artifacts_url=artifacts)
     run_worker(
         settings.database_url,

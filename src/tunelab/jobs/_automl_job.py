@@ -1,6 +1,7 @@
 """The AutoML job: run the engine on an experiment, record trials live, keep the best model."""
 
 import inspect
+import os
 import shutil
 import tempfile
 import threading
@@ -14,6 +15,7 @@ from tunelab.entities.artifact_keys import model_prefix
 from tunelab.entities.errors import DataError
 from tunelab.entities.platform import Experiment, ExperimentStatus
 from tunelab.entities.trials import TrialRecord, TrialStatus
+from tunelab.executors import RAY_ADDRESS_ENV, cluster_executor
 from tunelab.jobs._automl_settings import (
     LOG_LEVELS,
     THREADS_PER_TRIAL,
@@ -103,6 +105,7 @@ class StoreCallbacks:
                 "source": record.source,
                 "reason": record.reason,
                 "host": record.host,
+                "node_id": record.node_id,
                 "slot": self._free_slot(record.number),
                 "ended_at": ended_at,
                 "ended_ts": ended_ts,
@@ -144,6 +147,11 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         accepted = set(inspect.signature(AutoML).parameters)
         if "checkpoint_dir" in accepted:
             kwargs["checkpoint_dir"] = str(_checkpoint_dir(ctx, experiment.id))
+        executor = cluster_executor(
+            os.environ.get(RAY_ADDRESS_ENV)
+        )  # tunelab worker --ray-address
+        if executor is not None:
+            kwargs["executor"] = executor
         automl = AutoML(
             task=experiment.task, metric=experiment.metric, callbacks=[callbacks], **kwargs
         )
@@ -158,6 +166,8 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         finally:
             done.set()
             watcher.join()
+            if executor is not None:
+                executor.shutdown()
         for message in dict.fromkeys(str(w.message) for w in caught):
             callbacks.log("warning", message)
         if ctx.released.is_set():  # the next worker resumes from the checkpoint

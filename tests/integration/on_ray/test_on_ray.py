@@ -1,0 +1,122 @@
+"""On a real two-node Ray cluster: Katib trials as Ray tasks, AutoML trials on both nodes,
+and losing a node mid-run loses no finished trial."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from tests.integration.on_ray.conftest import Cluster
+
+from tunelab import AutoML
+from tunelab.entities import TrialRecord, TrialStatus
+from tunelab.executors import RayExecutor
+from tunelab.katib import load_experiment, run_experiment
+from tunelab.katib.ray_executor import NODE_FILE
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "katib"
+
+
+def test_katib_parallel_trials_run_as_ray_tasks(ray_cluster: Cluster, tmp_path: Path) -> None:
+    """Runs before the node-loss test below (tests run in file order)."""
+    cluster = ray_cluster
+    shutil.copy(EXAMPLES / "train.py", tmp_path / "train.py")
+    doc = yaml.safe_load((EXAMPLES / "random.yaml").read_text())
+    doc["spec"].update(parallelTrialCount=2, maxTrialCount=4, maxFailedTrialCount=1)
+    doc["metadata"]["name"] = "random-on-ray"
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(doc))
+    spec = load_experiment(tmp_path / "exp.yaml")
+
+    result = run_experiment(
+        spec,
+        tmp_path / "trials",
+        tmp_path / "out",
+        trial_timeout=120,
+        source_dir=tmp_path,
+        ray_address=cluster.address,
+    )
+
+    assert len(result.trials) == 4
+    assert all(t.condition == "Succeeded" for t in result.trials), [
+        (t.name, t.condition) for t in result.trials
+    ]
+    assert all(t.metrics for t in result.trials)
+    ran_on = {
+        (tmp_path / "trials" / t.name / NODE_FILE).read_text().split()[0] for t in result.trials
+    }
+    assert ran_on <= set(cluster.node_ids().values())
+    assert (tmp_path / "out" / "experiment.json").is_file()
+
+
+def _frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4))
+    y = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(scale=0.5, size=n) > 0).astype(int)
+    return pd.DataFrame(x, columns=["a", "b", "c", "d"]).assign(target=y)
+
+
+class KillNodeAfter:
+    """Kills the second node once ``after`` trials have ended; remembers what ended before."""
+
+    def __init__(self, cluster: Cluster, after: int) -> None:
+        self.cluster, self.after = cluster, after
+        self.before_kill: list[TrialRecord] = []
+        self.killed = False
+
+    def on_trial_end(self, record: TrialRecord) -> None:
+        if self.killed:
+            return
+        self.before_kill.append(record)
+        nodes = {r.node_id for r in self.before_kill if r.status is TrialStatus.OK}
+        if len(self.before_kill) >= self.after and len(nodes) >= 2:
+            self.cluster.kill_node("node2")
+            self.killed = True
+
+
+def test_automl_runs_on_both_nodes_and_survives_losing_one(
+    ray_cluster: Cluster, tmp_path: Any
+) -> None:
+    nodes = ray_cluster.node_ids()
+    killer = KillNodeAfter(ray_cluster, after=3)
+    executor = RayExecutor(ray_cluster.address)
+    try:
+        model = AutoML(
+            time_budget=40,
+            trial_timeout=15,
+            max_trials=10,
+            algorithms=["logistic_regression", "decision_tree"],
+            ensemble="none",
+            refit_final=False,
+            seed=1,
+            callbacks=[killer],
+            executor=executor,
+        ).fit(_frame(), "target")
+    finally:
+        executor.shutdown()
+
+    assert killer.killed, "the second node was never killed: trials never ran on both nodes"
+    board = model.leaderboard()
+    ran_on = set(board["node_id"])
+    assert {nodes["head"], nodes["node2"]} <= ran_on
+    assert set(board["host"]) != {""}
+    # every trial finished before the node was lost is still on the board, unchanged
+    for record in killer.before_kill:
+        row = board[board["trial"] == record.number].iloc[0]
+        assert row["status"] == record.status.value
+        assert row["node_id"] == record.node_id
+    # the search went on after the loss, on the surviving node
+    after = board[~board["trial"].isin([r.number for r in killer.before_kill])]
+    assert (after["status"] == TrialStatus.OK.value).any()
+    assert set(after.loc[after["status"] == "ok", "node_id"]) == {nodes["head"]}
+    # node ids reach the saved leaderboard files
+    model.save(tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "leaderboard.json").read_text())
+    assert {row["node_id"] for row in saved} >= {nodes["head"], nodes["node2"]}
+    assert "node_id" in pd.read_csv(tmp_path / "run" / "leaderboard.csv").columns
