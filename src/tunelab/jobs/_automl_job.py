@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tunelab.entities.artifact_keys import model_prefix
+from tunelab.entities.artifact_keys import checkpoint_prefix, model_prefix
 from tunelab.entities.errors import DataError
 from tunelab.entities.platform import Experiment, ExperimentStatus
 from tunelab.entities.trials import TrialRecord, TrialStatus
@@ -24,6 +24,7 @@ from tunelab.jobs._automl_settings import (
     preprocessing_for,
 )
 from tunelab.jobs._automl_splits import save_splits
+from tunelab.jobs._checkpoint_sync import CheckpointMirror
 from tunelab.jobs._context import JobCancelledError, JobContext
 from tunelab.jobs._handlers import _read_dataset
 
@@ -145,16 +146,19 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         experiment = _settle_task_and_metric(ctx, experiment, df)
         kwargs = _engine_arguments(ctx, experiment, df)
         accepted = set(inspect.signature(AutoML).parameters)
+        mirror = _mirror(ctx, experiment.id)
         if "checkpoint_dir" in accepted:
             kwargs["checkpoint_dir"] = str(_checkpoint_dir(ctx, experiment.id))
+            if mirror is not None and mirror.restore():
+                callbacks.log("info", "resuming from the checkpoint in the artifact store")
         executor = cluster_executor(
             os.environ.get(RAY_ADDRESS_ENV)
         )  # tunelab worker --ray-address
         if executor is not None:
             kwargs["executor"] = executor
-        automl = AutoML(
-            task=experiment.task, metric=experiment.metric, callbacks=[callbacks], **kwargs
-        )
+        # the mirror pushes a finished trial to the store before its row is recorded
+        hooks = [callbacks] if mirror is None else [mirror, callbacks]
+        automl = AutoML(task=experiment.task, metric=experiment.metric, callbacks=hooks, **kwargs)
         _emit_run_start(ctx, experiment, automl)
         done = threading.Event()
         watcher = threading.Thread(target=_stop_on_cancel, args=(ctx, automl, done), daemon=True)
@@ -309,11 +313,23 @@ def _stop_on_cancel(ctx: JobContext, automl: Any, done: threading.Event) -> None
 
 def _drop_checkpoint(ctx: JobContext, experiment_id: str) -> None:
     """Remove the search checkpoint of an attempt that ended (not one handed to a worker)."""
+    mirror = _mirror(ctx, experiment_id)
+    if mirror is not None:
+        mirror.drop()
     shutil.rmtree(_checkpoint_dir(ctx, experiment_id), ignore_errors=True)
 
 
+def _mirror(ctx: JobContext, experiment_id: str) -> CheckpointMirror | None:
+    """With remote artifacts, the copy of the checkpoint that any worker resumes from."""
+    if ctx.artifacts.is_local:
+        return None
+    folder = _checkpoint_dir(ctx, experiment_id)
+    return CheckpointMirror(ctx.artifacts, checkpoint_prefix(experiment_id), folder)
+
+
 def _checkpoint_dir(ctx: JobContext, experiment_id: str) -> Path:
-    """Where finished trials persist so a retried job resumes (shared when artifacts are local)."""
+    """Where finished trials persist so a retried job resumes: in the artifact store when it
+    is local, else a local folder mirrored to the store (``CheckpointMirror``)."""
     if ctx.artifacts.is_local:
         path = Path(ctx.artifacts.root) / "checkpoints" / experiment_id
     else:

@@ -1,12 +1,12 @@
 """Run Katib trials as Ray tasks: each trial's command runs on some node of the cluster.
 
 The trial's folder must be on a filesystem every node sees (the same path): the command
-runs there, and ``experiment.json`` and the metrics stay where the local runner expects
-them; ``ray_node.txt`` there says where the trial ran. The trial deadline (``activeDeadlineSeconds`` or ``--trial-timeout``) is enforced on
-the node by the usual subprocess executor; a stopped experiment cancels the task
-(``ray.cancel(force=True)``); a trial lost with its node is retried once by Ray, then fails
-naming the reason. Metrics reach the runner when the trial ends, so ``medianstop`` cannot
-stop a trial early on Ray.
+runs there, its logs stay where the local runner expects them, and ``ray_node.txt`` there
+says where the trial ran. The trial deadline (``activeDeadlineSeconds`` or
+``--trial-timeout``) is enforced on the node by the usual subprocess executor; a stopped
+experiment cancels the task (``ray.cancel(force=True)``); a trial lost with its node is
+retried once by Ray, then fails naming the reason. Metrics reach the runner when the trial
+ends, so ``medianstop`` cannot stop a trial early on Ray.
 """
 
 from __future__ import annotations
