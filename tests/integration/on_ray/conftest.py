@@ -118,7 +118,11 @@ def _start_once(args: list[str], env: dict[str, str]) -> int:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    out, _ = proc.communicate(timeout=120)
+    try:
+        out, _ = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid)
+        raise RuntimeError("ray start did not return within 120 s") from None
     if proc.returncode != 0:
         _kill_group(proc.pid)
         raise RuntimeError(f"ray start failed: {out.decode(errors='replace')[-2000:]}")
