@@ -2,7 +2,9 @@
 and losing a node mid-run loses no finished trial."""
 
 import json
+import operator
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,10 @@ from tests.integration.on_ray.conftest import Cluster
 
 from tunelab import AutoML
 from tunelab.entities import TrialRecord, TrialStatus
-from tunelab.executors import RayExecutor
+from tunelab.executors import Call, CallEnd, EndState, RayExecutor
 from tunelab.katib import load_experiment, run_experiment
 from tunelab.katib.ray_executor import NODE_FILE
+from tunelab.search import TrialTask
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -53,6 +56,30 @@ def test_katib_parallel_trials_run_as_ray_tasks(ray_cluster: Cluster, tmp_path: 
     }
     assert ran_on <= set(cluster.node_ids().values())
     assert (tmp_path / "out" / "experiment.json").is_file()
+
+
+def test_ray_executor_runs_calls_with_cluster_deadlines(ray_cluster: Cluster) -> None:
+    executor = RayExecutor(ray_cluster.address, warm_up_timeout=0)
+    try:
+        assert executor.capacity() == 2  # one CPU on each node
+        deadline = time.monotonic() + 60.0
+        executor.submit(Call(1, time.sleep, (60,), timeout=2.0))
+        executor.submit(Call(2, operator.truediv, (1, 0), timeout=60.0))
+        task = TrialTask(number=0, family="x", params={}, deadline=deadline)
+        executor.submit(Call(3, getattr, (task, "deadline"), timeout=60.0))
+        ends: dict[int, CallEnd] = {}
+        while executor.n_running:
+            ends.update((end.key, end) for end in executor.wait(5.0))
+    finally:
+        executor.shutdown()
+    assert ends[1].state is EndState.TIMED_OUT
+    assert "cancelled on the cluster" in ends[1].reason
+    assert ends[2].state is EndState.ERROR
+    assert ends[2].reason.startswith("ZeroDivisionError")
+    assert ends[2].node_id in ray_cluster.node_ids().values()
+    assert ends[3].state is EndState.RETURNED
+    # the deadline arrives on the node's clock (one machine here: the same instant)
+    assert abs(ends[3].value - deadline) < 5.0
 
 
 def _frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
