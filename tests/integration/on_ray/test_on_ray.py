@@ -4,6 +4,8 @@ and losing a node mid-run loses no finished trial."""
 import json
 import operator
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,25 @@ def _frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
     x = rng.normal(size=(n, 4))
     y = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(scale=0.5, size=n) > 0).astype(int)
     return pd.DataFrame(x, columns=["a", "b", "c", "d"]).assign(target=y)
+
+
+def test_automl_cli_runs_trials_on_the_cluster(ray_cluster: Cluster, tmp_path: Path) -> None:
+    _frame(seed=3).to_csv(tmp_path / "train.csv", index=False)
+    command = [
+        str(Path(sys.executable).with_name("tunelab")),
+        "automl",
+        str(tmp_path / "train.csv"),
+    ]
+    command += ["--target", "target", "--out", str(tmp_path / "run"), "--max-trials", "4"]
+    command += ["--algorithms", "logistic_regression,decision_tree", "--ensemble", "none"]
+    command += ["--time-budget", "60", "--ray-address", ray_cluster.address]
+    done = subprocess.run(
+        command, env=ray_cluster.env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    board = pd.read_csv(tmp_path / "run" / "leaderboard.csv")
+    assert len(board) == 4
+    assert set(board["node_id"]) <= set(ray_cluster.node_ids().values())
 
 
 class KillNodeAfter:
