@@ -4,6 +4,7 @@ and losing a node mid-run loses no finished trial."""
 import json
 import operator
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import yaml
 from tests.integration.on_ray.conftest import Cluster
 
 from tunelab import AutoML
+from tunelab.client import Client
 from tunelab.entities import TrialRecord, TrialStatus
 from tunelab.executors import Call, CallEnd, EndState, RayExecutor
 from tunelab.katib import load_experiment, run_experiment
@@ -91,6 +93,7 @@ def _frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(x, columns=["a", "b", "c", "d"]).assign(target=y)
 
 
+@pytest.mark.slow
 def test_automl_cli_runs_trials_on_the_cluster(ray_cluster: Cluster, tmp_path: Path) -> None:
     _frame(seed=3).to_csv(tmp_path / "train.csv", index=False)
     command = [
@@ -108,6 +111,45 @@ def test_automl_cli_runs_trials_on_the_cluster(ray_cluster: Cluster, tmp_path: P
     board = pd.read_csv(tmp_path / "run" / "leaderboard.csv")
     assert len(board) == 4
     assert set(board["node_id"]) <= set(ray_cluster.node_ids().values())
+
+
+@pytest.mark.slow
+def test_platform_worker_runs_automl_jobs_on_the_cluster(
+    ray_cluster: Cluster, tmp_path: Path
+) -> None:
+    """``tunelab serve --ray-address``: its worker's AutoML job runs trials as Ray tasks."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    tunelab = str(Path(sys.executable).with_name("tunelab"))
+    command = [tunelab, "serve", "--port", str(port), "--workers", "1", "--no-sample"]
+    command += ["--home", str(tmp_path), "--ray-address", ray_cluster.address]
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(command, env=ray_cluster.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        client = Client(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                client.health()
+                break
+            except Exception:
+                assert server.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.3)
+        _frame(seed=5).to_csv(tmp_path / "train.csv", index=False)
+        dataset_id = client.upload_dataset(tmp_path / "train.csv")
+        client.wait_job(client._call("GET", "/jobs")["items"][0]["id"], timeout=120)
+        experiment_id = client.create_experiment(dataset_id, "target", time_budget=40)
+        job_id = client.start_experiment(experiment_id)["job_id"]
+        finished = client.wait_experiment(experiment_id, timeout=240, poll=0.5)
+        assert finished["status"] == "finished", finished["error"]
+        ends = [e["data"] for e in client.events(job_id, kinds=["trial_end"])]
+        assert ends
+        assert {e["node_id"] for e in ends} <= set(ray_cluster.node_ids().values())
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
 
 
 class KillNodeAfter:
