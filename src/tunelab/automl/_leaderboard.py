@@ -24,6 +24,8 @@ COLUMNS = [
     "params",
     "preprocessing",
     "reason",
+    "host",
+    "node_id",
 ]
 
 
@@ -54,6 +56,8 @@ def leaderboard_frame(
                 "params": json.dumps(r.params, sort_keys=True, default=str),
                 "preprocessing": json.dumps(r.preprocessing, sort_keys=True, default=str),
                 "reason": r.reason,
+                "host": r.host,
+                "node_id": r.node_id,
             }
         )
     frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"])
@@ -73,6 +77,8 @@ def leaderboard_frame(
             "params": json.dumps(members, sort_keys=True),
             "preprocessing": "{}",
             "reason": "",
+            "host": "",
+            "node_id": "",
         }
     ok = frame["status"] == TrialStatus.OK.value
     key = frame["score"].astype(float) * (-1.0 if greater else 1.0)

@@ -304,6 +304,10 @@ def automl(
     label: Annotated[
         str | None, typer.Option("--label", help="clustering: a column used only to evaluate")
     ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="run trials on this Ray cluster (HOST:PORT, auto)"),
+    ] = None,
 ) -> None:
     """Search models for TRAIN_FILE and save the best (bundle, leaderboard, report) in --out."""
     if task is not None and task.strip().lower() == "clustering":
@@ -315,7 +319,7 @@ def automl(
     options = {
         k: v
         for k, v in locals().items()
-        if k not in ("train_file", "out", "target", "n_clusters", "label")
+        if k not in ("train_file", "out", "target", "n_clusters", "label", "ray_address")
     }
     from rich.console import Console
 
@@ -324,13 +328,15 @@ def automl(
     from tunelab.data import read_table
     from tunelab.entities import TunelabError
     from tunelab.evaluation import default_metric, get_metric
+    from tunelab.executors import cluster_executor
 
     console = Console(stderr=True)
+    executor = cluster_executor(ray_address)
     try:
         settings = settings_from_options(**options)
         _check_writable(out)
         frame = read_table(train_file)
-        engine = AutoML.from_settings(settings)
+        engine = AutoML.from_settings(settings, executor=executor)
         from tunelab.data import prepare_target
 
         task_ = prepare_target(frame, target, settings.task).task
@@ -349,6 +355,9 @@ def automl(
     except TunelabError as error:
         _fail(str(error))
         return
+    finally:
+        if executor is not None:
+            executor.shutdown()
     board = engine.leaderboard()
     console.print()
     console.print(

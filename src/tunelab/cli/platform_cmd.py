@@ -61,6 +61,10 @@ def serve(
         typer.Option(help="Another name the Host header may carry (repeatable; '*' for any)."),
     ] = None,
     job_memory_mb: MemoryOpt = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Run AutoML jobs' trials on this Ray cluster."),
+    ] = None,
 ) -> None:
     """Run the web app (http://HOST:PORT) and REST API (/api/v1) plus WORKERS job workers
     (supervised: a worker that dies is replaced; /api/v1/health reports them)."""
@@ -72,6 +76,7 @@ def serve(
     from tunelab.tracking import MetadataStore
 
     _setup_logging()
+    _use_ray(ray_address)  # the local workers inherit it
     settings = _settings(
         home=home,
         db_url=db,
@@ -150,6 +155,14 @@ def seed_sample(settings: Any) -> str | None:
         return experiment.id
 
 
+def _use_ray(ray_address: str | None) -> None:
+    """Have this process's AutoML jobs (and its workers') run trials on ``ray_address``."""
+    if ray_address:
+        from tunelab.executors import RAY_ADDRESS_ENV
+
+        os.environ[RAY_ADDRESS_ENV] = ray_address
+
+
 def worker(
     home: HomeOpt = None,
     db: DbOpt = None,
@@ -158,6 +171,10 @@ def worker(
     worker_id: Annotated[str | None, typer.Option(hidden=True)] = None,
     heartbeat_file: Annotated[Path | None, typer.Option(hidden=True)] = None,
     parent_pid: Annotated[int | None, typer.Option(hidden=True)] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Run AutoML jobs' trials on this Ray cluster."),
+    ] = None,
 ) -> None:
     """Run one job worker until SIGTERM/SIGINT (a running job goes back to the queue).
 
@@ -169,6 +186,7 @@ def worker(
     if parent_pid is not None:  # started by ``serve``: lower priority, die with it
         _die_with_parent(parent_pid)
     _setup_logging()
+    _use_ray(ray_address)
     settings = _settings(
         home=home, db_url=db, artifacts_url=artifacts, job_memory_mb=job_memory_mb
     )

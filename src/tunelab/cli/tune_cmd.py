@@ -52,6 +52,10 @@ def tune(
     image: Annotated[
         str, typer.Option(help="Export: container image.")
     ] = "docker.io/library/python:3.11-slim",
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Run the trials as Ray tasks on this cluster."),
+    ] = None,
 ) -> None:
     """Run a Katib Experiment on this machine (no Kubernetes), or export one."""
     from rich.console import Console
@@ -76,7 +80,7 @@ def tune(
     if experiment is None:
         console.print("[red]error:[/] give an EXPERIMENT.yaml (or --export-katib OUT.yaml)")
         raise typer.Exit(EXIT_INVALID)
-    raise typer.Exit(_run(console, experiment, workdir, out, resume, trial_timeout))
+    raise typer.Exit(_run(console, experiment, workdir, out, resume, trial_timeout, ray_address))
 
 
 def _run(
@@ -86,6 +90,7 @@ def _run(
     out: Path | None,
     resume: bool,
     trial_timeout: float,
+    ray_address: str | None = None,
 ) -> int:
     import optuna
 
@@ -111,6 +116,7 @@ def _run(
             console=console,
             trial_timeout=trial_timeout,
             source_dir=experiment.resolve().parent,
+            ray_address=ray_address,
         )
     except KatibSpecError as exc:
         for error in exc.errors:

@@ -47,6 +47,11 @@ def upload_prefix(upload_id: str) -> str:
 
 
 # -- experiments and models ------------------------------------------------------------
+def checkpoint_prefix(experiment_id: str) -> str:
+    """The search checkpoint of a running AutoML experiment (resumed by any worker)."""
+    return f"checkpoints/{experiment_id}"
+
+
 def splits_prefix(experiment_id: str) -> str:
     """The rows of each part of an experiment's split: ``<part>.csv`` and ``summary.json``."""
     return f"experiments/{experiment_id}/splits"

@@ -32,3 +32,4 @@ class TrialRecord:
     reason: str = ""
     source: str = "search"  # baseline | portfolio | search | ensemble
     host: str = ""  # where it ran (the executor's node or host name); "" if unknown
+    node_id: str = ""  # the executor's node id ("local": this machine's processes)

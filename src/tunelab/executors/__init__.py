@@ -2,19 +2,23 @@
 
 An executor runs function calls, each with a timeout and resource requests, and reports
 how each call ended. The search hands it its trials (``tunelab.search``); nothing here
-knows what a trial is, so a cluster executor (e.g. Ray) is one more module beside
-``LocalProcessExecutor``.
+knows what a trial is: ``RayExecutor`` (Ray tasks on a cluster; ``ray`` imported only when
+one is made) sits beside ``LocalProcessExecutor``.
 """
 
 from tunelab.executors._local import LocalProcessExecutor, local_host
 from tunelab.executors._protocol import Call, CallEnd, EndState, Resources, TrialExecutor
+from tunelab.executors._ray import RAY_ADDRESS_ENV, RayExecutor, cluster_executor
 
 __all__ = [
+    "RAY_ADDRESS_ENV",
     "Call",
     "CallEnd",
     "EndState",
     "LocalProcessExecutor",
+    "RayExecutor",
     "Resources",
     "TrialExecutor",
+    "cluster_executor",
     "local_host",
 ]

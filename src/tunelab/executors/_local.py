@@ -146,7 +146,9 @@ class LocalProcessExecutor:
 
     def _end(self, run: _Running, state: EndState, reason: str = "") -> CallEnd:
         elapsed = time.monotonic() - run.started
-        return CallEnd(run.call.key, state, elapsed=elapsed, reason=reason, host=self.host)
+        return CallEnd(
+            run.call.key, state, elapsed=elapsed, reason=reason, host=self.host, node_id="local"
+        )
 
     def _died(self, run: _Running) -> CallEnd:
         run.process.join(timeout=1)

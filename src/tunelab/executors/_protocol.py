@@ -51,6 +51,7 @@ class CallEnd:
     elapsed: float = 0.0
     reason: str = ""
     host: str = ""
+    node_id: str = ""  # the cluster node it ran on ("local" for this machine's processes)
 
 
 @runtime_checkable

@@ -1,5 +1,6 @@
 """The AutoML job: run the engine on an experiment, record trials live, keep the best model."""
 
+import os
 import shutil
 import tempfile
 import threading
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tunelab.entities import LOG_LEVELS, ExperimentSettings, SettingsError, parse_settings
-from tunelab.entities.artifact_keys import model_prefix
+from tunelab.entities.artifact_keys import checkpoint_prefix, model_prefix
 from tunelab.entities.errors import DataError
 from tunelab.entities.platform import (
     ConflictError,
@@ -21,8 +22,10 @@ from tunelab.entities.platform import (
 )
 from tunelab.entities.settings import THREADS_PER_TRIAL
 from tunelab.entities.trials import TrialRecord, TrialStatus
+from tunelab.executors import RAY_ADDRESS_ENV, cluster_executor
 from tunelab.jobs._automl_settings import experiment_settings, preprocessing_for
 from tunelab.jobs._automl_splits import save_splits
+from tunelab.jobs._checkpoint_sync import CheckpointMirror
 from tunelab.jobs._context import JobCancelledError, JobContext
 from tunelab.jobs._handlers import _read_dataset
 
@@ -104,6 +107,7 @@ class StoreCallbacks:
                 "source": record.source,
                 "reason": record.reason,
                 "host": record.host,
+                "node_id": record.node_id,
                 "slot": self._free_slot(record.number),
                 "ended_at": ended_at,
                 "ended_ts": ended_ts,
@@ -144,11 +148,19 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         ctx.set_step("preparing")
         experiment = _settle_task_and_metric(ctx, experiment, df)
         settings = _engine_settings(experiment, df)
+        mirror = _mirror(ctx, experiment.id)
+        if mirror is not None and mirror.restore():
+            callbacks.log("info", "resuming from the checkpoint in the artifact store")
+        # tunelab worker --ray-address: the trials run on that cluster
+        executor = cluster_executor(os.environ.get(RAY_ADDRESS_ENV))
+        # the mirror pushes a finished trial to the store before its row is recorded
+        hooks = [callbacks] if mirror is None else [mirror, callbacks]
         automl = AutoML.from_settings(
             settings,
             preprocessing=_column_preprocessing(ctx, experiment, df),
-            callbacks=[callbacks],
+            callbacks=hooks,
             checkpoint_dir=str(_checkpoint_dir(ctx, experiment.id)),
+            executor=executor,
         )
         _emit_run_start(ctx, experiment, settings)
         done = threading.Event()
@@ -162,6 +174,8 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         finally:
             done.set()
             watcher.join()
+            if executor is not None:
+                executor.shutdown()
         for message in dict.fromkeys(str(w.message) for w in caught):
             callbacks.log("warning", message)
         if ctx.released.is_set():  # the next worker resumes from the checkpoint
@@ -325,11 +339,23 @@ def _stop_on_cancel(ctx: JobContext, automl: Any, done: threading.Event) -> None
 
 def _drop_checkpoint(ctx: JobContext, experiment_id: str) -> None:
     """Remove the search checkpoint of an attempt that ended (not one handed to a worker)."""
+    mirror = _mirror(ctx, experiment_id)
+    if mirror is not None:
+        mirror.drop()
     shutil.rmtree(_checkpoint_dir(ctx, experiment_id), ignore_errors=True)
 
 
+def _mirror(ctx: JobContext, experiment_id: str) -> CheckpointMirror | None:
+    """With remote artifacts, the copy of the checkpoint that any worker resumes from."""
+    if ctx.artifacts.is_local:
+        return None
+    folder = _checkpoint_dir(ctx, experiment_id)
+    return CheckpointMirror(ctx.artifacts, checkpoint_prefix(experiment_id), folder)
+
+
 def _checkpoint_dir(ctx: JobContext, experiment_id: str) -> Path:
-    """Where finished trials persist so a retried job resumes (shared when artifacts are local)."""
+    """Where finished trials persist so a retried job resumes: in the artifact store when it
+    is local, else a local folder mirrored to the store (``CheckpointMirror``)."""
     if ctx.artifacts.is_local:
         path = Path(ctx.artifacts.root) / "checkpoints" / experiment_id
     else:

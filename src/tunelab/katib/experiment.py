@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import optuna
 
 from tunelab.katib.algorithms import check_supported, make_sampler
-from tunelab.katib.executor import SubprocessExecutor
+from tunelab.katib.executor import SubprocessExecutor, TrialExecutor
 from tunelab.katib.persist import STUDY_FILE, ExperimentStore
 from tunelab.katib.results import ExperimentResult, TrialResult
 from tunelab.katib.runner import ExperimentRunner
@@ -51,6 +51,7 @@ def run_experiment(
     *,
     trial_timeout: float | None = DEFAULT_TRIAL_TIMEOUT,
     source_dir: str | Path | None = None,
+    ray_address: str | None = None,
 ) -> ExperimentResult:
     """Run ``spec``'s trials as local subprocesses until Katib's end condition.
 
@@ -59,6 +60,7 @@ def run_experiment(
     continues; trials that were running at the interruption run again. ``trial_timeout``
     applies when the template has no ``activeDeadlineSeconds``. ``source_dir`` (default:
     the current folder) is where relative script paths in the command are looked up.
+    With ``ray_address`` each trial runs as a Ray task on that cluster (see ``ray_executor``).
     """
     check_supported(spec)
     work, out = Path(workdir), Path(out_dir)
@@ -75,11 +77,16 @@ def run_experiment(
     sampler, notes = make_sampler(spec)
     storage = optuna.storages.RDBStorage(f"sqlite:///{db.resolve()}")
     study = open_study(spec, storage, sampler, resume=resume)
-    executor = SubprocessExecutor(
+    local = SubprocessExecutor(
         spec,
         default_timeout=trial_timeout,
         source_dir=Path(source_dir) if source_dir is not None else Path.cwd(),
     )
+    executor: TrialExecutor = local
+    if ray_address:
+        from tunelab.katib.ray_executor import RayTrialExecutor
+
+        executor = RayTrialExecutor(local, ray_address)
     live: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     on_progress = None
     if console is not None:

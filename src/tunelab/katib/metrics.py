@@ -137,6 +137,10 @@ class MetricLog:
         with self._lock:
             self._items.extend(observations)
 
+    def observations(self) -> list[Observation]:
+        with self._lock:
+            return list(self._items)
+
     def values(self, name: str) -> list[float]:
         with self._lock:
             return [o.value for o in self._items if o.name == name]

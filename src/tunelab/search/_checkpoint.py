@@ -107,6 +107,7 @@ def _record_json(record: TrialRecord) -> dict[str, Any]:
         "reason": record.reason,
         "source": record.source,
         "host": record.host,
+        "node_id": record.node_id,
     }
 
 
@@ -124,6 +125,7 @@ def _record_from(raw: dict[str, Any]) -> TrialRecord:
         reason=str(raw["reason"]),
         source=str(raw["source"]),
         host=str(raw.get("host", "")),  # absent in checkpoints written before it was recorded
+        node_id=str(raw.get("node_id", "")),
     )
 
 

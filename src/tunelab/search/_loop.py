@@ -262,6 +262,7 @@ class _Search:
             reason=outcome.reason,
             source=task.source,
             host=outcome.host,
+            node_id=outcome.node_id,
         )
         signed = None
         if status is TrialStatus.OK and score is not None:

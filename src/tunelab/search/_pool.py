@@ -93,4 +93,5 @@ class TrialPool:
             reason = end.reason or f"the trial ended without a result ({end.state})"
             outcome = TrialOutcome(task, status, fit_time=end.elapsed, reason=reason)
         outcome.host = end.host
+        outcome.node_id = end.node_id
         return outcome

@@ -46,6 +46,7 @@ class TrialOutcome:
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     host: str = ""  # where the trial ran (set by the executor's side of the search)
+    node_id: str = ""  # the executor's node id ("local" for local processes)
 
     @property
     def score(self) -> float | None:

@@ -124,6 +124,8 @@ def test_leaderboard_columns_and_order(binary: tuple[AutoML, pd.DataFrame]) -> N
         "params",
         "preprocessing",
         "reason",
+        "host",
+        "node_id",
     ]
     assert list(board["rank"]) == list(range(1, len(board) + 1))
     trials = board[board["trial"] >= 0]

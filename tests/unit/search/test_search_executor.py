@@ -94,6 +94,7 @@ def test_a_given_executor_runs_the_same_trials_as_the_local_one(binary_problem: 
     assert [c.key for c in executor.submitted] == [r.number for r in through_sync.records]
     assert {r.host for r in through_sync.records} == {"sync-node"}
     assert {r.host for r in through_local.records} == {socket.gethostname()}
+    assert {r.node_id for r in through_local.records} == {"local"}
     assert not executor.shut_down  # the caller's executor is left for another search
 
 
