@@ -79,7 +79,7 @@ def test_a_crash_loop_backs_off_then_gives_up_and_health_is_degraded(tmp_path: P
         assert (status["expected"], status["alive"], status["restarts"]) == (1, 0, 2)
         assert status["workers"][0]["last_exit"] == "exited with code 3"
         app = create_app(ServerSettings(home=tmp_path / "home"), supervisor=supervisor)
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://localhost") as client:
             health = client.get("/api/v1/health").json()
         assert health["status"] == "degraded"
         assert health["workers"]["workers"][0]["gave_up"] is True

@@ -244,7 +244,7 @@ def test_bad_settings_are_config_errors():
     with pytest.raises(ConfigError, match="flavor"):
         make_model_pipeline(mixed_settings(), Ridge(), task="regression", flavor="deep")
     with pytest.raises(ConfigError, match="task"):
-        make_model_pipeline(mixed_settings(), Ridge(), task="clustering", flavor="tree")
+        make_model_pipeline(mixed_settings(), Ridge(), task="ranking", flavor="tree")
     columns = dict(mixed_settings().columns)
     bad = [
         ("cat", {"imputation": Imputation.MEAN}, "'cat'.*imputation"),

@@ -24,7 +24,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def client(tmp_path: Path, bundle: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(ServerSettings(home=tmp_path / "home"))) as test_client:
+    app = create_app(ServerSettings(home=tmp_path / "home"))
+    with TestClient(app, base_url="http://localhost") as test_client:
         state = test_client.app.state  # type: ignore[attr-defined]
         test_client.post("/api/v1/registry", json={"name": "churn", "description": "leavers"})
         for _ in range(2):
