@@ -80,7 +80,9 @@ def _algorithm_names(value: Any, info: ValidationInfo) -> Any:
         value = [value]
     if not isinstance(value, list | tuple):
         return value  # the type check refuses it
-    names = [v.strip() if isinstance(v, str) else v for v in value]
+    if not all(isinstance(v, str) for v in value):
+        return value  # the type check names the item that is not a name
+    names = [v.strip() for v in value]
     if not [n for n in names if n != ""]:
         if info.context and info.context.get("stored"):
             return None

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel
 
 from tunelab import __version__
 from tunelab.entities.errors import TunelabError
@@ -25,8 +26,26 @@ from tunelab.server.protocols.records import (
     from_rows,
 )
 
+
+class MlflowError(BaseModel):
+    """An MLflow scoring server error answer."""
+
+    error_code: str
+    message: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": MlflowError, "description": "Bad request (BAD_REQUEST)"},
+    401: {"description": "Missing or wrong bearer token"},
+    404: {"model": MlflowError, "description": "No deployment (RESOURCE_DOES_NOT_EXIST)"},
+    413: {"model": MlflowError, "description": "Request too large"},
+    415: {
+        "description": "Unsupported content type or charset",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+}
 health_router = APIRouter(prefix="/serve", tags=["mlflow scoring"])
-router = APIRouter(prefix="/serve", tags=["mlflow scoring"])
+router = APIRouter(prefix="/serve", tags=["mlflow scoring"], responses=ERRORS)
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 CONTENT_TYPES = ("text/csv", "application/json")
@@ -40,13 +59,13 @@ def bad_request(message: str, code: str = "BAD_REQUEST", status: int = 400) -> J
     return JSONResponse({"error_code": code, "message": message}, status_code=status)
 
 
-@health_router.get("/{name}/ping")
-@health_router.get("/{name}/health")
+@health_router.get("/{name}/ping", response_class=PlainTextResponse)
+@health_router.get("/{name}/health", response_class=PlainTextResponse)
 async def ping(name: str) -> PlainTextResponse:
     return PlainTextResponse("\n")
 
 
-@health_router.get("/{name}/version")
+@health_router.get("/{name}/version", response_class=PlainTextResponse)
 async def version(name: str) -> PlainTextResponse:
     return PlainTextResponse(__version__)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from tunelab import __version__
 from tunelab.entities.errors import TunelabError
@@ -17,8 +18,27 @@ from tunelab.server.deployments import serving
 from tunelab.server.errors import FieldError
 from tunelab.server.protocols.records import ProtocolError, check_size, clean
 
+
+class OipError(BaseModel):
+    """An Open Inference Protocol error answer."""
+
+    error: str
+
+
+def _declared(description: str) -> dict[str, Any]:
+    return {"model": OipError, "description": description}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _declared("Bad request (the input is named)"),
+    401: _declared("Missing or wrong bearer token"),
+    404: _declared("No deployment of that name"),
+    409: _declared("The deployment cannot answer now"),
+    413: _declared("Request too large"),
+    503: {"description": "Not ready (the model is loading)"},
+}
 health_router = APIRouter(prefix="/v2", tags=["open inference protocol v2"])
-router = APIRouter(prefix="/v2", tags=["open inference protocol v2"])
+router = APIRouter(prefix="/v2", tags=["open inference protocol v2"], responses=ERRORS)
 
 _NUMBER_TYPES = {
     "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
