@@ -135,7 +135,6 @@ def test_cli_options_build_the_same_settings_object() -> None:
     assert from_cli.model_dump() == ExperimentSettings.model_validate(SETTINGS).model_dump()
 
 
-@pytest.mark.slow
 def test_rest_cli_and_python_give_one_leaderboard(serve: Server, tmp_path: Path) -> None:
     client, experiment_id = _start_rest_run(serve)  # the worker runs while the others do
     python = _python_board()
