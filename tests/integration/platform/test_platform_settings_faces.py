@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from platform_helpers import Server
 from typer.testing import CliRunner
 
