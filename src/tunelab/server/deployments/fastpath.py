@@ -12,9 +12,13 @@ this module learns each preprocessor as per-column functions by probing it once:
 Each transformed output must depend on one input column at most; anything else (projections,
 non-linear transforms, datetimes, text) means no fast plan. The whole plan is then checked
 end to end against the real model on mixed random records; any mismatch means no fast plan.
-At request time a value the plan has not seen (an unseen category, a string for a number)
-makes :meth:`FastPlan.predict` return None and the caller uses the generic path, so answers are
-always the real model's.
+At request time a value the plan has not seen (an unseen category, a string for a number) is
+mapped column by column: the leaf's real preprocessor transforms the plan's base record with
+only that value changed, and the outputs of that column are taken from it (remembered for the
+next request, up to ``MAX_LEARNED`` values per leaf). Only when that value changes an output
+owned by another column, or the preprocessing refuses it (a schema error), does
+:meth:`FastPlan.predict` return None and the caller use the generic path (which then reports
+the error), so answers are always the real model's.
 """
 
 import logging
@@ -38,6 +42,7 @@ log = logging.getLogger(__name__)
 MAX_FAST_RECORDS = 64
 _MISS = object()
 _RTOL, _ATOL = 1e-7, 1e-9
+MAX_LEARNED = 4096  # values one leaf remembers beyond its plan (unseen categories...)
 
 
 class _Miss(Exception):
@@ -56,6 +61,10 @@ class _Leaf:
     tables: list[tuple[str, np.ndarray, dict[Any, np.ndarray]]] = field(default_factory=list)
     predict: Callable[[np.ndarray], np.ndarray] | None = None
     classes: np.ndarray | None = None
+    # the real preprocessing of one record (validation + preprocessor) and the base record
+    real: Callable[[dict[str, Any]], np.ndarray] | None = None
+    base: dict[str, Any] = field(default_factory=dict)
+    learned: dict[tuple[str, str, Any], np.ndarray | None] = field(default_factory=dict)
 
     def transform(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
         out = np.tile(self.constant, (len(records), 1))
@@ -68,16 +77,51 @@ class _Leaf:
                 elif type(value) in (int, float):
                     row[idx] = slope * value + intercept
                 else:
-                    raise _Miss
+                    row[idx] = self._unseen(name, idx, value)
             for name, idx, table in self.tables:
+                value = record[name]
                 try:
-                    found = table.get(record[name], _MISS)
+                    found = table.get(value, _MISS)
                 except TypeError:  # an unhashable value (list, object)
                     raise _Miss from None
-                if found is _MISS:
-                    raise _Miss
-                row[idx] = found
+                row[idx] = self._unseen(name, idx, value) if found is _MISS else found
         return out
+
+    def _unseen(self, name: str, idx: np.ndarray, value: Any) -> np.ndarray:
+        """Column ``name``'s outputs for a value the plan does not know, by the real
+        preprocessor on the base record with only that value changed (raises _Miss when the
+        value is refused or changes another column's outputs)."""
+        try:
+            key = (name, type(value).__name__, value)
+            found = self.learned.get(key, _MISS)
+        except TypeError:
+            raise _Miss from None
+        if found is _MISS:
+            found = self._learn(name, idx, value)
+            if len(self.learned) < MAX_LEARNED:
+                self.learned[key] = found
+        if found is None:
+            raise _Miss
+        assert isinstance(found, np.ndarray)
+        return found
+
+    def _learn(self, name: str, idx: np.ndarray, value: Any) -> np.ndarray | None:
+        if self.real is None:
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                row = self.real({**self.base, name: value})
+        except Exception:  # refused (a schema error): the generic path reports it
+            return None
+        others = np.ones(self.width, dtype=bool)
+        others[idx] = False
+        same = (row[others] == self.constant[others]) | (
+            np.isnan(row[others]) & np.isnan(self.constant[others])
+        )
+        if not same.all():
+            return None  # the value moved outputs the plan gives to other columns
+        return np.array(row[idx], copy=True)
 
 
 @dataclass
@@ -211,6 +255,16 @@ def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ~same.all(axis=0)
 
 
+def _real_row(leaf: Any, validate: Callable[[pd.DataFrame], pd.DataFrame]) -> Any:
+    """One record through validation and ``leaf``'s fitted preprocessor, as a float row."""
+
+    def real(record: dict[str, Any]) -> np.ndarray:
+        X = validate(pd.DataFrame.from_records([record]))
+        return np.asarray(leaf.preprocessor_.transform(X), dtype=np.float64)[0]
+
+    return real
+
+
 def _learn_leaf(
     leaf: Any,
     X: pd.DataFrame,
@@ -296,6 +350,8 @@ def build_fast_plan(bundle: Any, reference: Callable[[list[dict[str, Any]]], np.
                 found = _learn_leaf(leaf, X, schema, blocks, n_classes)
                 if found is None:
                     return None
+                found.real = _real_row(leaf, bundle.validate)
+                found.base = dict(records[0])
                 learned[id(leaf)] = found
             plan = FastPlan(_build(root, learned), n_classes)
             checks = [records[0], *_random_records(blocks, records[0], 48)]
