@@ -87,3 +87,15 @@ def test_a_value_the_schema_refuses_leaves_the_fast_path_and_is_reported(
     assert predictor.plan.predict(record) is None
     with pytest.raises(SchemaError, match="'x'"):
         predictor.predict(record)
+
+
+def test_a_request_of_200_rows_is_answered_by_the_plan_like_the_bundle(
+    predictor: Predictor,
+) -> None:
+    df = frame(n=200, seed=5)[["x", "color", "size"]].astype(object)
+    df.loc[::7, "size"] = None
+    df.loc[::11, "color"] = "mauve"
+    records = df.to_dict(orient="records")
+    got = predictor.plan.predict(records)
+    assert got is not None
+    np.testing.assert_allclose(got, _bundle_proba(predictor, records), rtol=1e-9, atol=1e-12)
