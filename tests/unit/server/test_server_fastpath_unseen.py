@@ -67,7 +67,7 @@ def test_unseen_values_stay_on_the_fast_path_with_the_bundles_answer(
 
 def test_a_mixed_request_is_answered_whole_and_remembered(predictor: Predictor) -> None:
     records = HELD_OUT + UNSEEN
-    first = predictor.plan.predict(records)
+    first = predictor.plan.predict(records, learn=len(UNSEEN) * 3)
     assert first is not None
     expected = _bundle_proba(predictor, records)
     np.testing.assert_allclose(first, expected, rtol=1e-9, atol=1e-12)
@@ -99,3 +99,26 @@ def test_a_request_of_200_rows_is_answered_by_the_plan_like_the_bundle(
     got = predictor.plan.predict(records)
     assert got is not None
     np.testing.assert_allclose(got, _bundle_proba(predictor, records), rtol=1e-9, atol=1e-12)
+
+
+def test_the_event_loop_answer_never_learns_and_the_worker_answer_does(
+    predictor: Predictor,
+) -> None:
+    record = [{"x": 0.1, "color": "ochre", "size": 5.0}]
+    assert predictor.fast_predict(record) is None  # would run the preprocessors: not here
+    answer = predictor.predict(record)  # the worker thread's call learns "ochre"
+    again = predictor.fast_predict(record)
+    assert again == answer
+    want = _bundle_proba(predictor, record)[0]
+    assert again["probabilities"][0]["yes"] == pytest.approx(want[1], rel=1e-9, abs=1e-12)
+
+
+def test_too_many_new_values_in_one_call_go_generic_with_the_same_answer(
+    predictor: Predictor,
+) -> None:
+    from tunelab.server.deployments.fastpath import LEARN_PER_CALL
+
+    records = [{"x": 0.2, "color": f"new-{k}", "size": 3.0} for k in range(LEARN_PER_CALL + 1)]
+    assert predictor.plan.predict(records) is None
+    out = predictor.output(records)  # the generic path answers
+    np.testing.assert_allclose(out, _bundle_proba(predictor, records), rtol=1e-9, atol=1e-12)

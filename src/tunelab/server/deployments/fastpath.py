@@ -40,6 +40,7 @@ from tunelab.server.deployments.reference import (
 
 log = logging.getLogger(__name__)
 MAX_FAST_RECORDS = 256  # the ensemble benchmark: 21 ms here vs 58 ms generic at 256 rows
+LEARN_PER_CALL = 4  # unseen values one call may learn per leaf (each costs a real transform)
 _MISS = object()
 _RTOL, _ATOL = 1e-7, 1e-9
 MAX_LEARNED = 4096  # values one leaf remembers beyond its plan (unseen categories...)
@@ -66,9 +67,15 @@ class _Leaf:
     base: dict[str, Any] = field(default_factory=dict)
     learned: dict[tuple[str, str, Any], np.ndarray | None] = field(default_factory=dict)
 
-    def transform(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
-        """The preprocessed matrix of ``records``, column by column (raises _Miss)."""
+    def transform(
+        self, records: Sequence[dict[str, Any]], learn: int = LEARN_PER_CALL
+    ) -> np.ndarray:
+        """The preprocessed matrix of ``records``, column by column (raises _Miss).
+
+        At most ``learn`` values the plan does not know yet are learned by the real
+        preprocessor in this call (0: only values already learned are used)."""
         n = len(records)
+        budget = [learn]
         out = np.tile(self.constant, (n, 1))
         for name, idx, slope, intercept, missing in self.numeric:
             x = np.zeros(n)
@@ -86,7 +93,7 @@ class _Leaf:
             if absent:
                 out[np.ix_(np.asarray(absent, dtype=np.intp), idx)] = missing
             for i in odd:
-                out[i, idx] = self._unseen(name, idx, records[i][name])
+                out[i, idx] = self._unseen(name, idx, records[i][name], budget)
         for name, idx, table in self.tables:
             rows: list[Any] = []
             for record in records:
@@ -95,11 +102,11 @@ class _Leaf:
                     found = table.get(value, _MISS)
                 except TypeError:  # an unhashable value (list, object)
                     raise _Miss from None
-                rows.append(self._unseen(name, idx, value) if found is _MISS else found)
+                rows.append(self._unseen(name, idx, value, budget) if found is _MISS else found)
             out[:, idx] = np.vstack(rows)
         return out
 
-    def _unseen(self, name: str, idx: np.ndarray, value: Any) -> np.ndarray:
+    def _unseen(self, name: str, idx: np.ndarray, value: Any, budget: list[int]) -> np.ndarray:
         """Column ``name``'s outputs for a value the plan does not know, by the real
         preprocessor on the base record with only that value changed (raises _Miss when the
         value is refused or changes another column's outputs)."""
@@ -109,6 +116,9 @@ class _Leaf:
         except TypeError:
             raise _Miss from None
         if found is _MISS:
+            if budget[0] <= 0:
+                raise _Miss
+            budget[0] -= 1
             found = self._learn(name, idx, value)
             if len(self.learned) < MAX_LEARNED:
                 self.learned[key] = found
@@ -151,12 +161,21 @@ class FastPlan:
     root: Any
     n_classes: int
 
-    def predict(self, records: Sequence[dict[str, Any]]) -> np.ndarray | None:
-        """The model output for ``records``, or None when the generic path must answer."""
-        if len(records) > MAX_FAST_RECORDS:
+    def predict(
+        self,
+        records: Sequence[dict[str, Any]],
+        *,
+        learn: int = LEARN_PER_CALL,
+        limit: int = MAX_FAST_RECORDS,
+    ) -> np.ndarray | None:
+        """The model output for ``records``, or None when the generic path must answer.
+
+        ``learn``: unseen values this call may learn per leaf (0 on the event loop: learning
+        one runs the real preprocessors); ``limit``: the most records answered."""
+        if len(records) > min(limit, MAX_FAST_RECORDS):
             return None
         try:
-            return self._eval(self.root, records)
+            return self._eval(self.root, records, learn)
         except _Miss:
             return None
 
@@ -176,10 +195,10 @@ class FastPlan:
         except (_Miss, KeyError):
             return None
 
-    def _eval(self, node: Any, records: Sequence[dict[str, Any]]) -> np.ndarray:
+    def _eval(self, node: Any, records: Sequence[dict[str, Any]], learn: int) -> np.ndarray:
         if isinstance(node, _Leaf):
             assert node.predict is not None
-            raw = np.asarray(node.predict(node.transform(records)), dtype=np.float64)
+            raw = np.asarray(node.predict(node.transform(records, learn)), dtype=np.float64)
             if not self.n_classes:
                 return raw.ravel()
             if raw.shape[1] == self.n_classes:
@@ -187,7 +206,7 @@ class FastPlan:
             full = np.zeros((raw.shape[0], self.n_classes))
             full[:, np.asarray(node.classes, dtype=np.int64)] = raw
             return full
-        parts = [self._eval(child, records) for child in node.children]
+        parts = [self._eval(child, records, learn) for child in node.children]
         return np.asarray(sum(w * p for w, p in zip(node.weights, parts, strict=True)))
 
 
