@@ -23,6 +23,9 @@ MAX_RECORDS = 10_000
 # A request waiting for the lock (after each socket wait and each call into LightGBM, which
 # releases it) would otherwise wait up to 5 ms each time while the log thread runs Python.
 SWITCH_INTERVAL = 0.0005
+# Records the fast path answers on the event loop (larger requests, and values the plan has
+# not learned yet, are answered by ``predict`` in a worker thread).
+EVENT_LOOP_RECORDS = 64
 
 
 @dataclass
@@ -70,8 +73,13 @@ class Predictor:
         return self._answer(self.output(records))
 
     def fast_predict(self, records: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """The answer by the fast path, or None (records must be checked already)."""
-        found = None if self.plan is None else self.plan.predict(records)
+        """The answer by the fast path without learning unseen values (cheap enough for the
+        event loop), or None (records must be checked already)."""
+        found = (
+            None
+            if self.plan is None
+            else self.plan.predict(records, learn=0, limit=EVENT_LOOP_RECORDS)
+        )
         return None if found is None else self._answer(found)
 
     def _answer(self, out: Any) -> dict[str, Any]:

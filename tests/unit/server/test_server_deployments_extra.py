@@ -94,7 +94,7 @@ def test_binary_tree_explanation_is_in_log_odds_of_the_positive_class(
         assert 1 / (1 + math.exp(-margin)) == pytest.approx(proba["yes"], rel=1e-6)
 
 
-def test_fast_path_answers_like_the_bundle_and_falls_back_on_unseen_values(
+def test_fast_path_answers_like_the_bundle_and_maps_unseen_values(
     client: TestClient, store: MetadataStore, artifacts: ArtifactStore, bundles: dict[str, Path]
 ) -> None:
     folder = bundles["lightgbm-binary"]
@@ -116,8 +116,13 @@ def test_fast_path_answers_like_the_bundle_and_falls_back_on_unseen_values(
         got = _predict(client, deployment_id, [record])
         want = bundle.predict_proba(pd.DataFrame.from_records([record]))["yes"].iloc[0]
         assert got["probabilities"][0]["yes"] == pytest.approx(want, rel=1e-9, abs=1e-12)
-    assert predictor.plan.predict([records[-2]]) is None  # unseen category: generic path
-    assert predictor.plan.predict([records[-1]]) is None  # a string for a number
+    for record in records[-2:]:  # unseen category, a string for a number: still fast
+        fast = predictor.plan.predict([record])
+        assert fast is not None
+        want = bundle.predict_proba(pd.DataFrame.from_records([record])).to_numpy()
+        np.testing.assert_allclose(fast, want, rtol=1e-9, atol=1e-12)
+    # a value validation refuses leaves the fast path (the generic path reports it)
+    assert predictor.plan.predict([{"x": "tall", "color": "red", "size": 1}]) is None
 
 
 @pytest.mark.parametrize(

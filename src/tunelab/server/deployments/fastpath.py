@@ -12,9 +12,13 @@ this module learns each preprocessor as per-column functions by probing it once:
 Each transformed output must depend on one input column at most; anything else (projections,
 non-linear transforms, datetimes, text) means no fast plan. The whole plan is then checked
 end to end against the real model on mixed random records; any mismatch means no fast plan.
-At request time a value the plan has not seen (an unseen category, a string for a number)
-makes :meth:`FastPlan.predict` return None and the caller uses the generic path, so answers are
-always the real model's.
+At request time a value the plan has not seen (an unseen category, a string for a number) is
+mapped column by column: the leaf's real preprocessor transforms the plan's base record with
+only that value changed, and the outputs of that column are taken from it (remembered for the
+next request, up to ``MAX_LEARNED`` values per leaf). Only when that value changes an output
+owned by another column, or the preprocessing refuses it (a schema error), does
+:meth:`FastPlan.predict` return None and the caller use the generic path (which then reports
+the error), so answers are always the real model's.
 """
 
 import logging
@@ -35,9 +39,11 @@ from tunelab.server.deployments.reference import (
 )
 
 log = logging.getLogger(__name__)
-MAX_FAST_RECORDS = 64
+MAX_FAST_RECORDS = 256  # the ensemble benchmark: 21 ms here vs 58 ms generic at 256 rows
+LEARN_PER_CALL = 4  # unseen values one call may learn per leaf (each costs a real transform)
 _MISS = object()
 _RTOL, _ATOL = 1e-7, 1e-9
+MAX_LEARNED = 4096  # values one leaf remembers beyond its plan (unseen categories...)
 
 
 class _Miss(Exception):
@@ -56,28 +62,88 @@ class _Leaf:
     tables: list[tuple[str, np.ndarray, dict[Any, np.ndarray]]] = field(default_factory=list)
     predict: Callable[[np.ndarray], np.ndarray] | None = None
     classes: np.ndarray | None = None
+    # the real preprocessing of one record (validation + preprocessor) and the base record
+    real: Callable[[dict[str, Any]], np.ndarray] | None = None
+    base: dict[str, Any] = field(default_factory=dict)
+    learned: dict[tuple[str, str, Any], np.ndarray | None] = field(default_factory=dict)
 
-    def transform(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
-        out = np.tile(self.constant, (len(records), 1))
-        for i, record in enumerate(records):
-            row = out[i]
-            for name, idx, slope, intercept, missing in self.numeric:
+    def transform(
+        self, records: Sequence[dict[str, Any]], learn: int = LEARN_PER_CALL
+    ) -> np.ndarray:
+        """The preprocessed matrix of ``records``, column by column (raises _Miss).
+
+        At most ``learn`` values the plan does not know yet are learned by the real
+        preprocessor in this call (0: only values already learned are used)."""
+        n = len(records)
+        budget = [learn]
+        out = np.tile(self.constant, (n, 1))
+        for name, idx, slope, intercept, missing in self.numeric:
+            x = np.zeros(n)
+            absent: list[int] = []
+            odd: list[int] = []
+            for i, record in enumerate(records):
                 value = record[name]
                 if value is None:
-                    row[idx] = missing
+                    absent.append(i)
                 elif type(value) in (int, float):
-                    row[idx] = slope * value + intercept
+                    x[i] = value
                 else:
-                    raise _Miss
-            for name, idx, table in self.tables:
+                    odd.append(i)
+            out[:, idx] = np.outer(x, slope) + intercept
+            if absent:
+                out[np.ix_(np.asarray(absent, dtype=np.intp), idx)] = missing
+            for i in odd:
+                out[i, idx] = self._unseen(name, idx, records[i][name], budget)
+        for name, idx, table in self.tables:
+            rows: list[Any] = []
+            for record in records:
+                value = record[name]
                 try:
-                    found = table.get(record[name], _MISS)
+                    found = table.get(value, _MISS)
                 except TypeError:  # an unhashable value (list, object)
                     raise _Miss from None
-                if found is _MISS:
-                    raise _Miss
-                row[idx] = found
+                rows.append(self._unseen(name, idx, value, budget) if found is _MISS else found)
+            out[:, idx] = np.vstack(rows)
         return out
+
+    def _unseen(self, name: str, idx: np.ndarray, value: Any, budget: list[int]) -> np.ndarray:
+        """Column ``name``'s outputs for a value the plan does not know, by the real
+        preprocessor on the base record with only that value changed (raises _Miss when the
+        value is refused or changes another column's outputs)."""
+        try:
+            key = (name, type(value).__name__, value)
+            found = self.learned.get(key, _MISS)
+        except TypeError:
+            raise _Miss from None
+        if found is _MISS:
+            if budget[0] <= 0:
+                raise _Miss
+            budget[0] -= 1
+            found = self._learn(name, idx, value)
+            if len(self.learned) < MAX_LEARNED:
+                self.learned[key] = found
+        if found is None:
+            raise _Miss
+        assert isinstance(found, np.ndarray)
+        return found
+
+    def _learn(self, name: str, idx: np.ndarray, value: Any) -> np.ndarray | None:
+        if self.real is None:
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                row = self.real({**self.base, name: value})
+        except Exception:  # refused (a schema error): the generic path reports it
+            return None
+        others = np.ones(self.width, dtype=bool)
+        others[idx] = False
+        same = (row[others] == self.constant[others]) | (
+            np.isnan(row[others]) & np.isnan(self.constant[others])
+        )
+        if not same.all():
+            return None  # the value moved outputs the plan gives to other columns
+        return np.array(row[idx], copy=True)
 
 
 @dataclass
@@ -95,12 +161,21 @@ class FastPlan:
     root: Any
     n_classes: int
 
-    def predict(self, records: Sequence[dict[str, Any]]) -> np.ndarray | None:
-        """The model output for ``records``, or None when the generic path must answer."""
-        if len(records) > MAX_FAST_RECORDS:
+    def predict(
+        self,
+        records: Sequence[dict[str, Any]],
+        *,
+        learn: int = LEARN_PER_CALL,
+        limit: int = MAX_FAST_RECORDS,
+    ) -> np.ndarray | None:
+        """The model output for ``records``, or None when the generic path must answer.
+
+        ``learn``: unseen values this call may learn per leaf (0 on the event loop: learning
+        one runs the real preprocessors); ``limit``: the most records answered."""
+        if len(records) > min(limit, MAX_FAST_RECORDS):
             return None
         try:
-            return self._eval(self.root, records)
+            return self._eval(self.root, records, learn)
         except _Miss:
             return None
 
@@ -120,10 +195,10 @@ class FastPlan:
         except (_Miss, KeyError):
             return None
 
-    def _eval(self, node: Any, records: Sequence[dict[str, Any]]) -> np.ndarray:
+    def _eval(self, node: Any, records: Sequence[dict[str, Any]], learn: int) -> np.ndarray:
         if isinstance(node, _Leaf):
             assert node.predict is not None
-            raw = np.asarray(node.predict(node.transform(records)), dtype=np.float64)
+            raw = np.asarray(node.predict(node.transform(records, learn)), dtype=np.float64)
             if not self.n_classes:
                 return raw.ravel()
             if raw.shape[1] == self.n_classes:
@@ -131,7 +206,7 @@ class FastPlan:
             full = np.zeros((raw.shape[0], self.n_classes))
             full[:, np.asarray(node.classes, dtype=np.int64)] = raw
             return full
-        parts = [self._eval(child, records) for child in node.children]
+        parts = [self._eval(child, records, learn) for child in node.children]
         return np.asarray(sum(w * p for w, p in zip(node.weights, parts, strict=True)))
 
 
@@ -209,6 +284,16 @@ def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per output column: does any row of ``a`` differ from row ``b`` (NaN-aware)?"""
     same = np.isclose(a, b, rtol=_RTOL, atol=_ATOL, equal_nan=True)
     return ~same.all(axis=0)
+
+
+def _real_row(leaf: Any, validate: Callable[[pd.DataFrame], pd.DataFrame]) -> Any:
+    """One record through validation and ``leaf``'s fitted preprocessor, as a float row."""
+
+    def real(record: dict[str, Any]) -> np.ndarray:
+        X = validate(pd.DataFrame.from_records([record]))
+        return np.asarray(leaf.preprocessor_.transform(X), dtype=np.float64)[0]
+
+    return real
 
 
 def _learn_leaf(
@@ -296,6 +381,8 @@ def build_fast_plan(bundle: Any, reference: Callable[[list[dict[str, Any]]], np.
                 found = _learn_leaf(leaf, X, schema, blocks, n_classes)
                 if found is None:
                     return None
+                found.real = _real_row(leaf, bundle.validate)
+                found.base = dict(records[0])
                 learned[id(leaf)] = found
             plan = FastPlan(_build(root, learned), n_classes)
             checks = [records[0], *_random_records(blocks, records[0], 48)]
