@@ -25,10 +25,6 @@ from tunelab.models import trusted_types
 
 TMP_PREFIX = ".tmp-"
 
-# tunelab's own types inside a fold model (the TabularModel pipeline and its settings)
-_OWN_PREFIXES = ("tunelab.preprocessing.", "tunelab.entities.", "tunelab.models.")
-_EXTRA_TRUSTED = frozenset({"numpy.dtype"})
-
 
 def encode(value: Any) -> Any:
     """A JSON-ready copy of ``value`` that :func:`decode` turns back into an equal value.
@@ -158,11 +154,12 @@ def save_models(models: list[Any], path: Path) -> None:
 
 def load_models(path: Path) -> list[Any]:
     """Load fold models saved by :func:`save_models`, trusting only the types tunelab's
-    models are made of (scikit-learn, LightGBM, XGBoost, CatBoost, tunelab); anything else
-    in the file is refused with a ConfigError naming it."""
+    models are made of: tunelab's exact list (``tunelab.entities.trusted_types``, no
+    prefixes), as for bundles; anything else in the file is refused with a ConfigError
+    naming it (a checkpoint may come back from a shared artifact store)."""
     needed = sio.get_untrusted_types(file=path)
-    allowed = set(trusted_types()) | _EXTRA_TRUSTED
-    refused = [t for t in needed if t not in allowed and not t.startswith(_OWN_PREFIXES)]
+    allowed = set(trusted_types())
+    refused = [t for t in needed if t not in allowed]
     if refused:
         raise ConfigError(f"checkpoint file {path} holds untrusted types: {', '.join(refused)}")
     models = sio.load(path, trusted=needed)

@@ -278,3 +278,18 @@ def test_codec_round_trips_what_json_would_change() -> None:
     assert back["n"] == 3
     assert type(back["n"]) is int
     assert back["w"] == [0.5]
+
+
+def test_checkpointed_models_load_only_types_on_the_exact_list(tmp_path: Path) -> None:
+    """A checkpoint may come back from a shared artifact store: a tunelab type that is not on
+    the exact list (no prefix passes) is refused, and so is a function such as numpy.savetxt."""
+    from tunelab.models import ModelContext
+    from tunelab.search._checkpoint_io import load_models, save_models
+
+    path = tmp_path / "models.skops"
+    save_models([ModelContext(task=TaskType.BINARY, n_rows=1, n_features=1, n_classes=2)], path)
+    with pytest.raises(ConfigError, match=r"tunelab\.models\._base\.ModelContext"):
+        load_models(path)
+    save_models([np.savetxt], path)
+    with pytest.raises(ConfigError, match="numpy.savetxt"):
+        load_models(path)
