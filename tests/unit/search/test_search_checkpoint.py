@@ -291,5 +291,5 @@ def test_checkpointed_models_load_only_types_on_the_exact_list(tmp_path: Path) -
     with pytest.raises(ConfigError, match=r"tunelab\.models\._base\.ModelContext"):
         load_models(path)
     save_models([np.savetxt], path)
-    with pytest.raises(ConfigError, match="numpy.savetxt"):
+    with pytest.raises(ConfigError, match=r"numpy\.savetxt"):
         load_models(path)
