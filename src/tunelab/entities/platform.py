@@ -53,6 +53,7 @@ class JobKind(StrEnum):
     AUTOML = "automl"
     EVALUATE = "evaluate"
     DEPLOY = "deploy"
+    TRIAL_MODEL = "trial_model"
     BATCH_PREDICT = "batch_predict"
 
 
@@ -115,6 +116,30 @@ class Trial:
     predict_time: float = 0.0
     source: str = "search"
     reason: str = ""
+    run: int = 1  # the run of the experiment it belongs to (1, 2, ...)
+    host: str = ""  # where it ran ("" when unknown: recorded before hosts were kept)
+    node_id: str = ""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of an experiment: the settings it used, its status, its trials and model.
+
+    ``number`` counts from 1 per experiment; "Run again" starts the next number, so the
+    trials of two runs are never ranked together."""
+
+    id: str
+    experiment_id: str
+    number: int
+    status: ExperimentStatus
+    settings: dict[str, Any]
+    started_at: datetime
+    task: str | None = None
+    metric: str | None = None
+    job_id: str | None = None
+    model_id: str | None = None
+    error: str = ""
+    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,16 @@ class StoreCallbacks:
     structured ``trial_start``/``trial_end``/``best`` events.
     """
 
-    def __init__(self, ctx: JobContext, experiment_id: str, log_level: str = "info") -> None:
+    def __init__(
+        self,
+        ctx: JobContext,
+        experiment_id: str,
+        log_level: str = "info",
+        run: int | None = None,
+    ) -> None:
         self.ctx = ctx
         self.experiment_id = experiment_id
+        self.run = run  # the run the trials belong to (the latest when None)
         self.log_level = log_level if log_level in LOG_LEVELS else "info"
         self._slots: dict[int, int] = {}
         self._lock = threading.Lock()
@@ -87,10 +94,10 @@ class StoreCallbacks:
     def on_trial_restored(self, record: TrialRecord) -> None:
         """A trial a resumed search restored from its checkpoint: (re)write its row, which
         a worker killed just after the checkpoint commit may not have written; no event."""
-        self.ctx.store.record_trial(self.experiment_id, record)
+        self.ctx.store.record_trial(self.experiment_id, record, run=self.run)
 
     def on_trial_end(self, record: TrialRecord) -> None:
-        self.ctx.store.record_trial(self.experiment_id, record)
+        self.ctx.store.record_trial(self.experiment_id, record, run=self.run)
         ended_at, ended_ts = _now()
         self.ctx.emit(
             "trial_end",
@@ -140,7 +147,11 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
 
     store = ctx.store
     experiment = store.get_experiment(ctx.require("experiment_id"))
-    callbacks = StoreCallbacks(ctx, experiment.id, experiment.settings.get("log_level", "info"))
+    run = ctx.payload.get("run")
+    run = int(run) if run is not None else store.latest_run_number(experiment.id)
+    callbacks = StoreCallbacks(
+        ctx, experiment.id, experiment.settings.get("log_level", "info"), run=run
+    )
     try:
         ctx.set_step("reading")
         df = _read_dataset(ctx, experiment.dataset_id)
@@ -183,7 +194,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         ctx.set_step("saving")
         splits = save_splits(ctx, experiment.id, df, automl)
         ctx.emit("splits", {"experiment_id": experiment.id, **splits})
-        model_id = _save_model(ctx, experiment.id, automl)
+        model_id = _save_model(ctx, experiment.id, automl, run)
     except Exception as exc:
         if ctx.released.is_set():
             raise
@@ -222,7 +233,12 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
             "fit_time": automl.fit_time_,
         },
     )
-    return {"experiment_id": experiment.id, "model_id": model_id, "n_trials": len(automl.trials_)}
+    return {
+        "experiment_id": experiment.id,
+        "run": run,
+        "model_id": model_id,
+        "n_trials": len(automl.trials_),
+    }
 
 
 def _engine_settings(experiment: Experiment, df: Any) -> ExperimentSettings:
@@ -364,7 +380,7 @@ def _checkpoint_dir(ctx: JobContext, experiment_id: str) -> Path:
     return path
 
 
-def _save_model(ctx: JobContext, experiment_id: str, automl: Any) -> str:
+def _save_model(ctx: JobContext, experiment_id: str, automl: Any, run: int) -> str:
     model_id = uuid.uuid4().hex
     prefix = model_prefix(model_id)
     workdir = Path(tempfile.mkdtemp(prefix="tunelab-model-"))
@@ -381,6 +397,6 @@ def _save_model(ctx: JobContext, experiment_id: str, automl: Any) -> str:
         uri=prefix,
         experiment_id=experiment_id,
         task=str(automl.task_),
-        metrics={"metric": automl.metric_, "best": best},
+        metrics={"metric": automl.metric_, "best": best, "run": run},
     )
     return model_id

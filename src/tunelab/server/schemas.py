@@ -82,10 +82,30 @@ class TrialOut(Out):
     predict_time: float
     source: str
     reason: str
+    host: str = Field("", description="Where the trial ran ('' when not recorded).")
+    node_id: str = Field("", description="The executor's node id ('local' for local runs).")
+
+
+class RunOut(Out):
+    """One run of an experiment: the settings it used, its status and its model."""
+
+    number: int
+    status: str
+    settings: dict[str, Any]
+    task: str | None
+    metric: str | None
+    job_id: str | None
+    model_id: str | None
+    error: str
+    started_at: datetime
+    finished_at: datetime | None
+    n_trials: int = 0
+    best_score: float | None = None
 
 
 class Leaderboard(BaseModel):
     experiment_id: str
+    run: int = Field(1, description="The run these trials belong to.")
     metric: str | None
     greater_is_better: bool
     total: int

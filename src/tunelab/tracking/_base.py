@@ -20,6 +20,7 @@ from tunelab.entities.platform import (
     Model,
     NotFoundError,
     Prediction,
+    Run,
     Trial,
 )
 from tunelab.tracking._engine import IMMEDIATE, make_engine, upgrade
@@ -32,6 +33,7 @@ from tunelab.tracking._orm import (
     JobRow,
     ModelRow,
     PredictionRow,
+    RunRow,
     TrialRow,
 )
 
@@ -134,6 +136,26 @@ def to_trial(r: TrialRow) -> Trial:
         predict_time=r.predict_time,
         source=r.source,
         reason=r.reason or "",
+        run=r.run,
+        host=r.host or "",
+        node_id=r.node_id or "",
+    )
+
+
+def to_run(r: RunRow) -> Run:
+    return Run(
+        id=r.id,
+        experiment_id=r.experiment_id,
+        number=r.number,
+        status=ExperimentStatus(r.status),
+        settings=dict(r.settings or {}),
+        started_at=r.started_at,
+        task=r.task,
+        metric=r.metric,
+        job_id=r.job_id,
+        model_id=r.model_id,
+        error=r.error or "",
+        finished_at=r.finished_at,
     )
 
 

@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from tunelab.entities.platform import (
     ConflictError,
@@ -12,6 +13,7 @@ from tunelab.entities.platform import (
     Experiment,
     ExperimentStatus,
     NotFoundError,
+    Run,
     Trial,
 )
 from tunelab.entities.trials import TrialRecord
@@ -21,10 +23,11 @@ from tunelab.tracking._base import (
     pick,
     to_dataset,
     to_experiment,
+    to_run,
     to_trial,
 )
 from tunelab.tracking._json import jsonable
-from tunelab.tracking._orm import DatasetRow, ExperimentRow, TrialRow, utcnow
+from tunelab.tracking._orm import DatasetRow, ExperimentRow, RunRow, TrialRow, utcnow
 
 _DATASET_FIELDS = frozenset({"name", "n_rows", "n_columns", "profile", "column_settings"})
 _EXPERIMENT_FIELDS = frozenset(
@@ -42,6 +45,8 @@ LEADERBOARD_COLUMNS = (
     "predict_time",
     "source",
     "reason",
+    "host",
+    "node_id",
 )
 
 
@@ -218,7 +223,7 @@ class ExperimentStoreMixin(StoreBase):
         sources = [str(st) for st in allowed_from]
         values = {**changes, "status": to.value}
         updated = self._conditional_update(
-            experiment_id, values, ExperimentRow.status.in_(sources)
+            experiment_id, values, ExperimentRow.status.in_(sources), run_follows=True
         )
         if updated is None:
             current = self.get_experiment(experiment_id)  # raises NotFoundError
@@ -228,8 +233,15 @@ class ExperimentStoreMixin(StoreBase):
         return updated
 
     def _conditional_update(
-        self, experiment_id: str, values: dict[str, Any], condition: Any
+        self,
+        experiment_id: str,
+        values: dict[str, Any],
+        condition: Any,
+        *,
+        run_follows: bool = False,
     ) -> Experiment | None:
+        """Update when ``condition`` holds; with ``run_follows`` a move to running opens the
+        next run and a move out of running closes the open one, in the same transaction."""
         statement = (
             update(ExperimentRow)
             .where(ExperimentRow.id == experiment_id, condition)
@@ -239,7 +251,16 @@ class ExperimentStoreMixin(StoreBase):
         with self._write() as s:
             if s.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
                 return None
-            return to_experiment(self._get(s, ExperimentRow, experiment_id, "experiment"))
+            row = self._get(s, ExperimentRow, experiment_id, "experiment")
+            if run_follows and row.status == ExperimentStatus.RUNNING.value:
+                _open_run(s, row)
+            elif run_follows:
+                _close_run(s, row, "best_model_id" in values)
+            elif "job_id" in values:
+                open_run = _open_run_row(s, experiment_id)
+                if open_run is not None:
+                    open_run.job_id = row.job_id
+            return to_experiment(row)
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Delete an experiment that is not running, with its trials."""
@@ -250,16 +271,61 @@ class ExperimentStoreMixin(StoreBase):
             s.delete(row)
 
     # ----- trials ---------------------------------------------------------------------------
-    def record_trial(self, experiment_id: str, record: TrialRecord) -> Trial:
-        """Insert or replace the trial numbered ``record.number`` (idempotent on resume)."""
+    # ----- runs -----------------------------------------------------------------------------
+    def list_runs(self, experiment_id: str) -> list[Run]:
+        """Every run of the experiment, newest first."""
+        query = (
+            select(RunRow)
+            .where(RunRow.experiment_id == experiment_id)
+            .order_by(RunRow.number.desc())
+        )
+        with self._read() as s:
+            self._get(s, ExperimentRow, experiment_id, "experiment")
+            return [to_run(r) for r in s.scalars(query)]
+
+    def get_run(self, experiment_id: str, number: int | None = None) -> Run:
+        """Run ``number`` (the latest when None); NotFoundError when there is none."""
+        with self._read() as s:
+            self._get(s, ExperimentRow, experiment_id, "experiment")
+            number = _latest_run(s, experiment_id) if number is None else number
+            row = s.scalar(
+                select(RunRow).where(RunRow.experiment_id == experiment_id, RunRow.number == number)
+            )
+            if row is None:
+                raise NotFoundError(f"run {number} of experiment {experiment_id!r} does not exist")
+            return to_run(row)
+
+    def latest_run_number(self, experiment_id: str) -> int:
+        """The number of the newest run (1 before the first run starts)."""
+        with self._read() as s:
+            return _latest_run(s, experiment_id)
+
+    def set_run_model(self, experiment_id: str, number: int, model_id: str) -> None:
+        """The model of run ``number`` (a run kept by a stop or resumed after a crash)."""
+        with self._write() as s:
+            row = s.scalar(
+                select(RunRow).where(RunRow.experiment_id == experiment_id, RunRow.number == number)
+            )
+            if row is None:
+                raise NotFoundError(f"run {number} of experiment {experiment_id!r} does not exist")
+            row.model_id = model_id
+
+    # ----- trials ---------------------------------------------------------------------------
+    def record_trial(
+        self, experiment_id: str, record: TrialRecord, *, run: int | None = None
+    ) -> Trial:
+        """Insert or replace the trial numbered ``record.number`` of run ``run`` (the latest
+        run when None); idempotent on resume."""
         values = trial_values(record)
         for attempt in range(2):
             try:
                 with self._write() as s:
                     self._get(s, ExperimentRow, experiment_id, "experiment")
+                    number = _latest_run(s, experiment_id) if run is None else run
                     row = s.scalar(
                         select(TrialRow).where(
                             TrialRow.experiment_id == experiment_id,
+                            TrialRow.run == number,
                             TrialRow.number == record.number,
                         )
                     )
@@ -267,6 +333,7 @@ class ExperimentStoreMixin(StoreBase):
                         row = TrialRow(
                             id=new_id(),
                             experiment_id=experiment_id,
+                            run=number,
                             number=record.number,
                             created_at=utcnow(),
                             **values,
@@ -281,12 +348,17 @@ class ExperimentStoreMixin(StoreBase):
                     raise
         raise AssertionError("unreachable")
 
-    def get_trial(self, experiment_id: str, number: int) -> Trial:
-        query = select(TrialRow).where(
-            TrialRow.experiment_id == experiment_id, TrialRow.number == number
-        )
+    def get_trial(self, experiment_id: str, number: int, *, run: int | None = None) -> Trial:
+        """Trial ``number`` of run ``run`` (the latest run when None)."""
         with self._read() as s:
-            row = s.scalar(query)
+            run = _latest_run(s, experiment_id) if run is None else run
+            row = s.scalar(
+                select(TrialRow).where(
+                    TrialRow.experiment_id == experiment_id,
+                    TrialRow.run == run,
+                    TrialRow.number == number,
+                )
+            )
             if row is None:
                 raise NotFoundError(
                     f"trial {number} of experiment {experiment_id!r} does not exist"
@@ -294,23 +366,35 @@ class ExperimentStoreMixin(StoreBase):
             return to_trial(row)
 
     def trial_summaries(self, experiment_ids: Iterable[str]) -> dict[str, tuple[int, Any, Any]]:
-        """``{experiment id: (trial count, highest score, lowest score)}`` in one query (for
-        lists); experiments without trials are absent, scores are None when none is scored."""
+        """``{experiment id: (trial count, highest score, lowest score)}`` of each one's latest
+        run, in two queries (for lists); experiments whose latest run has no trial are absent,
+        scores are None when none is scored."""
         ids = list(dict.fromkeys(experiment_ids))
         if not ids:
             return {}
+        latest_query = (
+            select(RunRow.experiment_id, func.max(RunRow.number))
+            .where(RunRow.experiment_id.in_(ids))
+            .group_by(RunRow.experiment_id)
+        )
         query = (
             select(
                 TrialRow.experiment_id,
+                TrialRow.run,
                 func.count(),
                 func.max(TrialRow.score),
                 func.min(TrialRow.score),
             )
             .where(TrialRow.experiment_id.in_(ids))
-            .group_by(TrialRow.experiment_id)
+            .group_by(TrialRow.experiment_id, TrialRow.run)
         )
         with self._read() as s:
-            return {row[0]: (int(row[1]), row[2], row[3]) for row in s.execute(query)}
+            latest = {row[0]: int(row[1]) for row in s.execute(latest_query)}
+            return {
+                row[0]: (int(row[2]), row[3], row[4])
+                for row in s.execute(query)
+                if row[1] == latest.get(row[0], 1)
+            }
 
     def dataset_names(self, dataset_ids: Iterable[str]) -> dict[str, str]:
         """``{dataset id: name}`` of those that exist, in one query."""
@@ -328,14 +412,18 @@ class ExperimentStoreMixin(StoreBase):
         greater_is_better: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        run: int | None = None,
     ) -> list[dict[str, Any]]:
         """:meth:`list_trials` as plain dicts of the leaderboard columns (no ORM objects:
         a 10,000-trial board reads several times faster)."""
         columns = tuple(getattr(TrialRow, name) for name in LEADERBOARD_COLUMNS)
-        query = _leaderboard_query(columns, experiment_id, greater_is_better, limit, offset)
         with self._read() as s:
             if s.get(ExperimentRow, experiment_id) is None:
                 raise NotFoundError(f"experiment {experiment_id!r} does not exist")
+            run = _latest_run(s, experiment_id) if run is None else run
+            query = _leaderboard_query(
+                columns, experiment_id, run, greater_is_better, limit, offset
+            )
             rows = [dict(zip(LEADERBOARD_COLUMNS, row, strict=True)) for row in s.execute(query)]
         for row in rows:
             row["params"] = dict(row["params"] or {})
@@ -349,6 +437,7 @@ class ExperimentStoreMixin(StoreBase):
         greater_is_better: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        run: int | None = None,
     ) -> list[tuple[Any, ...]]:
         """:meth:`leaderboard_rows` as tuples in ``leaderboard_columns`` order, with
         ``params`` left as the stored JSON text (None when NULL) and ``reason`` as stored.
@@ -360,17 +449,23 @@ class ExperimentStoreMixin(StoreBase):
             cast(TrialRow.params, Text) if name == "params" else getattr(TrialRow, name)
             for name in LEADERBOARD_COLUMNS
         )
-        query = _leaderboard_query(columns, experiment_id, greater_is_better, limit, offset)
         with self._read() as s:
             if s.get(ExperimentRow, experiment_id) is None:
                 raise NotFoundError(f"experiment {experiment_id!r} does not exist")
+            run = _latest_run(s, experiment_id) if run is None else run
+            query = _leaderboard_query(
+                columns, experiment_id, run, greater_is_better, limit, offset
+            )
             # Core rows straight from the connection: the ORM's row loading costs ~2 µs a row
             return list(s.connection().execute(query).all())
 
-    def count_trials(self, experiment_id: str) -> int:
+    def count_trials(self, experiment_id: str, *, run: int | None = None) -> int:
+        """Trials of run ``run`` (the latest run when None)."""
         query = select(func.count()).select_from(TrialRow)
         with self._read() as s:
-            return int(s.scalar(query.where(TrialRow.experiment_id == experiment_id)) or 0)
+            run = _latest_run(s, experiment_id) if run is None else run
+            query = query.where(TrialRow.experiment_id == experiment_id, TrialRow.run == run)
+            return int(s.scalar(query) or 0)
 
     def list_trials(
         self,
@@ -379,18 +474,82 @@ class ExperimentStoreMixin(StoreBase):
         greater_is_better: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        run: int | None = None,
     ) -> list[Trial]:
         """The leaderboard: best score first, trials without a score last."""
-        query = _leaderboard_query((TrialRow,), experiment_id, greater_is_better, limit, offset)
         with self._read() as s:
             if s.get(ExperimentRow, experiment_id) is None:
                 raise NotFoundError(f"experiment {experiment_id!r} does not exist")
+            run = _latest_run(s, experiment_id) if run is None else run
+            query = _leaderboard_query(
+                (TrialRow,), experiment_id, run, greater_is_better, limit, offset
+            )
             return [to_trial(r) for r in s.scalars(query)]
+
+
+def _latest_run(s: Session, experiment_id: str) -> int:
+    """The newest run's number: the runs table's, else the trials' (1 when neither has any)."""
+    number = s.scalar(select(func.max(RunRow.number)).where(RunRow.experiment_id == experiment_id))
+    if number is None:
+        number = s.scalar(
+            select(func.max(TrialRow.run)).where(TrialRow.experiment_id == experiment_id)
+        )
+    return int(number or 1)
+
+
+def _open_run_row(s: Session, experiment_id: str) -> RunRow | None:
+    latest = s.scalar(
+        select(RunRow)
+        .where(RunRow.experiment_id == experiment_id)
+        .order_by(RunRow.number.desc())
+        .limit(1)
+    )
+    return latest if latest is not None and latest.status == "running" else None
+
+
+def _open_run(s: Session, experiment: ExperimentRow) -> None:
+    """Add the next run, with the settings it starts with (experiment now running)."""
+    latest_trial = s.scalar(
+        select(func.max(TrialRow.run)).where(TrialRow.experiment_id == experiment.id)
+    )
+    latest_run = s.scalar(select(func.max(RunRow.number)).where(RunRow.experiment_id == experiment.id))
+    number = max(int(latest_trial or 0), int(latest_run or 0)) + 1
+    s.add(
+        RunRow(
+            id=new_id(),
+            experiment_id=experiment.id,
+            number=number,
+            status=ExperimentStatus.RUNNING.value,
+            settings=dict(experiment.settings or {}),
+            task=experiment.task,
+            metric=experiment.metric,
+            job_id=experiment.job_id,
+            model_id=None,
+            error="",
+            started_at=utcnow(),
+            finished_at=None,
+        )
+    )
+
+
+def _close_run(s: Session, experiment: ExperimentRow, with_model: bool) -> None:
+    """The open run ends as the experiment did (status, error, task, metric, model)."""
+    run = _open_run_row(s, experiment.id)
+    if run is None:
+        return
+    run.status = experiment.status
+    run.error = experiment.error or ""
+    run.task = experiment.task
+    run.metric = experiment.metric
+    run.finished_at = utcnow()
+    if with_model:
+        run.model_id = experiment.best_model_id
 
 
 def _leaderboard_query(
     columns: tuple[Any, ...],
     experiment_id: str,
+    run: int,
     greater_is_better: bool,
     limit: int | None,
     offset: int,
@@ -399,7 +558,7 @@ def _leaderboard_query(
     score = TrialRow.score.desc() if greater_is_better else TrialRow.score.asc()
     query = (
         select(*columns)
-        .where(TrialRow.experiment_id == experiment_id)
+        .where(TrialRow.experiment_id == experiment_id, TrialRow.run == run)
         .order_by(TrialRow.score.is_(None), score, TrialRow.number)
         .offset(offset)
     )
@@ -418,4 +577,6 @@ def trial_values(record: TrialRecord) -> dict[str, Any]:
         "predict_time": record.predict_time,
         "source": record.source,
         "reason": record.reason,
+        "host": record.host,
+        "node_id": record.node_id,
     }

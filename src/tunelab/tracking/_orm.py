@@ -86,14 +86,39 @@ class ExperimentRow(Base):
     updated_at: Mapped[datetime]
 
 
-class TrialRow(Base):
-    __tablename__ = "trials"
-    __table_args__ = (UniqueConstraint("experiment_id", "number", name="uq_trials_number"),)
+class RunRow(Base):
+    """One run of an experiment ("Run again" adds the next number)."""
+
+    __tablename__ = "runs"
+    __table_args__ = (UniqueConstraint("experiment_id", "number", name="uq_runs_number"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     experiment_id: Mapped[str] = mapped_column(
         ForeignKey("experiments.id", ondelete="CASCADE"), index=True
     )
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    task: Mapped[str | None] = mapped_column(String(32))
+    metric: Mapped[str | None] = mapped_column(String(64))
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    model_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class TrialRow(Base):
+    __tablename__ = "trials"
+    __table_args__ = (
+        UniqueConstraint("experiment_id", "run", "number", name="uq_trials_run_number"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    run: Mapped[int] = mapped_column(Integer, default=1)
     number: Mapped[int] = mapped_column(Integer)
     family: Mapped[str] = mapped_column(String(64))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -104,6 +129,8 @@ class TrialRow(Base):
     predict_time: Mapped[float] = mapped_column(Float, default=0.0)
     source: Mapped[str] = mapped_column(String(16), default="search")
     reason: Mapped[str] = mapped_column(Text, default="")
+    host: Mapped[str] = mapped_column(String(255), default="")
+    node_id: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime]
 
 

@@ -195,6 +195,8 @@ def test_leaderboard_rows_match_list_trials_in_order_and_content(store: Metadata
                 "predict_time": trial.predict_time,
                 "source": trial.source,
                 "reason": trial.reason,
+                "host": trial.host,
+                "node_id": trial.node_id,
             }
     with pytest.raises(NotFoundError):
         store.leaderboard_rows("missing")

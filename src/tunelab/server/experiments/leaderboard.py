@@ -25,10 +25,12 @@ COLUMNS = (
     "predict_time",
     "source",
     "reason",
+    "host",
+    "node_id",
 )
 _ROW = (
     '{"number":%d,"family":%s,"params":%s,"status":%s,"score":%s,"score_std":%s,'
-    '"fit_time":%s,"predict_time":%s,"source":%s,"reason":%s}'
+    '"fit_time":%s,"predict_time":%s,"source":%s,"reason":%s,"host":%s,"node_id":%s}'
 )
 
 
@@ -80,8 +82,10 @@ def items_json(rows: Sequence[Sequence[Any]]) -> str:
             num(pt),
             text(so),
             text(re),
+            text(ho),
+            text(no),
         )
-        for n, fam, par, st, sc, sd, ft, pt, so, re in rows
+        for n, fam, par, st, sc, sd, ft, pt, so, re, ho, no in rows
     ]
     return "[" + ",".join(parts) + "]"
 

@@ -8,6 +8,8 @@ from tunelab.entities.platform import (
     ExperimentStatus,
     JobKind,
     JobStatus,
+    NotFoundError,
+    Run,
 )
 from tunelab.entities.settings import SettingsError
 from tunelab.server.errors import FieldError
@@ -157,8 +159,9 @@ def start(store: MetadataStore, experiment_id: str) -> Experiment:
         )
     store.transition_experiment(
         experiment_id, to=ExperimentStatus.RUNNING, allowed_from=STARTABLE, error=""
-    )
-    job = store.enqueue_job(JobKind.AUTOML, {"experiment_id": experiment_id})
+    )  # opens the next run: its trials and model are kept apart from earlier runs'
+    run = store.latest_run_number(experiment_id)
+    job = store.enqueue_job(JobKind.AUTOML, {"experiment_id": experiment_id, "run": run})
     return store.update_experiment(experiment_id, job_id=job.id)
 
 
@@ -194,12 +197,45 @@ def reconcile(store: MetadataStore, experiment: Experiment) -> Experiment:
         return store.get_experiment(experiment.id)
 
 
-def greater_is_better(experiment: Experiment) -> bool:
-    if experiment.metric and experiment.task:
+def greater_is_better(experiment: Experiment, run: Run | None = None) -> bool:
+    """The direction of the run's metric (the experiment's when the run has none yet)."""
+    metric = (run.metric if run else None) or experiment.metric
+    task = (run.task if run else None) or experiment.task
+    if metric and task:
         from tunelab.evaluation import get_metric
 
-        return bool(get_metric(experiment.metric, experiment.task).greater_is_better)
+        return bool(get_metric(metric, task).greater_is_better)
     return True
+
+
+def find_run(store: MetadataStore, experiment_id: str, number: int | None) -> Run | None:
+    """Run ``number`` (the latest when None); None when the experiment never ran, 404 when
+    the asked number does not exist."""
+    try:
+        return store.get_run(experiment_id, number)
+    except NotFoundError:
+        if number is not None:
+            raise
+        return None
+
+
+def run_summaries(store: MetadataStore, experiment: Experiment) -> list[dict[str, Any]]:
+    """Every run newest first, with its trial count and best score (for REST and pages)."""
+    out = []
+    for run in store.list_runs(experiment.id):
+        better = greater_is_better(experiment, run)
+        best = store.leaderboard_rows(
+            experiment.id, greater_is_better=better, limit=1, run=run.number
+        )
+        out.append(
+            {
+                "run": run,
+                "n_trials": store.count_trials(experiment.id, run=run.number),
+                "best_score": best[0]["score"] if best else None,
+                "greater_is_better": better,
+            }
+        )
+    return out
 
 
 def patch_fields(body: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from tunelab.server.schemas import (
     Limit,
     Offset,
     PathNumber,
+    RunOut,
     TrialOut,
 )
 
@@ -169,25 +170,66 @@ def copy_experiment(experiment_id: str, body: CopyIn, store: StoreDep) -> Create
     return Created(id=copy.id)
 
 
+RunQuery = Annotated[
+    int | None, Query(ge=1, description="The run (1, 2, ...); the latest run when left out.")
+]
+
+
+@router.get("/{experiment_id}/runs", response_model=list[RunOut])
+def list_runs(experiment_id: str, store: StoreDep) -> Any:
+    """Every run of the experiment, newest first: settings used, status, model, trial count
+    and best score."""
+    experiment = store.get_experiment(experiment_id)
+    return [_run_out(item) for item in service.run_summaries(store, experiment)]
+
+
+@router.get("/{experiment_id}/runs/{number}", response_model=RunOut)
+def get_run(experiment_id: str, number: PathNumber, store: StoreDep) -> Any:
+    """One run (404 when the experiment has no run ``number``)."""
+    experiment = store.get_experiment(experiment_id)
+    for item in service.run_summaries(store, experiment):
+        if item["run"].number == number:
+            return _run_out(item)
+    store.get_run(experiment_id, number)  # raises NotFoundError
+    raise AssertionError("unreachable")
+
+
+def _run_out(item: dict[str, Any]) -> dict[str, Any]:
+    run = item["run"]
+    return {
+        **{name: getattr(run, name) for name in RunOut.model_fields if hasattr(run, name)},
+        "status": run.status.value,
+        "n_trials": item["n_trials"],
+        "best_score": item["best_score"],
+    }
+
+
 @router.get("/{experiment_id}/leaderboard", response_model=Leaderboard)
 def leaderboard(
     experiment_id: str,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
     offset: Offset = 0,
+    run: RunQuery = None,
 ) -> Any:
-    """Trials best first (in the metric's direction); failed trials last."""
+    """Trials of one run (the latest by default), best first in the run's metric direction;
+    failed trials last. Trials of different runs are never ranked together."""
     experiment = store.get_experiment(experiment_id)
-    better = service.greater_is_better(experiment)
+    found = service.find_run(store, experiment_id, run)
+    number = found.number if found else store.latest_run_number(experiment_id)
+    better = service.greater_is_better(experiment, found)
     rows = store.leaderboard_raw(
-        experiment_id, greater_is_better=better, limit=limit, offset=offset
+        experiment_id, greater_is_better=better, limit=limit, offset=offset, run=number
     )
     complete = len(rows) < limit and (rows or offset == 0)  # the page reached the end
     header = {
         "experiment_id": experiment_id,
-        "metric": experiment.metric,
+        "run": number,
+        "metric": (found.metric if found else None) or experiment.metric,
         "greater_is_better": better,
-        "total": offset + len(rows) if complete else store.count_trials(experiment_id),
+        "total": offset + len(rows)
+        if complete
+        else store.count_trials(experiment_id, run=number),
     }
     # Assembled bytes in the ``Leaderboard`` shape (the response model still documents it):
     # the stored params JSON is copied, not decoded and encoded again.
@@ -195,6 +237,9 @@ def leaderboard(
 
 
 @router.get("/{experiment_id}/trials/{number}", response_model=TrialOut)
-def get_trial(experiment_id: str, number: PathNumber, store: StoreDep) -> Any:
-    """One trial: pipeline family, hyperparameters, score, timings."""
-    return store.get_trial(experiment_id, number)
+def get_trial(
+    experiment_id: str, number: PathNumber, store: StoreDep, run: RunQuery = None
+) -> Any:
+    """One trial of a run (the latest by default): family, hyperparameters, score, timings,
+    where it ran."""
+    return store.get_trial(experiment_id, number, run=run)
