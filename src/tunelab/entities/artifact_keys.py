@@ -52,18 +52,21 @@ def checkpoint_prefix(experiment_id: str) -> str:
     return f"checkpoints/{experiment_id}"
 
 
-def splits_prefix(experiment_id: str) -> str:
-    """The rows of each part of an experiment's split: ``<part>.csv`` and ``summary.json``."""
-    return f"experiments/{experiment_id}/splits"
+def splits_prefix(experiment_id: str, run: int | None = None) -> str:
+    """The rows of each part of run ``run``'s split: ``<part>.csv`` and ``summary.json``
+    (``run=None``: the folder runs saved to before runs were kept apart)."""
+    if run is None:
+        return f"experiments/{experiment_id}/splits"
+    return f"experiments/{experiment_id}/runs/{run}/splits"
 
 
-def splits_summary_key(experiment_id: str) -> str:
-    return f"{splits_prefix(experiment_id)}/summary.json"
+def splits_summary_key(experiment_id: str, run: int | None = None) -> str:
+    return f"{splits_prefix(experiment_id, run)}/summary.json"
 
 
-def split_part_key(experiment_id: str, part: str) -> str:
+def split_part_key(experiment_id: str, part: str, run: int | None = None) -> str:
     """The rows of one part (``train``, ``valid`` or ``test``) as CSV."""
-    return f"{splits_prefix(experiment_id)}/{part}.csv"
+    return f"{splits_prefix(experiment_id, run)}/{part}.csv"
 
 
 def model_prefix(model_id: str) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 class TrialStatus(StrEnum):
     OK = "ok"
     FAILED = "failed"
-    TIMED_OUT = "timed_out"
+    TIMED_OUT = "timed_out"  # over its own time limit (the per-trial timeout)
     PRUNED = "pruned"
+    STOPPED = "stopped"  # cut short at the end of the search's time budget
 
 
 @dataclass(frozen=True)

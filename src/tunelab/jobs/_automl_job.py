@@ -192,7 +192,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         if ctx.released.is_set():  # the next worker resumes from the checkpoint
             return {"experiment_id": experiment.id, "released": True}
         ctx.set_step("saving")
-        splits = save_splits(ctx, experiment.id, df, automl)
+        splits = save_splits(ctx, experiment.id, df, automl, run)
         ctx.emit("splits", {"experiment_id": experiment.id, **splits})
         model_id = _save_model(ctx, experiment.id, automl, run)
     except Exception as exc:

@@ -65,9 +65,10 @@ def plan_parts(
 
 
 def save_splits(
-    ctx: JobContext, experiment_id: str, df: pd.DataFrame, automl: Any
+    ctx: JobContext, experiment_id: str, df: pd.DataFrame, automl: Any, run: int | None = None
 ) -> dict[str, Any]:
-    """Write the parts as CSV artifacts and return the summary (also saved as JSON)."""
+    """Write the parts of run ``run`` as CSV artifacts and return the summary (also saved
+    as JSON)."""
     test, fit, folds = engine_rows(automl)
     labelled = labelled_positions(df, automl.target_, str(automl.task_))
     n_rows = automl.split_rows_["n_rows"]
@@ -96,7 +97,7 @@ def save_splits(
                 frame.insert(1, "_fold", parts["fold"])
             local = Path(tmp) / f"{part}.csv"
             frame.to_csv(local, index=False)
-            ctx.artifacts.put_file(split_part_key(experiment_id, part), local)
+            ctx.artifacts.put_file(split_part_key(experiment_id, part, run), local)
             summary["parts"][part] = {"rows": len(positions)}
-    ctx.artifacts.put_bytes(splits_summary_key(experiment_id), json.dumps(summary).encode())
+    ctx.artifacts.put_bytes(splits_summary_key(experiment_id, run), json.dumps(summary).encode())
     return summary

@@ -41,17 +41,32 @@ IMPORTANCE_ROWS = 2_000
 IMPORTANCE_REPEATS = 3
 
 
-def _split_keys(ctx: JobContext, experiment_id: str | None) -> dict[str, str]:
-    """Artifact keys of the stored split parts, by part name (empty when none)."""
+def _split_keys(ctx: JobContext, experiment_id: str | None, run: Any = None) -> dict[str, str]:
+    """Artifact keys of the stored split parts (and ``summary``) of the model's run, by part
+    name (empty when none); runs saved before runs were kept apart use the old folder."""
     if not experiment_id:
         return {}
-    keys = ctx.artifacts.list(splits_prefix(experiment_id))
+    keys = ctx.artifacts.list(splits_prefix(experiment_id, int(run))) if run else []
+    if not keys:
+        keys = ctx.artifacts.list(splits_prefix(experiment_id))
     found: dict[str, str] = {}
     for key in keys:
         stem = PurePosixPath(key).name.split(".")[0]
-        if stem in PARTS and stem not in found:
+        if stem in (*PARTS, "summary") and stem not in found:
             found[stem] = key
     return found
+
+
+def _validation_source(ctx: JobContext, keys: dict[str, str]) -> str:
+    """What the engine's validation scores come from: out-of-fold predictions (CV) or the
+    holdout validation part (one fold)."""
+    import json
+
+    if "summary" in keys:
+        summary = json.loads(ctx.artifacts.read_bytes(keys["summary"]))
+        if int(summary.get("n_folds") or 0) == 1:
+            return "holdout validation predictions"
+    return "out-of-fold predictions"
 
 
 def _read_part(ctx: JobContext, key: str) -> Any:
@@ -168,7 +183,9 @@ def _experiment_parts(
     """Parts, curves, importance and the name of the part the plots show."""
     report = _read_report(bundle.path)
     final = _from_report(report)
-    keys = _split_keys(ctx, model.experiment_id)
+    keys = _split_keys(ctx, model.experiment_id, (model.metrics or {}).get("run"))
+    validation_source = _validation_source(ctx, keys)
+    keys.pop("summary", None)
     target = str(bundle.manifest.get("target"))
     scorer = _Scorer(bundle, target, seed)
     parts: dict[str, Any] = {}
@@ -198,7 +215,7 @@ def _experiment_parts(
             else:
                 in_sample = (X, y, pred)
         elif part in reported:
-            source = "out-of-fold predictions" if part == "valid" else "saved report"
+            source = validation_source if part == "valid" else "saved report"
             parts[part] = {
                 "n_rows": None,
                 "source": source,

@@ -350,10 +350,11 @@ class _Search:
                     if task is None:
                         exhausted = True
                         break
-                    timeout = min(self.options.trial_timeout or float("inf"), self.remaining())
+                    own = self.options.trial_timeout or float("inf")
+                    timeout = min(own, self.remaining())
                     if self.checkpoint is not None:
                         self.checkpoint.save_running(task, self.attempts.get(task.number, 1))
-                    pool.submit(task, timeout)
+                    pool.submit(task, timeout, budget_end=timeout < own)
                     started[task.number] = time.monotonic()
                     self.launched += 1
                     self.callbacks.emit(

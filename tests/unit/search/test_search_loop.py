@@ -276,6 +276,6 @@ def test_reserve_for_the_best_trial_ends_the_search_early(
     assert seen
     assert set(seen) == {by_family["logistic_regression"].number}
     tree = by_family["decision_tree"]
-    assert tree.status is TrialStatus.TIMED_OUT
+    assert tree.status is TrialStatus.STOPPED
     assert tree.reason == "killed at the search's end (time kept to refit the best trial)"
     assert len(result.records) == 2  # nothing started after the reserve began

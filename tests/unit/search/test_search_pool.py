@@ -180,6 +180,21 @@ def test_capped_deadline_kills_with_the_given_reason(
     pool.cap_deadlines(time.monotonic() + 0.5, "time kept for something else")
     pool.cap_deadlines(time.monotonic() + 60.0, "a later cap changes nothing")
     (outcome,) = _drain(pool)
-    assert outcome.status is TrialStatus.TIMED_OUT
+    assert outcome.status is TrialStatus.STOPPED  # cut short by the search, not its timeout
     assert outcome.reason == "time kept for something else"
     assert outcome.fit_time < 60
+
+
+def test_trial_killed_when_the_budget_ends_is_stopped_not_timed_out(
+    binary_problem: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def hang(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(600)
+
+    monkeypatch.setattr(trial_module, "fit_fold_model", hang)
+    pool = TrialPool(LocalProcessExecutor(1), *binary_problem)
+    pool.submit(TrialTask(0, "logistic_regression", {}), 0.5, budget_end=True)
+    (outcome,) = _drain(pool)
+    assert outcome.status is TrialStatus.STOPPED
+    assert "end of the time budget" in outcome.reason
+    assert "trial timeout" not in outcome.reason

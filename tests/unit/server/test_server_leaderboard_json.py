@@ -28,6 +28,8 @@ def _row(**values: Any) -> tuple[Any, ...]:
         "predict_time": 0.25,
         "source": "search",
         "reason": "",
+        "host": "h1",
+        "node_id": "local",
     }
     return tuple({**base, **values}[c] for c in COLUMNS)
 

@@ -50,7 +50,7 @@ def test_page_ranks_trials_and_shows_details(
     assert "learning_rate" in details
     assert "0.05" in details
     assert "Preprocessing for trees" in details
-    assert "Timed out" in html
+    assert "Over its time limit" in html
     assert 'data-testid="split-pending"' in html
     assert 'data-testid="model-link"' not in html  # no model yet
     assert 'data-testid="start"' in html

@@ -31,6 +31,7 @@ SOURCES = {
     "held-out rows": "held_out",
     "in-sample rows": "in_sample",
     "out-of-fold predictions": "oof",
+    "holdout validation predictions": "holdout",
     "saved report": "report",
 }
 
