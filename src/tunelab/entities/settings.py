@@ -428,6 +428,12 @@ class AutoMLSettings(_Settings):
             raise SettingsError(errors)
 
 
+# the test share a new platform experiment holds back when its settings name no split and no
+# test_ratio (the library's AutoML keeps 0: all rows for the search), so a default web run
+# reports test metrics
+DEFAULT_TEST_RATIO = 0.2
+
+
 class ExperimentSettings(AutoMLSettings):
     """``AutoMLSettings`` with the task, target and metric: everything one run needs."""
 

@@ -25,7 +25,7 @@ def test_create_and_get(client: TestClient) -> None:
     assert (got["task"], got["metric"], got["settings"]) == (
         "binary",
         "roc_auc",
-        {"time_budget": 30},
+        {"time_budget": 30, "test_ratio": 0.2},  # a test part held back by default
     )
     listed = client.get("/api/v1/experiments", params={"status": "ready"}).json()
     assert [e["id"] for e in listed["items"]] == [experiment_id]
@@ -63,7 +63,7 @@ def test_patch_with_a_stale_version_is_409(client: TestClient) -> None:
     assert stale.status_code == 409
     by_header = client.patch(url, json={"name": "n"}, headers={"If-Match": '"1"'})
     assert by_header.status_code == 409
-    assert client.get(url).json()["settings"] == {"max_trials": 5}
+    assert client.get(url).json()["settings"] == {"max_trials": 5, "test_ratio": 0.2}
 
 
 def test_concurrent_patches_keep_every_change(client: TestClient) -> None:
@@ -150,7 +150,7 @@ def test_copy_reapplies_settings(client: TestClient) -> None:
     copy = client.get(f"/api/v1/experiments/{response.json()['id']}").json()
     assert (copy["dataset_id"], copy["settings"], copy["metric"]) == (
         other,
-        {"time_budget": 10},
+        {"time_budget": 10, "test_ratio": 0.2},
         "f1",
     )
     assert copy["status"] == "ready"

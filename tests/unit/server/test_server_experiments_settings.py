@@ -107,10 +107,10 @@ def test_two_concurrent_patches_with_one_version_lose_nothing(client: TestClient
     final = client.get(url).json()
     assert final["version"] == 2
     winner = {"seed": 1} if codes[0] == 200 else {"max_trials": 5}
-    assert final["settings"] == winner
+    assert final["settings"] == {**winner, "test_ratio": 0.2}  # the default test share
     retried = client.patch(url, headers={"If-Match": '"2"'}, json={"settings": {"seed": 1}})
     assert retried.status_code == 200
-    assert client.get(url).json()["settings"] == {"seed": 1, **winner}
+    assert client.get(url).json()["settings"] == {"seed": 1, **winner, "test_ratio": 0.2}
 
 
 def test_apply_settings_to_another_dataset(client: TestClient, worker: Worker) -> None:

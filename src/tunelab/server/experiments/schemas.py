@@ -1,13 +1,17 @@
 """Request bodies of the experiments API."""
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tunelab.entities.settings import AutoMLSettings, AutoMLSettingsPatch
 from tunelab.server.schemas import ExperimentOut, Page
 
 Task = Literal["binary", "multiclass", "regression"]
+RunQuery = Annotated[
+    int | None, Query(ge=1, description="The run (1, 2, ...); the latest run when left out.")
+]
 
 
 class ExperimentIn(BaseModel):

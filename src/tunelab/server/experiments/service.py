@@ -208,6 +208,24 @@ def greater_is_better(experiment: Experiment, run: Run | None = None) -> bool:
     return True
 
 
+def split_key(
+    artifacts: Any, experiment_id: str, run: int | None, part: str | None = None
+) -> str | None:
+    """The artifact key of run ``run``'s split summary (``part=None``) or part CSV, falling
+    back to the folder runs used before runs were kept apart; None when neither exists."""
+    from tunelab.entities.artifact_keys import split_part_key, splits_summary_key
+
+    for number in (run, None):
+        key = (
+            splits_summary_key(experiment_id, number)
+            if part is None
+            else split_part_key(experiment_id, part, number)
+        )
+        if artifacts.exists(key):
+            return key
+    return None
+
+
 def find_run(store: MetadataStore, experiment_id: str, number: int | None) -> Run | None:
     """Run ``number`` (the latest when None); None when the experiment never ran, 404 when
     the asked number does not exist."""

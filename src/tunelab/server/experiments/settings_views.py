@@ -5,12 +5,17 @@ from typing import Any, Literal
 from fastapi import APIRouter, status
 from fastapi.responses import StreamingResponse
 
-from tunelab.entities.artifact_keys import split_part_key, splits_summary_key
 from tunelab.entities.platform import NotFoundError
 from tunelab.server.deps import ArtifactsDep, StoreDep
 from tunelab.server.errors import FieldError
 from tunelab.server.experiments import service
-from tunelab.server.experiments.schemas import ApplyIn, ApplyOut, ClassCounts, SplitsOut
+from tunelab.server.experiments.schemas import (
+    ApplyIn,
+    ApplyOut,
+    ClassCounts,
+    RunQuery,
+    SplitsOut,
+)
 from tunelab.server.experiments.target import class_counts
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
@@ -95,13 +100,17 @@ def target_classes(
 
 
 @router.get("/{experiment_id}/splits", response_model=SplitsOut)
-def split_summary(experiment_id: str, store: StoreDep, artifacts: ArtifactsDep) -> Any:
-    """Rows in train/valid/test (and folds) of the last run; 404 before a run saved them."""
+def split_summary(
+    experiment_id: str, store: StoreDep, artifacts: ArtifactsDep, run: RunQuery = None
+) -> Any:
+    """Rows in train/valid/test (and folds) of a run (the latest by default); 404 before a
+    run saved them."""
     import json
 
     store.get_experiment(experiment_id)
-    key = splits_summary_key(experiment_id)
-    if not artifacts.exists(key):
+    number = run or store.latest_run_number(experiment_id)
+    key = service.split_key(artifacts, experiment_id, number)
+    if key is None:
         raise NotFoundError(f"experiment {experiment_id!r} has no saved split yet: run it first")
     return json.loads(artifacts.read_bytes(key))
 
@@ -116,12 +125,14 @@ def download_split(
     part: Literal["train", "valid", "test"],
     store: StoreDep,
     artifacts: ArtifactsDep,
+    run: RunQuery = None,
 ) -> StreamingResponse:
-    """The rows of one part as CSV (``_row`` = position in the uploaded table; with CV the
-    train part has ``_fold`` and there is no valid part)."""
+    """The rows of one part of a run (the latest by default) as CSV (``_row`` = position
+    in the uploaded table; with CV the train part has ``_fold`` and there is no valid part)."""
     store.get_experiment(experiment_id)
-    key = split_part_key(experiment_id, part)
-    if not artifacts.exists(key):
+    number = run or store.latest_run_number(experiment_id)
+    key = service.split_key(artifacts, experiment_id, number, part)
+    if key is None:
         raise NotFoundError(f"experiment {experiment_id!r} has no saved {part} part")
     filename = f"{experiment_id}-{part}.csv"
     return StreamingResponse(

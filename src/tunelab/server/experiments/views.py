@@ -6,6 +6,7 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import Response
 
 from tunelab.entities.platform import ConflictError, ExperimentStatus
+from tunelab.entities.settings import DEFAULT_TEST_RATIO
 from tunelab.server.deps import StoreDep
 from tunelab.server.errors import FieldError
 from tunelab.server.experiments import service
@@ -15,6 +16,7 @@ from tunelab.server.experiments.schemas import (
     ExperimentIn,
     ExperimentPage,
     ExperimentPatch,
+    RunQuery,
 )
 from tunelab.server.schemas import (
     Created,
@@ -34,6 +36,9 @@ router = APIRouter(prefix="/experiments", tags=["experiments"])
 def create_experiment(body: ExperimentIn, store: StoreDep) -> Created:
     """Create an experiment (status ``ready``); ``time_budget`` goes into its settings.
 
+    Settings naming neither ``split`` nor ``test_ratio`` get ``test_ratio`` 0.2: a test
+    part is held back by default (send ``test_ratio: 0`` for none).
+
     The target may be left out: the experiment is created, and ``start`` answers 422
     "set a target first" until a PATCH sets one. Settings are checked (422 naming the field).
     """
@@ -43,6 +48,9 @@ def create_experiment(body: ExperimentIn, store: StoreDep) -> Created:
     settings = body.settings.stored()
     if body.time_budget is not None:
         settings["time_budget"] = body.time_budget
+    if "split" not in settings and "test_ratio" not in settings:
+        # held back by default so a default run has test metrics (0 keeps every row)
+        settings["test_ratio"] = DEFAULT_TEST_RATIO
     service.validate_settings(
         store,
         dataset_id=body.dataset_id,
@@ -168,11 +176,6 @@ def copy_experiment(experiment_id: str, body: CopyIn, store: StoreDep) -> Create
         settings=source.settings,
     )
     return Created(id=copy.id)
-
-
-RunQuery = Annotated[
-    int | None, Query(ge=1, description="The run (1, 2, ...); the latest run when left out.")
-]
 
 
 @router.get("/{experiment_id}/runs", response_model=list[RunOut])

@@ -8,6 +8,7 @@ from server_helpers import upload
 
 from tunelab.artifacts import ArtifactStore
 from tunelab.entities import TrialRecord, TrialStatus
+from tunelab.entities.platform import ExperimentStatus
 from tunelab.jobs import Worker
 from tunelab.tracking import MetadataStore
 
@@ -52,7 +53,7 @@ def test_page_ranks_trials_and_shows_details(
     assert "Preprocessing for trees" in details
     assert "Over its time limit" in html
     assert 'data-testid="split-pending"' in html
-    assert 'data-testid="model-link"' not in html  # no model yet
+    assert 'data-testid="trial-model"' not in html  # no run finished: nothing to build from
     assert 'data-testid="start"' in html
     assert 'data-testid="stop"' not in html
 
@@ -61,8 +62,16 @@ def test_rows_link_to_the_final_model_and_split_parts_download(
     client: TestClient, worker: Worker, store: MetadataStore, artifacts: ArtifactStore
 ) -> None:
     experiment_id = _experiment(client, worker)
+    store.transition_experiment(
+        experiment_id, to=ExperimentStatus.RUNNING, allowed_from=[ExperimentStatus.READY]
+    )
     _trials(store, experiment_id)
-    store.update_experiment(experiment_id, best_model_id="m123")
+    store.transition_experiment(
+        experiment_id,
+        to=ExperimentStatus.FINISHED,
+        allowed_from=[ExperimentStatus.RUNNING],
+        best_model_id="m123",
+    )
     summary = {
         "kind": "cv",
         "description": "3-fold CV, test 12 rows",
@@ -73,14 +82,16 @@ def test_rows_link_to_the_final_model_and_split_parts_download(
         "fold_sizes": [16, 16, 16],
         "parts": {"train": {"rows": 48}, "test": {"rows": 12}},
     }
-    prefix = f"experiments/{experiment_id}/splits"
+    prefix = f"experiments/{experiment_id}/runs/1/splits"
     artifacts.put_bytes(f"{prefix}/summary.json", json.dumps(summary).encode())
     board = client.get(f"/experiments/{experiment_id}/run/leaderboard").text
-    assert board.count('href="/models/m123"') == 3
+    assert 'href="/models/m123"' not in board  # rows are trials, not the run's final model
+    assert board.count('data-testid="trial-model"') == 2  # one per scored trial
     assert "<html" not in board  # a partial
     part = client.get(f"/experiments/{experiment_id}/run/summary").text
     assert 'data-testid="final-model"' in part
-    assert f'href="/api/v1/experiments/{experiment_id}/splits/train"' in part
+    assert 'href="/models/m123"' in part
+    assert f'href="/api/v1/experiments/{experiment_id}/splits/train?run=1"' in part
     assert 'data-testid="split-part-valid"' not in part  # CV: no separate valid part
     assert "3 folds" in part
     korean = client.get(f"/experiments/{experiment_id}/run?lang=ko").text
@@ -115,6 +126,6 @@ def test_a_real_run_streams_what_the_live_page_needs(
     assert end["fit_time"] >= 0
     page = client.get(f"/experiments/{experiment_id}/run").text
     assert len(re.findall(r'data-testid="leaderboard-row"', page)) == 2
-    assert 'data-testid="split-part-test"' not in page  # automatic CV without a test part
+    assert 'data-testid="split-part-test"' in page  # a test part is held back by default
     assert 'data-testid="split-part-train"' in page
     assert 'data-testid="final-model"' in page

@@ -136,9 +136,8 @@ def form_values(experiment: Experiment) -> dict[str, Any]:
 
 def _split_values(split: Mapping[str, Any] | None, test_ratio: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if not split:
-        if test_ratio:
-            out["cv_test_pct"] = _pct(test_ratio)
+    if not split:  # the automatic split holds back ``test_ratio``
+        out["cv_test_pct"] = _pct(test_ratio or 0.0)
         return out
     kind = split.get("kind", "cv")
     if kind == "holdout" and split.get("column_ranges"):
@@ -200,7 +199,8 @@ def patch_body(form: Mapping[str, Any]) -> dict[str, Any]:
         "preprocessing": _preprocessing(form),
         "split": _split(form),
         "sampling": _sampling(form),
-        "test_ratio": None,  # superseded by split.test_ratio
+        # the automatic split's test share (blank: the default); other kinds carry their own
+        "test_ratio": _fraction(form, "cv_test_pct") if _split(form) is None else None,
     }
     return {
         "name": str(form.get("name") or "").strip() or None,
@@ -244,8 +244,8 @@ def _split(form: Mapping[str, Any]) -> dict[str, Any] | None:
     column = str(form.get("split_column") or "").strip() or None
     folds = _number(form, "folds", integer=True)
     test = _fraction(form, "cv_test_pct") or 0.0
-    if kind == "auto":
-        return None if not test else {"kind": "cv", "folds": folds or 5, "test_ratio": test}
+    if kind == "auto":  # the engine chooses CV or holdout; the test share is ``test_ratio``
+        return None if folds in (None, 5) else {"kind": "cv", "folds": folds, "test_ratio": test}
     if kind == "holdout":
         ratios = [_fraction(form, f"{p}_pct") or 0.0 for p in ("train", "valid", "test")]
         return {"kind": "holdout", "ratios": ratios}

@@ -130,7 +130,16 @@ def pipeline_split_facts(
             experiment = store.get_experiment(model.experiment_id)
         except NotFoundError:
             experiment = None
-        if experiment is not None and experiment.best_model_id == model.id:
+        run = (model.metrics or {}).get("run")
+        if experiment is not None and run is not None:  # a run's model (or one of its trials)
+            try:
+                settings = store.get_run(experiment.id, int(run)).settings
+            except NotFoundError:
+                settings = experiment.settings
+            facts = split_facts(split_summary(artifacts, experiment.id, int(run)), settings)
+            if facts is not None:
+                return facts
+        elif experiment is not None and experiment.best_model_id == model.id:
             facts = split_facts(split_summary(artifacts, experiment.id), experiment.settings)
             if facts is not None:
                 return facts

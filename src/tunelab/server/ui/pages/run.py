@@ -2,15 +2,14 @@
 
 import json
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from tunelab.artifacts import ArtifactStore
-from tunelab.entities.artifact_keys import splits_summary_key
-from tunelab.entities.platform import Experiment, ExperimentStatus, Trial
+from tunelab.entities.platform import Experiment, ExperimentStatus, Run, Trial
 from tunelab.server.deps import ArtifactsDep, StoreDep
 from tunelab.server.experiments import service
 from tunelab.server.ui.choices import algorithm_choices
@@ -36,24 +35,37 @@ def family_info(family: str) -> dict[str, str]:
     return {"label": spec.label, "flavor": spec.flavor}
 
 
-def split_summary(artifacts: ArtifactStore, experiment_id: str) -> dict[str, Any] | None:
-    key = splits_summary_key(experiment_id)
-    if not artifacts.exists(key):
+def split_summary(
+    artifacts: ArtifactStore, experiment_id: str, run: int | None = None
+) -> dict[str, Any] | None:
+    """The split summary of run ``run`` (older runs: the experiment's single summary)."""
+    key = service.split_key(artifacts, experiment_id, run)
+    if key is None:
         return None
     return dict(json.loads(artifacts.read_bytes(key)))
 
 
-def board_context(store: MetadataStore, experiment: Experiment) -> dict[str, Any]:
-    better = service.greater_is_better(experiment)
+def board_context(
+    store: MetadataStore, experiment: Experiment, run: Run | None = None
+) -> dict[str, Any]:
+    """One run's leaderboard (the latest run when ``run`` is None): its trials only, links
+    to that run's model, and a host column when its trials ran on more than one host."""
+    better = service.greater_is_better(experiment, run)
+    number = run.number if run else store.latest_run_number(experiment.id)
     trials: list[Trial] = store.list_trials(
-        experiment.id, greater_is_better=better, limit=BOARD_ROWS
+        experiment.id, greater_is_better=better, limit=BOARD_ROWS, run=number
     )
+    hosts = {t.host for t in trials if t.host}
     return {
         "experiment": experiment,
+        "run": run,
+        "run_number": number,
+        "model_id": run.model_id if run else None,
         "trials": trials,
-        "total": store.count_trials(experiment.id),
+        "total": store.count_trials(experiment.id, run=number),
         "greater_is_better": better,
         "families": {t.family: family_info(t.family) for t in trials},
+        "show_host": len(hosts) > 1,
     }
 
 
@@ -65,28 +77,36 @@ def _slots(experiment: Experiment) -> int:
 
 
 def summary_context(
-    store: MetadataStore, artifacts: ArtifactStore, experiment_id: str
+    store: MetadataStore, artifacts: ArtifactStore, experiment_id: str, number: int | None = None
 ) -> dict[str, Any]:
+    """Status, model and split parts of run ``number`` (the latest when None)."""
     experiment = service.reconcile(store, store.get_experiment(experiment_id))
-    splits = split_summary(artifacts, experiment.id)
+    run = service.find_run(store, experiment.id, number)
+    latest = store.latest_run_number(experiment.id)
+    settings = run.settings if run else experiment.settings
+    splits = split_summary(artifacts, experiment.id, run.number if run else None)
     return {
         "experiment": experiment,
+        "run": run,
+        "is_latest": run is None or run.number == latest,
+        "model_id": run.model_id if run else None,
         "splits": splits,
-        "split_facts": split_facts(splits, experiment.settings),
+        "split_facts": split_facts(splits, settings),
         "running": experiment.status is ExperimentStatus.RUNNING,
-        "settings": experiment.settings,
+        "settings": settings,
     }
 
 
 def page_context(
-    store: MetadataStore, artifacts: ArtifactStore, experiment_id: str
+    store: MetadataStore, artifacts: ArtifactStore, experiment_id: str, number: int | None = None
 ) -> dict[str, Any]:
-    context = summary_context(store, artifacts, experiment_id)
-    experiment = context["experiment"]
-    timeout = experiment.settings.get("trial_timeout")
+    context = summary_context(store, artifacts, experiment_id, number)
+    experiment, run = context["experiment"], context["run"]
+    timeout = context["settings"].get("trial_timeout")
     return {
         **context,
-        **board_context(store, experiment),
+        **board_context(store, experiment, run),
+        "runs": service.run_summaries(store, experiment),
         "active": "run",
         "family_labels": {a["name"]: a["label"] for a in algorithm_choices()},  # English
         "slots": range(_slots(experiment)),
@@ -94,11 +114,19 @@ def page_context(
     }
 
 
+RunNumber = Annotated[int | None, Query(ge=1)]
+
+
 @router.get("/experiments/{experiment_id}/run", response_class=HTMLResponse)
 async def run_page(
-    request: Request, experiment_id: str, store: StoreDep, artifacts: ArtifactsDep
+    request: Request,
+    experiment_id: str,
+    store: StoreDep,
+    artifacts: ArtifactsDep,
+    run: RunNumber = None,
 ) -> HTMLResponse:
-    context = await run_in_threadpool(page_context, store, artifacts, experiment_id)
+    """The live page of the latest run, or of an earlier run with ``?run=N``; run history."""
+    context = await run_in_threadpool(page_context, store, artifacts, experiment_id, run)
     lang = request_language(request)
     context["family_labels"] = {
         name: family_label(lang, name, label) for name, label in context["family_labels"].items()
@@ -107,19 +135,26 @@ async def run_page(
 
 
 @router.get("/experiments/{experiment_id}/run/leaderboard", response_class=HTMLResponse)
-async def run_leaderboard(request: Request, experiment_id: str, store: StoreDep) -> HTMLResponse:
-    """The ranked leaderboard (HTMX partial, refreshed when a trial ends)."""
+async def run_leaderboard(
+    request: Request, experiment_id: str, store: StoreDep, run: RunNumber = None
+) -> HTMLResponse:
+    """The ranked leaderboard of one run (HTMX partial, refreshed when a trial ends)."""
 
     def load() -> dict[str, Any]:
-        return board_context(store, store.get_experiment(experiment_id))
+        experiment = store.get_experiment(experiment_id)
+        return board_context(store, experiment, service.find_run(store, experiment_id, run))
 
     return render_fragment(request, "run/_leaderboard.html", await run_in_threadpool(load))
 
 
 @router.get("/experiments/{experiment_id}/run/summary", response_class=HTMLResponse)
 async def run_summary(
-    request: Request, experiment_id: str, store: StoreDep, artifacts: ArtifactsDep
+    request: Request,
+    experiment_id: str,
+    store: StoreDep,
+    artifacts: ArtifactsDep,
+    run: RunNumber = None,
 ) -> HTMLResponse:
     """Status, final model and split parts (HTMX partial, refreshed when the run ends)."""
-    context = await run_in_threadpool(summary_context, store, artifacts, experiment_id)
+    context = await run_in_threadpool(summary_context, store, artifacts, experiment_id, run)
     return render_fragment(request, "run/_summary.html", context)

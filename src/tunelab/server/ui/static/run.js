@@ -212,7 +212,8 @@
   }
 
   function loadHistory() {
-    var url = "/api/v1/experiments/" + experimentId + "/leaderboard?limit=5000";
+    var run = root.getAttribute("data-run");
+    var url = "/api/v1/experiments/" + experimentId + "/leaderboard?limit=5000" + (run ? "&run=" + run : "");
     return window.tunelab.api("GET", url).then(function (board) {
       greater = board.greater_is_better;
       board.items.slice().sort(function (a, b) { return a.number - b.number; }).forEach(function (trial) {
@@ -234,10 +235,22 @@
       row.hidden = !row.hidden;
       button.setAttribute("aria-expanded", row.hidden ? "false" : "true");
       if (row.hidden) { delete openDetails[number]; } else { openDetails[number] = true; }
+    } else if (action === "trial-model") {
+      // materialise this trial's model (a job), then open its model page
+      button.disabled = true;
+      button.textContent = text("trial-model-wait");
+      var path = "/api/v1/experiments/" + experimentId + "/runs/" + button.getAttribute("data-run") +
+        "/trials/" + button.getAttribute("data-trial") + "/model";
+      window.tunelab.api("POST", path).then(function (answer) {
+        window.location.assign("/models/" + answer.model_id);
+      }).catch(function (err) {
+        button.disabled = false;
+        window.tunelab.showMessage(err.message, "error");
+      });
     } else if (action === "stop" || action === "start") {
       button.disabled = true;
       window.tunelab.api("POST", "/api/v1/experiments/" + experimentId + "/" + action).then(function () {
-        if (action === "start") { window.location.reload(); return; }
+        if (action === "start") { window.location.assign(window.location.pathname); return; }
         window.tunelab.showMessage(text("stopping"), "info");
       }).catch(function (err) {
         button.disabled = false;
