@@ -167,6 +167,7 @@ class AutoML:
         self.checkpoint_dir = checkpoint_dir
         self.executor = executor
         self._passive: dict[str, Any] = {}  # settings the engine only carries (description...)
+        self.opening: list[tuple[str, dict[str, Any]]] | None = None  # see ``from_settings``
         self._stop_event = threading.Event()
 
     # -- settings --------------------------------------------------------------------------
@@ -179,11 +180,14 @@ class AutoML:
         callbacks: Sequence[Any] = (),
         checkpoint_dir: str | Path | None = None,
         executor: TrialExecutor | None = None,
+        opening: Sequence[tuple[str, dict[str, Any]]] | None = None,
     ) -> "AutoML":
         """The engine for a settings object (or its JSON): checked now, naming bad fields.
 
         ``preprocessing`` (per-column settings) replaces the recommendation; the settings'
-        ``preprocessing`` options still apply over it.
+        ``preprocessing`` options still apply over it. ``opening`` lists ``(family, params)``
+        configurations the search tries first instead of its default opening (with
+        ``max_trials=1``: fit exactly that configuration, e.g. one trial of an earlier run).
         """
         checked = parse_settings(settings, ExperimentSettings)
         values: dict[str, Any] = {name: getattr(checked, name) for name in _SETTING_ARGS}
@@ -198,6 +202,7 @@ class AutoML:
             checkpoint_dir=checkpoint_dir,
             executor=executor,
         )
+        engine.opening = None if opening is None else [(f, dict(p)) for f, p in opening]
         engine._passive = checked.model_dump(
             include={"description", "log_level", "target", "cpu_per_trial", "preprocessing"},
             exclude_unset=True,
@@ -289,6 +294,9 @@ class AutoML:
             max_trials=budget.max_trials,
             early_stopping_rounds=budget.early_stopping_rounds,
             memory_limit_mb=run.memory_limit_mb,
+            opening=None
+            if self.opening is None
+            else tuple((family, dict(params), "trial") for family, params in self.opening),
             deterministic=budget.max_trials is not None,
             reserve=refit_reserve(
                 data,

@@ -380,8 +380,19 @@ def _checkpoint_dir(ctx: JobContext, experiment_id: str) -> Path:
     return path
 
 
-def _save_model(ctx: JobContext, experiment_id: str, automl: Any, run: int) -> str:
-    model_id = uuid.uuid4().hex
+def _save_model(
+    ctx: JobContext,
+    experiment_id: str,
+    automl: Any,
+    run: int,
+    *,
+    model_id: str | None = None,
+    name: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """Store the fitted engine's bundle as a model of run ``run`` (``extra`` goes into its
+    metrics: e.g. the trial a trial model was made from)."""
+    model_id = model_id or uuid.uuid4().hex
     prefix = model_prefix(model_id)
     workdir = Path(tempfile.mkdtemp(prefix="tunelab-model-"))
     try:
@@ -393,10 +404,10 @@ def _save_model(ctx: JobContext, experiment_id: str, automl: Any, run: int) -> s
     best = board.iloc[0].to_dict() if len(board) else {}
     ctx.store.add_model(
         id=model_id,
-        name=str(best.get("name") or best.get("family") or "model"),
+        name=name or str(best.get("name") or best.get("family") or "model"),
         uri=prefix,
         experiment_id=experiment_id,
         task=str(automl.task_),
-        metrics={"metric": automl.metric_, "best": best, "run": run},
+        metrics={"metric": automl.metric_, "best": best, "run": run, **(extra or {})},
     )
     return model_id

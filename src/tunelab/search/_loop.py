@@ -58,6 +58,9 @@ class SearchOptions:
     # seconds to keep free before ``deadline`` given the kept trials, best first (e.g. to
     # refit the best on all rows): the search, running trials included, ends that early
     reserve: Callable[[list[TrialOutcome]], float] | None = None
+    # the configurations to try first instead of the default opening plan (e.g. one trial
+    # of an earlier search, fitted again as a model of its own)
+    opening: tuple[PlannedTrial, ...] | None = None
 
 
 @dataclass
@@ -118,7 +121,11 @@ class _Search:
             sampler=make_sampler(options.sampler, problem.seed),
         )
         self.plan: deque[PlannedTrial] = deque(
-            plan_opening(self.specs, self.ctx) if options.use_opening else []
+            list(options.opening)
+            if options.opening is not None
+            else plan_opening(self.specs, self.ctx)
+            if options.use_opening
+            else []
         )
         self.records: list[TrialRecord] = []
         self.kept: dict[int, TrialOutcome] = {}

@@ -267,3 +267,30 @@ def merged_settings(current: dict[str, Any], patch: dict[str, Any] | None) -> di
 
 def matches(experiment: Experiment, text: str | None) -> bool:
     return not text or text.casefold() in experiment.name.casefold()
+
+
+def trial_model(store: MetadataStore, experiment_id: str, run: int, number: int) -> dict[str, Any]:
+    """The model of trial ``number`` of run ``run``: the one made earlier (``ready``), else
+    a trial-model job that refits the trial's configuration on the run's training rows
+    (``queued``; the model appears under ``model_id`` when the job succeeds). 409 for a
+    trial without a score (nothing to refit) or a run still running."""
+    found = store.get_run(experiment_id, run)  # 404 for an unknown run
+    trial = store.get_trial(experiment_id, number, run=run)  # 404 for an unknown trial
+    if trial.status != "ok":
+        raise ConflictError(f"trial {number} of run {run} has no score ({trial.status})")
+    if found.status is ExperimentStatus.RUNNING:
+        raise ConflictError(f"run {run} is still running: build trial models once it ends")
+    for model in store.list_models(experiment_id=experiment_id, limit=10_000):
+        metrics = model.metrics or {}
+        if metrics.get("run") == run and metrics.get("trial") == number:
+            return {"model_id": model.id, "job_id": None, "status": "ready"}
+    model_id = new_model_id()
+    payload = {"experiment_id": experiment_id, "run": run, "trial": number, "model_id": model_id}
+    job = store.enqueue_job(JobKind.TRIAL_MODEL, payload)
+    return {"model_id": model_id, "job_id": job.id, "status": "queued"}
+
+
+def new_model_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex

@@ -207,6 +207,22 @@ def _run_out(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@router.post("/{experiment_id}/runs/{run}/trials/{number}/model")
+def trial_model(
+    experiment_id: str, run: PathNumber, number: PathNumber, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    """Make trial ``number`` of run ``run`` a model of its own (evaluate, deploy, download).
+
+    The trial's configuration is refitted on the run's training rows (same split, seed and
+    refit options) by a ``trial_model`` job: 202 with ``job_id`` and the ``model_id`` the
+    model gets when the job succeeds. Asked again, answers 200 with the model already made.
+    409 for a trial without a score or a run still running.
+    """
+    answer = service.trial_model(store, experiment_id, run, number)
+    response.status_code = status.HTTP_200_OK if answer["job_id"] is None else 202
+    return answer
+
+
 @router.get("/{experiment_id}/leaderboard", response_model=Leaderboard)
 def leaderboard(
     experiment_id: str,
