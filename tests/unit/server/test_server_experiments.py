@@ -154,3 +154,55 @@ def test_copy_reapplies_settings(client: TestClient) -> None:
         "f1",
     )
     assert copy["status"] == "ready"
+
+
+def test_runs_are_listed_and_each_has_its_own_leaderboard(
+    client: TestClient, store: MetadataStore
+) -> None:
+    from tunelab.entities.platform import ExperimentStatus as Status
+
+    experiment_id = _experiment(client, task="regression", metric="rmse")
+    url = f"/api/v1/experiments/{experiment_id}"
+    assert client.get(f"{url}/runs").json() == []
+    for run, scores in ((1, [3.0, 1.0, 2.0]), (2, [5.0, None])):
+        allowed = [Status.READY, Status.FINISHED]
+        store.transition_experiment(experiment_id, to=Status.RUNNING, allowed_from=allowed)
+        for number, score in enumerate(scores):
+            status = TrialStatus.OK if score is not None else TrialStatus.FAILED
+            record = TrialRecord(number, "ridge", {}, status, score=score, host=f"host{number}")
+            store.record_trial(experiment_id, record, run=run)
+        store.transition_experiment(
+            experiment_id, to=Status.FINISHED, allowed_from=[Status.RUNNING], best_model_id=None
+        )
+    runs = client.get(f"{url}/runs").json()
+    assert [(r["number"], r["n_trials"], r["best_score"]) for r in runs] == [
+        (2, 2, 5.0),
+        (1, 3, 1.0),  # rmse: lower is better
+    ]
+    assert runs[0]["status"] == "finished"
+    assert client.get(f"{url}/runs/1").json()["n_trials"] == 3
+    assert client.get(f"{url}/runs/3").status_code == 404
+    latest = client.get(f"{url}/leaderboard").json()
+    assert (latest["run"], latest["total"]) == (2, 2)
+    first = client.get(f"{url}/leaderboard", params={"run": 1}).json()
+    assert (first["run"], first["total"]) == (1, 3)
+    assert [t["number"] for t in first["items"]] == [1, 2, 0]
+    assert [t["host"] for t in first["items"]] == ["host1", "host2", "host0"]
+    assert client.get(f"{url}/leaderboard", params={"run": 7}).status_code == 404
+    assert client.get(f"{url}/trials/0", params={"run": 1}).json()["score"] == 3.0
+    assert client.get(f"{url}/trials/0").json()["score"] == 5.0
+    listed = client.get("/api/v1/experiments").json()["items"][0]
+    assert listed["id"] == experiment_id
+    # a trial's own model: queued as a job; a failed trial has nothing to refit
+    made = client.post(f"{url}/runs/1/trials/1/model")
+    assert made.status_code == 202, made.text
+    job = store.get_job(made.json()["job_id"])
+    assert job.kind == "trial_model"
+    assert job.payload == {
+        "experiment_id": experiment_id,
+        "run": 1,
+        "trial": 1,
+        "model_id": made.json()["model_id"],
+    }
+    assert client.post(f"{url}/runs/2/trials/1/model").status_code == 409
+    assert client.post(f"{url}/runs/5/trials/0/model").status_code == 404
