@@ -408,6 +408,12 @@ def _save_model(
         uri=prefix,
         experiment_id=experiment_id,
         task=str(automl.task_),
-        metrics={"metric": automl.metric_, "best": best, "run": run, **(extra or {})},
+        metrics={
+            "metric": automl.metric_,
+            "validation": str(getattr(automl, "split_description_", "") or ""),
+            "best": best,
+            "run": run,
+            **(extra or {}),
+        },
     )
     return model_id

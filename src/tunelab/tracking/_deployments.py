@@ -102,10 +102,15 @@ class DeploymentStoreMixin(StoreBase):
 
     # ----- deployments ----------------------------------------------------------------------
     def create_deployment(self, model_id: str, *, name: str | None = None) -> Deployment:
-        """Deploy a model; ``version`` counts deployments of the same name."""
+        """Deploy a model; ``version`` counts deployments of the same name.
+
+        Without a name, the name says where the model came from: ``<experiment> · <model>``
+        (``<experiment>`` alone when the model's name already starts with it), so deploying
+        the next run's model of an experiment gives the next version of the same name.
+        """
         with self._write() as s:
             model = self._get(s, ModelRow, model_id, "model")
-            name = name or model.name
+            name = name or _default_name(s, model)
             latest = s.scalar(
                 select(func.max(DeploymentRow.version)).where(DeploymentRow.name == name)
             )
@@ -264,3 +269,11 @@ class DeploymentStoreMixin(StoreBase):
         with self._read() as s:
             self._get(s, DeploymentRow, deployment_id, "deployment")
             return [to_prediction(r) for r in s.scalars(query)]
+
+
+def _default_name(s: Any, model: ModelRow) -> str:
+    """``<experiment> · <model name>``, or the model's name when it has no experiment."""
+    experiment = s.get(ExperimentRow, model.experiment_id) if model.experiment_id else None
+    if experiment is None or model.name.startswith(experiment.name):
+        return model.name[:255]
+    return f"{experiment.name} · {model.name}"[:255]

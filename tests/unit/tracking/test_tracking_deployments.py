@@ -23,8 +23,8 @@ def test_deployment_versions_count_per_name(store: MetadataStore) -> None:
     second = store.create_deployment(model_id)
     other = store.create_deployment(model_id, name="champion")
     assert [(d.name, d.version) for d in (first, second, other)] == [
-        ("lgbm", 1),
-        ("lgbm", 2),
+        ("d → y · lgbm", 1),  # named after its experiment, not only "lgbm"
+        ("d → y · lgbm", 2),
         ("champion", 1),
     ]
     assert first.status is DeploymentStatus.ACTIVE
@@ -73,3 +73,28 @@ def test_predictions_are_paged_newest_first(store: MetadataStore) -> None:
     store.delete_deployment(deployment.id)
     with pytest.raises(NotFoundError, match="deployment"):
         store.list_predictions(deployment.id)
+
+
+def test_default_deployment_names_follow_the_experiment_with_versions_per_name(
+    store: MetadataStore,
+) -> None:
+    dataset = store.add_dataset(name="d", source="upload", uri="k", size_bytes=1, sha256="s")
+    churn = store.create_experiment(dataset_id=dataset.id, target="y", name="churn")
+    fraud = store.create_experiment(dataset_id=dataset.id, target="y", name="fraud")
+    names = []
+    for experiment, name in ((churn, "ensemble"), (fraud, "ensemble"), (churn, "ensemble")):
+        model = store.add_model(name=name, uri="m", experiment_id=experiment.id)
+        deployment = store.create_deployment(model.id)
+        names.append((deployment.name, deployment.version))
+    trial_model = store.add_model(name="churn · run 1 · trial 3 (ridge)", uri="m",
+                                  experiment_id=churn.id)
+    names.append((store.create_deployment(trial_model.id).name, 1))
+    loose = store.add_model(name="uploaded", uri="m")
+    names.append((store.create_deployment(loose.id).name, 1))
+    assert names == [
+        ("churn · ensemble", 1),
+        ("fraud · ensemble", 1),  # its own counter, not version 2 of every "ensemble"
+        ("churn · ensemble", 2),
+        ("churn · run 1 · trial 3 (ridge)", 1),
+        ("uploaded", 1),
+    ]

@@ -161,7 +161,9 @@ def compare(store: MetadataStore, predictors: PredictorCache, ids: list[str]) ->
             {
                 "deployment": deployment,
                 "model": model,
-                "metrics": _flat_metrics(model.metrics),
+                **model_origin(store, model),
+                "score": validation_score(model.metrics),
+                "metrics": _comparable_metrics(model.metrics),
                 "stats": store.prediction_stats(deployment_id),
             }
         )
@@ -170,6 +172,58 @@ def compare(store: MetadataStore, predictors: PredictorCache, ids: list[str]) ->
         metric_names.update(item["metrics"])
     names = sorted(metric_names)
     return {"items": items, "metric_names": names}
+
+
+# housekeeping numbers of a model record, not measurements: which run and trial it came from
+# (an ensemble has no trial: -1), its rank, and timings an ensemble does not have (0 s)
+_NOT_METRICS = frozenset({"run", "trial", "best.trial", "best.rank", "best.score", "best.score_std"})
+_TIMINGS = frozenset({"best.fit_time", "best.predict_time"})
+
+
+def validation_score(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """The search's validation score of a model with what it measures: ``{"value", "std",
+    "metric", "validation"}`` (None when the model record has no score)."""
+    best = metrics.get("best") or {}
+    value = best.get("score")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    std = best.get("score_std")
+    return {
+        "value": float(value),
+        "std": float(std) if isinstance(std, int | float) and std == std else None,
+        "metric": metrics.get("metric") or "",
+        "validation": metrics.get("validation") or "",
+    }
+
+
+def _comparable_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The model's numbers worth comparing: no ids, ranks or placeholder timings."""
+    flat = _flat_metrics(metrics)
+    return {
+        name: value
+        for name, value in flat.items()
+        if name not in _NOT_METRICS and not (name in _TIMINGS and value <= 0)
+    }
+
+
+def model_origin(store: MetadataStore, model: Any) -> dict[str, Any]:
+    """Experiment, dataset, run and trial a model came from (None when unknown)."""
+    from tunelab.entities.platform import NotFoundError
+
+    origin: dict[str, Any] = dict.fromkeys(
+        ("experiment_id", "experiment_name", "dataset_id", "dataset_name")
+    )
+    if model.experiment_id:
+        try:
+            experiment = store.get_experiment(model.experiment_id)
+            origin.update(experiment_id=experiment.id, experiment_name=experiment.name)
+            dataset = store.get_dataset(experiment.dataset_id)
+            origin.update(dataset_id=dataset.id, dataset_name=dataset.name)
+        except NotFoundError:
+            pass
+    metrics = model.metrics or {}
+    origin.update(run=metrics.get("run"), trial=metrics.get("trial"))
+    return origin
 
 
 def _flat_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:

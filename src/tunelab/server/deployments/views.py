@@ -53,7 +53,18 @@ class PredictExplainedOut(PredictOut):
 class CompareItem(BaseModel):
     deployment: DeploymentOut
     model: ModelOut
-    metrics: dict[str, float]
+    experiment_id: str | None = None
+    experiment_name: str | None = None
+    dataset_id: str | None = None
+    dataset_name: str | None = None
+    run: int | None = None
+    trial: int | None = Field(None, description="The trial a trial model was refitted from.")
+    score: dict[str, Any] | None = Field(
+        None, description="Validation score: value, std, metric and validation scheme."
+    )
+    metrics: dict[str, float] = Field(
+        description="Other numbers of the model (no ids, ranks or placeholder timings)."
+    )
     stats: dict[str, Any]
 
 

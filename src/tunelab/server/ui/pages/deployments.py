@@ -50,10 +50,11 @@ def deployments_page(
     compare: list[str] = Query(default=[]),
 ) -> HTMLResponse:
     deployments = store.list_deployments(limit=200)
-    models = {}
+    models, origins = {}, {}
     for deployment in deployments:
         if deployment.model_id not in models:
-            models[deployment.model_id] = store.get_model(deployment.model_id)
+            model = models[deployment.model_id] = store.get_model(deployment.model_id)
+            origins[deployment.model_id] = service.model_origin(store, model)
     comparison, error = None, None
     if compare:
         try:
@@ -66,6 +67,7 @@ def deployments_page(
         {
             "deployments": deployments,
             "models": models,
+            "origins": origins,
             "comparison": comparison,
             "selected": set(compare),
             "compare_error": error,
