@@ -241,12 +241,21 @@
       button.textContent = text("trial-model-wait");
       var path = "/api/v1/experiments/" + experimentId + "/runs/" + button.getAttribute("data-run") +
         "/trials/" + button.getAttribute("data-trial") + "/model";
-      window.tunelab.api("POST", path).then(function (answer) {
-        window.location.assign("/models/" + answer.model_id);
-      }).catch(function (err) {
+      var failed = function (err) {
         button.disabled = false;
         window.tunelab.showMessage(err.message, "error");
-      });
+      };
+      var open = function (answer) { window.location.assign("/models/" + answer.model_id); };
+      var poll = function (answer) {
+        window.tunelab.api("GET", "/api/v1/jobs/" + answer.job_id).then(function (job) {
+          if (job.status === "succeeded") { open(answer); }
+          else if (job.status === "failed" || job.status === "cancelled") { failed(new Error(job.error || job.status)); }
+          else { setTimeout(function () { poll(answer); }, 1000); }
+        }).catch(failed);
+      };
+      window.tunelab.api("POST", path).then(function (answer) {
+        if (answer.job_id) { poll(answer); } else { open(answer); }
+      }).catch(failed);
     } else if (action === "stop" || action === "start") {
       button.disabled = true;
       window.tunelab.api("POST", "/api/v1/experiments/" + experimentId + "/" + action).then(function () {
