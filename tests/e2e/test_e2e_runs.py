@@ -117,7 +117,8 @@ def test_a_leaderboard_row_becomes_a_model_to_evaluate_deploy_and_download(
     expect(table).not_to_contain_text("out-of-fold predictions")
     download = page.get_by_test_id("model-download").get_attribute("href")
     answer = page.request.get(download)
-    assert answer.ok and answer.body()[:2] == b"PK"  # a zip
+    assert answer.ok
+    assert answer.body()[:2] == b"PK"  # a zip
     page.goto(page.url + "?lang=ko")
     expect(page.get_by_test_id("model-trial-origin")).to_contain_text(f"시도 {number}")
     shot("trial-model-ko")

@@ -3,8 +3,9 @@
 ``TrialPool`` turns each trial into a call of ``run_trial`` handed to a ``TrialExecutor``
 (by default ``LocalProcessExecutor``: forked children with a hard deadline) and turns
 each call's end back into a ``TrialOutcome``: a trial killed at its own deadline or on
-request is TIMED_OUT, one cut short because the search's time budget ended is STOPPED, one that died, overran its memory cap or could not send its result back is
-FAILED, and every outcome names the host it ran on.
+request is TIMED_OUT, one cut short because the search's time budget ended is STOPPED,
+one that died, overran its memory cap or could not send its result back is FAILED, and
+every outcome names the host it ran on.
 """
 
 import dataclasses

@@ -289,7 +289,9 @@ class ExperimentStoreMixin(StoreBase):
             self._get(s, ExperimentRow, experiment_id, "experiment")
             number = _latest_run(s, experiment_id) if number is None else number
             row = s.scalar(
-                select(RunRow).where(RunRow.experiment_id == experiment_id, RunRow.number == number)
+                select(RunRow).where(
+                    RunRow.experiment_id == experiment_id, RunRow.number == number
+                )
             )
             if row is None:
                 raise NotFoundError(f"run {number} of experiment {experiment_id!r} does not exist")
@@ -304,7 +306,9 @@ class ExperimentStoreMixin(StoreBase):
         """The model of run ``number`` (a run kept by a stop or resumed after a crash)."""
         with self._write() as s:
             row = s.scalar(
-                select(RunRow).where(RunRow.experiment_id == experiment_id, RunRow.number == number)
+                select(RunRow).where(
+                    RunRow.experiment_id == experiment_id, RunRow.number == number
+                )
             )
             if row is None:
                 raise NotFoundError(f"run {number} of experiment {experiment_id!r} does not exist")
@@ -512,7 +516,9 @@ def _open_run(s: Session, experiment: ExperimentRow) -> None:
     latest_trial = s.scalar(
         select(func.max(TrialRow.run)).where(TrialRow.experiment_id == experiment.id)
     )
-    latest_run = s.scalar(select(func.max(RunRow.number)).where(RunRow.experiment_id == experiment.id))
+    latest_run = s.scalar(
+        select(func.max(RunRow.number)).where(RunRow.experiment_id == experiment.id)
+    )
     number = max(int(latest_trial or 0), int(latest_run or 0)) + 1
     s.add(
         RunRow(

@@ -31,7 +31,8 @@ def _start_and_run(worker: Worker, store: MetadataStore, experiment_id: str) -> 
     job = store.enqueue_job(JobKind.AUTOML, {"experiment_id": experiment_id, "run": run})
     store.update_experiment(experiment_id, job_id=job.id)
     done = worker.run_once()
-    assert done is not None and done.status is JobStatus.SUCCEEDED, done and done.error
+    assert done is not None
+    assert done.status is JobStatus.SUCCEEDED, done.error
     assert done.result is not None
     return done.result
 
@@ -88,7 +89,8 @@ def test_a_trial_refitted_as_its_own_model_matches_its_leaderboard_row(
     asked = service.trial_model(store, experiment_id, 1, trial.number)
     assert asked["status"] == "queued"
     done = worker.run_once()
-    assert done is not None and done.status is JobStatus.SUCCEEDED, done and done.error
+    assert done is not None
+    assert done.status is JobStatus.SUCCEEDED, done.error
     model = store.get_model(asked["model_id"])
     assert model.metrics["run"] == 1
     assert model.metrics["trial"] == trial.number

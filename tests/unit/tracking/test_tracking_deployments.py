@@ -86,8 +86,9 @@ def test_default_deployment_names_follow_the_experiment_with_versions_per_name(
         model = store.add_model(name=name, uri="m", experiment_id=experiment.id)
         deployment = store.create_deployment(model.id)
         names.append((deployment.name, deployment.version))
-    trial_model = store.add_model(name="churn · run 1 · trial 3 (ridge)", uri="m",
-                                  experiment_id=churn.id)
+    trial_model = store.add_model(
+        name="churn · run 1 · trial 3 (ridge)", uri="m", experiment_id=churn.id
+    )
     names.append((store.create_deployment(trial_model.id).name, 1))
     loose = store.add_model(name="uploaded", uri="m")
     names.append((store.create_deployment(loose.id).name, 1))

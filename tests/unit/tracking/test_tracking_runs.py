@@ -32,9 +32,7 @@ def _experiment(store: MetadataStore) -> str:
 def test_each_start_opens_a_run_and_its_end_closes_it(store: MetadataStore) -> None:
     experiment_id = _experiment(store)
     assert store.list_runs(experiment_id) == []
-    store.transition_experiment(
-        experiment_id, to=RUNNING, allowed_from=[ExperimentStatus.READY]
-    )
+    store.transition_experiment(experiment_id, to=RUNNING, allowed_from=[ExperimentStatus.READY])
     store.update_experiment(experiment_id, job_id="job1")
     for number, score in enumerate([0.5, 0.7, None]):
         store.record_trial(experiment_id, _record(number, score, host=f"h{number % 2}"))
@@ -47,11 +45,17 @@ def test_each_start_opens_a_run_and_its_end_closes_it(store: MetadataStore) -> N
     store.transition_experiment(experiment_id, to=STOPPED, allowed_from=[RUNNING])
 
     second, first = store.list_runs(experiment_id)
-    assert (first.number, first.status, first.job_id, first.model_id) == (1, FINISHED, "job1", "m1")
+    assert (first.number, first.status, first.job_id, first.model_id) == (
+        1,
+        FINISHED,
+        "job1",
+        "m1",
+    )
     assert (first.settings, first.metric) == ({"seed": 1}, "auc")
     assert (second.number, second.status, second.model_id) == (2, STOPPED, None)
     assert second.settings == {"seed": 2}
-    assert first.finished_at is not None and second.finished_at is not None
+    assert first.finished_at is not None
+    assert second.finished_at is not None
     assert store.get_run(experiment_id).number == 2
     # trial numbers repeat across runs without replacing each other
     assert [t.score for t in store.list_trials(experiment_id)] == [0.9]

@@ -176,7 +176,9 @@ def compare(store: MetadataStore, predictors: PredictorCache, ids: list[str]) ->
 
 # housekeeping numbers of a model record, not measurements: which run and trial it came from
 # (an ensemble has no trial: -1), its rank, and timings an ensemble does not have (0 s)
-_NOT_METRICS = frozenset({"run", "trial", "best.trial", "best.rank", "best.score", "best.score_std"})
+_NOT_METRICS = frozenset(
+    {"run", "trial", "best.trial", "best.rank", "best.score", "best.score_std"}
+)
 _TIMINGS = frozenset({"best.fit_time", "best.predict_time"})
 
 

@@ -246,9 +246,7 @@ def leaderboard(
         "run": number,
         "metric": (found.metric if found else None) or experiment.metric,
         "greater_is_better": better,
-        "total": offset + len(rows)
-        if complete
-        else store.count_trials(experiment_id, run=number),
+        "total": offset + len(rows) if complete else store.count_trials(experiment_id, run=number),
     }
     # Assembled bytes in the ``Leaderboard`` shape (the response model still documents it):
     # the stored params JSON is copied, not decoded and encoded again.

@@ -43,12 +43,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_runs_experiment_id"), ["experiment_id"], unique=False)
     with op.batch_alter_table("trials", schema=None) as batch_op:
         batch_op.add_column(sa.Column("run", sa.Integer(), nullable=False, server_default="1"))
-        batch_op.add_column(sa.Column("host", sa.String(length=255), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("host", sa.String(length=255), nullable=False, server_default="")
+        )
         batch_op.add_column(
             sa.Column("node_id", sa.String(length=128), nullable=False, server_default="")
         )
         batch_op.drop_constraint("uq_trials_number", type_="unique")
-        batch_op.create_unique_constraint("uq_trials_run_number", ["experiment_id", "run", "number"])
+        batch_op.create_unique_constraint(
+            "uq_trials_run_number", ["experiment_id", "run", "number"]
+        )
     with op.batch_alter_table("trials", schema=None) as batch_op:
         # the ORM gives the values; the server defaults only served the existing rows
         batch_op.alter_column("run", server_default=None)
