@@ -129,3 +129,22 @@ def test_a_real_run_streams_what_the_live_page_needs(
     assert 'data-testid="split-part-test"' in page  # a test part is held back by default
     assert 'data-testid="split-part-train"' in page
     assert 'data-testid="final-model"' in page
+
+
+def test_host_column_appears_when_trials_ran_on_several_hosts(
+    client: TestClient, worker: Worker, store: MetadataStore
+) -> None:
+    experiment_id = _experiment(client, worker)
+    for number, host in enumerate(["node-a", "node-a"]):
+        record = TrialRecord(number, "ridge", {}, TrialStatus.OK, score=0.5, host=host)
+        store.record_trial(experiment_id, record)
+    board = client.get(f"/experiments/{experiment_id}/run/leaderboard").text
+    assert 'data-testid="host-header"' not in board  # one host: nothing to tell apart
+    record = TrialRecord(2, "ridge", {}, TrialStatus.OK, score=0.6, host="node-b")
+    store.record_trial(experiment_id, record)
+    board = client.get(f"/experiments/{experiment_id}/run/leaderboard").text
+    assert 'data-testid="host-header"' in board
+    hosts = re.findall(r'data-testid="trial-host">([^<]*)<', board)
+    assert hosts == ["node-b", "node-a", "node-a"]
+    korean = client.get(f"/experiments/{experiment_id}/run/leaderboard?lang=ko").text
+    assert "호스트" in korean
