@@ -125,9 +125,10 @@ def test_setup_then_watch_a_live_run(
     assert page.evaluate("window.__sameDocument === true")  # all of it without reloading
     expect(page.get_by_test_id("experiment-status")).to_have_text("Finished")
     assert page.get_by_test_id("leaderboard-row").count() >= 2
-    expect(page.get_by_test_id("model-link").first).to_have_attribute(
+    expect(page.get_by_test_id("final-model")).to_have_attribute(
         "href", re.compile(r"^/models/[0-9a-f]+$")
     )
+    expect(page.get_by_test_id("trial-model").first).to_be_visible()  # each row: its own model
 
     # trial details, split parts with downloads
     page.get_by_test_id("details-toggle").first.click()

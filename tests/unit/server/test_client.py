@@ -61,9 +61,13 @@ def test_client_round_trip(served: tuple[Client, uvicorn.Server], tmp_path: Path
 
     experiment_id = client.create_experiment(dataset_id, "y", metric="f1", max_trials=3)
     experiment = client.get_experiment(experiment_id)
-    assert (experiment["settings"], experiment["metric"]) == ({"max_trials": 3}, "f1")
+    default_test = {"test_ratio": 0.2}  # a test part held back by default
+    assert (experiment["settings"], experiment["metric"]) == (
+        {"max_trials": 3, **default_test},
+        "f1",
+    )
     updated = client.update_experiment(experiment_id, version=1, settings={"seed": 7})
-    assert updated["settings"] == {"max_trials": 3, "seed": 7}
+    assert updated["settings"] == {"max_trials": 3, "seed": 7, **default_test}
     with pytest.raises(ConflictError, match="version 2, not 1"):
         client.update_experiment(experiment_id, version=1, name="late")
     client.start_experiment(experiment_id)

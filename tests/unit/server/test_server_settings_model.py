@@ -80,10 +80,16 @@ def test_stored_json_is_what_was_given_and_patch_null_resets(client: TestClient)
         "max_trials": 3,
         "sampler": "gp",
         "ensemble": "none",
+        "test_ratio": 0.2,  # held back by default
     }
     patched = client.patch(url, json={"settings": {"sampler": None, "seed": 9}})
     assert patched.status_code == 200, patched.text
-    assert patched.json()["settings"] == {"max_trials": 3, "ensemble": "none", "seed": 9}
+    assert patched.json()["settings"] == {
+        "max_trials": 3,
+        "ensemble": "none",
+        "seed": 9,
+        "test_ratio": 0.2,
+    }
     refused = client.patch(url, json={"settings": {"seed": 1.5}})
     assert (refused.status_code, refused.json()["detail"][0]["loc"]) == (
         422,
