@@ -185,11 +185,25 @@ class Client:
                 raise TimeoutError(f"experiment {experiment_id} still {experiment['status']}")
             time.sleep(poll)
 
-    def leaderboard(self, experiment_id: str, *, limit: int = 1000) -> list[dict[str, Any]]:
-        params = {"limit": limit}
+    def leaderboard(
+        self, experiment_id: str, *, limit: int = 1000, run: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The trials of run ``run`` (the latest run when None), best first."""
+        params: dict[str, Any] = {"limit": limit}
+        if run is not None:
+            params["run"] = run
         return list(
             self._call("GET", f"/experiments/{experiment_id}/leaderboard", params=params)["items"]
         )
+
+    def runs(self, experiment_id: str) -> list[dict[str, Any]]:
+        """Every run of the experiment, newest first (settings, status, model, trial count)."""
+        return list(self._call("GET", f"/experiments/{experiment_id}/runs"))
+
+    def trial_model(self, experiment_id: str, run: int, number: int) -> dict[str, Any]:
+        """Make a trial a model of its own: ``{model_id, job_id, status}`` (see the docs)."""
+        path = f"/experiments/{experiment_id}/runs/{run}/trials/{number}/model"
+        return dict(self._call("POST", path))
 
     # ----- models and deployments ---------------------------------------------------------
     def get_model(self, model_id: str) -> dict[str, Any]:

@@ -75,6 +75,9 @@ def test_client_round_trip(served: tuple[Client, uvicorn.Server], tmp_path: Path
         client.start_experiment(experiment_id)
     assert client.stop_experiment(experiment_id)["status"] == "stopped"
     assert [e["id"] for e in client.list_experiments(status="stopped")] == [experiment_id]
+    (run,) = client.runs(experiment_id)  # the start opened run 1; the stop closed it
+    assert (run["number"], run["status"], run["n_trials"]) == (1, "stopped", 0)
+    assert client.leaderboard(experiment_id, run=1) == []
 
 
 def test_client_errors(served: tuple[Client, uvicorn.Server], tmp_path: Path) -> None:
