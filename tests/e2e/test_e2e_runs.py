@@ -155,6 +155,8 @@ def test_deployments_say_where_they_came_from(
     shot("compare-en")
     page.goto(page.url + "&lang=ko")
     expect(page.get_by_test_id("compare-score")).to_contain_text("검증 점수")
+    expect(page.get_by_test_id("compare-score")).to_contain_text("홀드아웃")
+    expect(page.get_by_test_id("compare-score")).to_contain_text("교차 검증")
     shot("compare-ko")
 
 

@@ -11,6 +11,7 @@ from tunelab.server.deployments import service
 from tunelab.server.deployments.reference import CATEGORY_KINDS, typical_value
 from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
 from tunelab.server.predictor import Predictor
+from tunelab.server.ui.labels import parse_description
 from tunelab.server.ui.rendering import render, render_fragment
 
 router = APIRouter(include_in_schema=False)
@@ -61,6 +62,9 @@ def deployments_page(
             comparison = service.compare(store, predictors, list(dict.fromkeys(compare)))
         except TunelabError as exc:
             error = str(exc)
+        for item in (comparison or {}).get("items", []):  # the scheme, said in the page's words
+            score = item.get("score") or {}
+            item["validation_facts"] = parse_description(score.get("validation"))
     return render(
         request,
         "deployments/list.html",
