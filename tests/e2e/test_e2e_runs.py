@@ -49,7 +49,9 @@ def two_runs(browser: Any, server: str, test_data: Path) -> dict[str, Any]:
         dataset_id = _dataset(request, test_data)
         settings = {**TINY, "max_trials": 3, "split": {"kind": "holdout"}}
         body = {"dataset_id": dataset_id, "target": TARGET, "name": "donors", "settings": settings}
-        experiment_id = ok(request.post("/api/v1/experiments", data=body))["id"]
+        # the server's first settings check imports the engine: slow on a loaded machine
+        created = request.post("/api/v1/experiments", data=body, timeout=180_000)
+        experiment_id = ok(created)["id"]
         first = _run(request, experiment_id)
         patch = {"settings": {"max_trials": 2, "split": {"kind": "cv", "folds": 3}}}
         ok(request.patch(f"/api/v1/experiments/{experiment_id}", data=patch))
