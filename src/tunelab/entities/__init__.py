@@ -14,6 +14,8 @@ from tunelab.entities.errors import (
     DataError,
     SchemaError,
     TunelabError,
+    public_message,
+    scrub_paths,
 )
 from tunelab.entities.limits import DataLimits
 from tunelab.entities.preprocessing import (
@@ -71,6 +73,8 @@ __all__ = [
     "TrialRecord",
     "TrialStatus",
     "TunelabError",
+    "public_message",
+    "scrub_paths",
     "parse_settings",
 ]
 

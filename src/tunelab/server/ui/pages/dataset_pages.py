@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tunelab.entities.errors import TunelabError
+from tunelab.entities.errors import TunelabError, public_message
 from tunelab.entities.platform import Dataset, Experiment, JobKind, JobStatus
 from tunelab.server.datasets import eda
 from tunelab.server.datasets.column_settings import (
@@ -191,7 +191,7 @@ async def recommend_columns(
     try:
         settings = recommended(dataset, experiment.target or None)
     except TunelabError as exc:
-        context = _columns_context(experiment, dataset, _rows(experiment, dataset), error=str(exc))
+        context = _columns_context(experiment, dataset, _rows(experiment, dataset), error=public_message(exc))
         return render(request, "dataset/columns.html", context, status_code=409)
     await run_in_threadpool(store.update_dataset, dataset.id, column_settings=settings)
     return RedirectResponse(f"/experiments/{experiment_id}/columns?recommended=1", status_code=303)
@@ -206,7 +206,7 @@ async def preview_page(
     try:
         preview = await run_in_threadpool(preview_table, artifacts, dataset)
     except TunelabError as exc:
-        preview, error = None, str(exc)
+        preview, error = None, public_message(exc)
     head, tail, hidden = [], [], 0
     if preview is not None:
         n, shown = preview["n_rows"], len(preview["head"])
@@ -267,7 +267,7 @@ async def compute_eda(
             "dataset": dataset,
             "active": "eda",
             "plots": [],
-            "error": str(exc),
+            "error": public_message(exc),
             **state,
         }
         return render(request, "dataset/eda.html", context, status_code=422)

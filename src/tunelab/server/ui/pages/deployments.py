@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from tunelab.entities.errors import TunelabError
+from tunelab.entities.errors import TunelabError, public_message
 from tunelab.server.deployments import service
 from tunelab.server.deployments.reference import CATEGORY_KINDS, typical_value
 from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
@@ -59,7 +59,7 @@ def deployments_page(
         try:
             comparison = service.compare(store, predictors, list(dict.fromkeys(compare)))
         except TunelabError as exc:
-            error = str(exc)
+            error = public_message(exc)
     return render(
         request,
         "deployments/list.html",
@@ -96,7 +96,7 @@ def deployment_page(
     try:
         predictor = predictors.get(deployment_id)
     except TunelabError as exc:
-        context["load_error"] = str(exc)
+        context["load_error"] = public_message(exc)
         return render(request, "deployments/detail.html", context, status_code=409)
     base = str(request.base_url)
     token = bool(settings.api_token)
