@@ -18,8 +18,10 @@ HISTORY_PAGE = 10
 
 
 def form_fields(predictor: Predictor) -> list[dict[str, Any]]:
-    """One form field per input column, defaulting to its most frequent training value."""
+    """One form field per input column, defaulting to its most frequent training value;
+    ``help`` is the column's data dictionary entry (description, value meanings)."""
     stats = predictor.bundle.reference_statistics
+    dictionary = predictor.bundle.manifest.get("data_dictionary") or {}
     fields = []
     for column in predictor.bundle.schema:
         default = typical_value(column, stats.get(column.name))
@@ -37,9 +39,18 @@ def form_fields(predictor: Predictor) -> list[dict[str, Any]]:
                 "input": widget,
                 "choices": choices,
                 "default": default,
+                "help": dictionary_help(dictionary.get(column.name)),
             }
         )
     return fields
+
+
+def dictionary_help(entry: Any) -> str:
+    """One line of help from a data dictionary entry: description, then value meanings."""
+    if not isinstance(entry, dict):
+        return ""
+    parts = [str(entry[k]).strip() for k in ("description", "meaning") if entry.get(k)]
+    return " — ".join(p for p in parts if p)
 
 
 @router.get("/deployments", response_class=HTMLResponse)
