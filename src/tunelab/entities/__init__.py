@@ -73,9 +73,9 @@ __all__ = [
     "TrialRecord",
     "TrialStatus",
     "TunelabError",
+    "parse_settings",
     "public_message",
     "scrub_paths",
-    "parse_settings",
 ]
 
 _SETTINGS = {

@@ -45,8 +45,16 @@ BINS = 30
 _CONTINUOUS = "Viridis"
 # one colour per class (Plotly's default qualitative palette), repeated past ten classes
 PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
 )
 
 
@@ -189,7 +197,9 @@ def pairplot(
             for k, label in enumerate(labels)
         ]
     elif picked:  # a numeric target: a colour bar is the legend
-        traces = [splom(everything, {"color": picked, "colorscale": _CONTINUOUS, "showscale": True})]
+        traces = [
+            splom(everything, {"color": picked, "colorscale": _CONTINUOUS, "showscale": True})
+        ]
     else:
         traces = [splom(everything, {})]
     size = max(500, 110 * len(columns))

@@ -88,7 +88,8 @@ def test_classification_figures(
     target_axis = parcoords["dimensions"][-1]
     assert (target_axis["label"], target_axis["ticktext"]) == ("y", ["bad", "good"])
     legend = parcoords["line"]["colorbar"]  # the colour bar lists the classes
-    assert parcoords["line"]["showscale"] and legend["ticktext"] == ["bad", "good"]
+    assert parcoords["line"]["showscale"]
+    assert legend["ticktext"] == ["bad", "good"]
     parcats = _figure(artifacts, "parallel_categories")["data"][0]
     assert [d["label"] for d in parcats["dimensions"]] == ["flag", "shop", "y"]
 
@@ -144,13 +145,21 @@ def test_parallel_categories_of_an_all_numeric_table_says_why() -> None:
     note = figure["layout"]["annotations"][0]["text"]
     assert note.startswith("Only the target is shown")
     slots = figure["layout"]["meta"]["tunelab_i18n"]
-    assert {"path": "layout.annotations.0.text", "key": "charts.eda_parcats_target_only", "args": {}} in slots
+    assert {
+        "path": "layout.annotations.0.text",
+        "key": "charts.eda_parcats_target_only",
+        "args": {},
+    } in slots
 
 
 def test_confusion_matrix_zero_cells_are_lightest() -> None:
     from tunelab.jobs._evaluate_figures import confusion_figure
 
-    data = {"labels": ["a", "b"], "matrix": [[5, 0], [1, 4]], "normalized": [[1.0, 0.0], [0.2, 0.8]]}
+    data = {
+        "labels": ["a", "b"],
+        "matrix": [[5, 0], [1, 4]],
+        "normalized": [[1.0, 0.0], [0.2, 0.8]],
+    }
     scale = confusion_figure(data)["data"][0]["colorscale"]
     light, dark = scale[0][1], scale[-1][1]
     brightness = [sum(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in (light, dark)]

@@ -60,7 +60,9 @@ def move_alias(
         for plan in plans:
             traffic.swap(plan)
     except TunelabError as exc:
-        return render(request, "registry/detail.html", _detail(store, name, public_message(exc)), 409)
+        return render(
+            request, "registry/detail.html", _detail(store, name, public_message(exc)), 409
+        )
     return RedirectResponse(f"/registry/{name}", status_code=303)
 
 
@@ -71,5 +73,7 @@ def remove_alias(
     try:
         store.delete_alias(name, alias)
     except TunelabError as exc:
-        return render(request, "registry/detail.html", _detail(store, name, public_message(exc)), 409)
+        return render(
+            request, "registry/detail.html", _detail(store, name, public_message(exc)), 409
+        )
     return RedirectResponse(f"/registry/{name}", status_code=303)
