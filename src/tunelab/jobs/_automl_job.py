@@ -369,7 +369,12 @@ def _save_model(ctx: JobContext, experiment_id: str, automl: Any) -> str:
     prefix = model_prefix(model_id)
     workdir = Path(tempfile.mkdtemp(prefix="tunelab-model-"))
     try:
-        bundle = automl.save(workdir / "bundle")
+        from tunelab.data import data_dictionary
+
+        dataset = ctx.store.get_dataset(ctx.store.get_experiment(experiment_id).dataset_id)
+        bundle = automl.save(
+            workdir / "bundle", data_dictionary=data_dictionary(dataset.column_settings)
+        )
         ctx.artifacts.put_dir(prefix, bundle)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

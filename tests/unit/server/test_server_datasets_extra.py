@@ -241,6 +241,22 @@ def test_recommend_fills_settings_from_the_profile(client: TestClient, worker: W
     assert client.get(f"/api/v1/datasets/{dataset_id}/column-settings").json() == settings
 
 
+def test_recommendation_proposal_keeps_the_dictionary_and_undoes(
+    client: TestClient, worker: Worker
+) -> None:
+    dataset_id = _profiled(client, worker)
+    api = f"/api/v1/datasets/{dataset_id}"
+    manual = {"x": {"transformation": "sqrt", "description": "a measure"}}
+    before = client.patch(f"{api}/column-settings", json=manual).json()
+    proposal = client.get(f"{api}/recommendation").json()["changes"]
+    assert {"column", "setting", "current", "proposed"} <= set(proposal[0])
+    assert client.get(f"{api}/column-settings").json() == before  # a proposal saves nothing
+    applied = client.post(f"{api}/recommend").json()
+    assert applied["x"]["description"] == "a measure"
+    assert client.post(f"{api}/column-settings/undo").json() == before
+    assert client.post(f"{api}/column-settings/undo").status_code == 409
+
+
 def test_patch_refuses_what_preprocessing_refuses(client: TestClient, worker: Worker) -> None:
     dataset_id = _profiled(client, worker)
     url = f"/api/v1/datasets/{dataset_id}/column-settings"

@@ -117,6 +117,7 @@ def deployment_page(
         curl_snippet=service.snippet(predictor, store, "curl", base, token=token),
         pipeline=service.pipeline_summary(predictor),
         fields=form_fields(predictor),
+        fields_dictionary=predictor.bundle.manifest.get("data_dictionary") or {},
         history=_history(store, predictors, deployment_id, None),
         stats=store.prediction_stats(deployment_id),
     )
