@@ -160,7 +160,8 @@
     s3.addEventListener("submit", function (evt) {
       evt.preventDefault();
       $("s3-error").textContent = "";
-      window.tunelab.api("POST", "/api/v1/datasets/import", { url: $("s3-url").value.trim() })
+      var body = { url: $("s3-url").value.trim(), storage_options: window.tunelab.s3Options(s3) };
+      window.tunelab.api("POST", "/api/v1/datasets/import", body)
         .then(function (created) { showDataset(created); })
         .catch(function (err) { $("s3-error").textContent = text.importFailed + ": " + err.message; });
     });
