@@ -41,6 +41,10 @@
     if (xhr.status === 413) { return text.tooLarge; }
     var body = null;
     try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+    var detail = body && Array.isArray(body.detail) ? body.detail[0] : null;
+    if (detail && detail.type === "not_a_table") {  // the rule broken, in the page's language
+      return text.notTable + " (" + detail.msg + ")";
+    }
     return window.tunelab.errorText(body, text.uploadFailed + " (" + xhr.status + ")");
   }
 
