@@ -40,6 +40,8 @@ def test_columns_preview_and_eda(page: Any, shot: Callable[[str], Path]) -> None
     expect(page.locator('[data-testid^="column-row-"]')).to_have_count(9)
     expect(page.get_by_test_id("spark-mcg").locator("rect")).not_to_have_count(0)
     page.get_by_test_id("columns-recommend").click()
+    expect(page.get_by_test_id("proposal")).to_be_visible()  # a proposal, not saved yet
+    page.get_by_test_id("proposal-apply").click()
     expect(page.get_by_test_id("message-success")).to_be_visible()
     expect(page.get_by_test_id("use-target")).not_to_be_checked()  # the target is not a feature
 
