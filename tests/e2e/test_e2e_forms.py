@@ -70,7 +70,7 @@ def _experiment(request: Any, dataset_id: str, name: str) -> str:
         "time_budget": 10,
         "settings": {"max_trials": 2, "algorithms": ["lightgbm"]},
     }
-    return str(ok(request.post("/api/v1/experiments", data=body))["id"])
+    return str(ok(request.post("/api/v1/experiments", data=body, timeout=60_000))["id"])
 
 
 def _hangul_font_used(page: Any, selector: str) -> list[str]:
