@@ -26,6 +26,7 @@ def _experiment(page: Any) -> tuple[str, str]:
     experiment = page.request.post(
         "/api/v1/experiments",
         data={"dataset_id": dataset_id, "target": TARGET, "name": "yeast e2e"},
+        timeout=60_000,  # the first experiment imports the engine: slow on a busy machine
     )
     assert experiment.status == 201, experiment.text()
     return experiment.json()["id"], dataset_id
