@@ -27,6 +27,7 @@ system-deps:
 
 ## run: the web app at http://127.0.0.1:8000 with 2 workers and a sample experiment ready
 run: setup
+	@fc-list :lang=ko 2>/dev/null | grep -q . || echo "warning: no Hangul font installed: Korean pages show boxes; run 'make system-deps'"
 	$(UV) run tunelab serve --host 127.0.0.1 --port 8000 --workers 2 --home runs/home
 
 ## run-cli: AutoML on a bundled example from the command line; leaderboard + model in runs/

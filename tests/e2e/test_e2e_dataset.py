@@ -26,6 +26,7 @@ def _experiment(page: Any) -> tuple[str, str]:
     experiment = page.request.post(
         "/api/v1/experiments",
         data={"dataset_id": dataset_id, "target": TARGET, "name": "yeast e2e"},
+        timeout=60_000,  # the first experiment imports the engine: slow on a busy machine
     )
     assert experiment.status == 201, experiment.text()
     return experiment.json()["id"], dataset_id
@@ -40,6 +41,8 @@ def test_columns_preview_and_eda(page: Any, shot: Callable[[str], Path]) -> None
     expect(page.locator('[data-testid^="column-row-"]')).to_have_count(9)
     expect(page.get_by_test_id("spark-mcg").locator("rect")).not_to_have_count(0)
     page.get_by_test_id("columns-recommend").click()
+    expect(page.get_by_test_id("proposal")).to_be_visible()  # a proposal, not saved yet
+    page.get_by_test_id("proposal-apply").click()
     expect(page.get_by_test_id("message-success")).to_be_visible()
     expect(page.get_by_test_id("use-target")).not_to_be_checked()  # the target is not a feature
 

@@ -76,7 +76,7 @@ def test_deploy_compare_predict_explain_history(
         " el.type = 'text'; el.value = 'many'; }"
     )
     page.get_by_test_id("predict-submit").click()
-    expect(page.get_by_test_id("error-tenure")).to_contain_text("tenure")
+    expect(page.get_by_test_id("error-tenure")).to_contain_text("Enter a number")
     expect(page.get_by_test_id("field-tenure")).to_have_value("many")
     expect(page.get_by_test_id("history-row")).to_have_count(1)
     shot("deployment-field-error")

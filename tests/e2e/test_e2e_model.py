@@ -50,6 +50,11 @@ def test_model_page_evaluate_and_deploy(
     for name in ("confusion_matrix", "threshold", "calibration", "gain", "importance"):
         page.get_by_test_id(f"plot-tab-{name}").click()
         expect(plot).to_have_attribute("data-rendered", name)
+        if name == "confusion_matrix":  # 0 % cells are the lightest, 100 % the darkest
+            scale = plot.evaluate("el => el.data[0].colorscale")
+            ends = (scale[0][1], scale[-1][1])
+            light, dark = (sum(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in ends)
+            assert light > dark, scale
     expect(page.get_by_test_id("metrics-table")).to_contain_text("held-out rows")
     shot("evaluated")
 

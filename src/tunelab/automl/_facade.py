@@ -479,12 +479,18 @@ class AutoML:
         self._check_fitted()
         return leaderboard_frame(self.trials_, self.final_, self.metric_, self.task_)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model bundle, leaderboard (CSV, JSON) and the run report into ``path``."""
+    def save(
+        self, path: str | Path, *, data_dictionary: Mapping[str, Mapping[str, str]] | None = None
+    ) -> Path:
+        """Write the model bundle, leaderboard (CSV, JSON) and the run report into ``path``.
+
+        ``data_dictionary`` (``{column: {"description", "meaning"}}``) goes into the
+        bundle's manifest.
+        """
         self._check_fitted()
         from tunelab.automl._save import save_run
 
-        return save_run(self, Path(path))
+        return save_run(self, Path(path), data_dictionary=data_dictionary)
 
     def evaluate(self, df: pd.DataFrame, target: str | None = None) -> dict[str, Any]:
         """All metrics of the task (with 95% bootstrap intervals) on a labelled table."""

@@ -1,6 +1,7 @@
 """Writing a finished run: the model bundle, the leaderboard and the report."""
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,12 @@ def split_summary_for(automl: FittedRun) -> dict[str, Any]:
     return split_summary(splits, automl._y)
 
 
-def save_run(automl: FittedRun, path: Path) -> Path:
+def save_run(
+    automl: FittedRun,
+    path: Path,
+    *,
+    data_dictionary: Mapping[str, Mapping[str, str]] | None = None,
+) -> Path:
     """Bundle + leaderboard.csv/json + report/ in ``path``; returns ``path``."""
     X = automl._X
     kinds = {c.name: c.kind for c in automl.profile_.columns if c.name in X.columns}
@@ -205,6 +211,7 @@ def save_run(automl: FittedRun, path: Path) -> Path:
         metrics=metrics,
         data_fingerprint=summary.dataset["fingerprint"],
         reference_stats=reference_statistics(X.iloc[automl._fit_rows], schema),
+        data_dictionary=data_dictionary,
         extra={
             "metric": automl.metric_,
             "model_kind": automl.final_.kind,

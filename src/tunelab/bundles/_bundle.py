@@ -59,6 +59,7 @@ def save_bundle(
     data_fingerprint: str | None = None,
     reference_stats: Mapping[str, Any] | pd.DataFrame | None = None,
     extra: Mapping[str, Any] | None = None,
+    data_dictionary: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write a bundle folder at ``path`` atomically and return it.
 
@@ -69,6 +70,9 @@ def save_bundle(
         input_schema: ColumnSchema objects (or their dicts), or the training input frame to
             infer them from.
         reference_stats: precomputed statistics, or the training input frame to compute them.
+        data_dictionary: ``{column: {"description": ..., "meaning": ...}}`` for the target
+            and input columns (others are left out), kept as the manifest's
+            ``data_dictionary``.
 
     The bundle is built in a temporary folder beside ``path`` and renamed into place; an
     existing bundle at ``path`` is replaced only once the new one is complete.
@@ -119,6 +123,11 @@ def save_bundle(
             "trusted_types": trusted,
             "model_libraries": libraries_of(trusted),
             "extra": jsonable(dict(extra or {})),
+            "data_dictionary": {
+                str(name): {str(k): str(v) for k, v in entry.items() if v}
+                for name, entry in (data_dictionary or {}).items()
+                if name in names or name == target
+            },
             "files": {MODEL_FILE: sha256_file(tmp / MODEL_FILE)},
         }
         write_manifest(tmp, jsonable(manifest))
@@ -152,6 +161,11 @@ class Bundle:
     path: Path
     manifest: dict[str, Any]
     model: Any
+
+    @property
+    def data_dictionary(self) -> dict[str, dict[str, str]]:
+        """What each column holds and what its values mean (empty for older bundles)."""
+        return dict(self.manifest.get("data_dictionary") or {})
 
     @property
     def task(self) -> TaskType:

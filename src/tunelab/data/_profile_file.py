@@ -178,6 +178,7 @@ def _delimited_chunks(
     widths = {d: readers._field_counts(lines, d) for d in readers.DELIMITERS}
     if delimiter is None:
         delimiter = readers._sniff_delimiter(widths, readers._DEFAULT_DELIMITER[ext])
+        readers._refuse_prose(name, lines, widths[delimiter])
     width = max(readers._field_counts(lines[:1], delimiter) or [0])
     check_shape(name, 0, width, limits)
     header = readers._parse(head, name, delimiter, header=None, nrows=1)

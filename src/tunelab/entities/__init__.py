@@ -14,6 +14,8 @@ from tunelab.entities.errors import (
     DataError,
     SchemaError,
     TunelabError,
+    public_message,
+    scrub_paths,
 )
 from tunelab.entities.limits import DataLimits
 from tunelab.entities.preprocessing import (
@@ -72,6 +74,8 @@ __all__ = [
     "TrialStatus",
     "TunelabError",
     "parse_settings",
+    "public_message",
+    "scrub_paths",
 ]
 
 _SETTINGS = {

@@ -18,6 +18,16 @@ def dataset_file_key(dataset_id: str, filename: str) -> str:
     return f"{dataset_prefix(dataset_id)}/{filename}"
 
 
+def column_settings_undo_key(dataset_id: str) -> str:
+    """The column settings a dataset had before a recommendation was applied (for undo)."""
+    return f"{dataset_prefix(dataset_id)}/undo/column_settings.json"
+
+
+def leakage_key(dataset_id: str, digest: str) -> str:
+    """Cached leakage check of a dataset against one target (``digest`` names target, task)."""
+    return f"{dataset_prefix(dataset_id)}/leakage/{digest}.json"
+
+
 def class_counts_key(dataset_id: str, digest: str) -> str:
     """Cached class counts of a target column (``digest`` names column and settings)."""
     return f"{dataset_prefix(dataset_id)}/class_counts/{digest}.json"

@@ -12,7 +12,7 @@ from typing import Any
 
 from tunelab.entities import LOG_LEVELS, ExperimentSettings, SettingsError, parse_settings
 from tunelab.entities.artifact_keys import checkpoint_prefix, model_prefix
-from tunelab.entities.errors import DataError
+from tunelab.entities.errors import DataError, public_message
 from tunelab.entities.platform import (
     ConflictError,
     Experiment,
@@ -201,16 +201,16 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         _drop_checkpoint(ctx, experiment.id)
         stopped = isinstance(exc, JobCancelledError)
         if not stopped:
-            callbacks.log("error", f"{type(exc).__name__}: {exc}")
+            callbacks.log("error", public_message(exc))
         store.transition_experiment(
             experiment.id,
             to=ExperimentStatus.STOPPED if stopped else ExperimentStatus.FAILED,
             allowed_from=[ExperimentStatus.RUNNING],
-            error="" if stopped else f"{type(exc).__name__}: {exc}",
+            error="" if stopped else public_message(exc),
         )
         ctx.emit(
             "experiment_" + ("stopped" if stopped else "failed"),
-            {"experiment_id": experiment.id, "error": "" if stopped else str(exc)},
+            {"experiment_id": experiment.id, "error": "" if stopped else public_message(exc)},
         )
         raise
     _drop_checkpoint(ctx, experiment.id)  # a later start searches afresh
@@ -396,7 +396,12 @@ def _save_model(
     prefix = model_prefix(model_id)
     workdir = Path(tempfile.mkdtemp(prefix="tunelab-model-"))
     try:
-        bundle = automl.save(workdir / "bundle")
+        from tunelab.data import data_dictionary
+
+        dataset = ctx.store.get_dataset(ctx.store.get_experiment(experiment_id).dataset_id)
+        bundle = automl.save(
+            workdir / "bundle", data_dictionary=data_dictionary(dataset.column_settings)
+        )
         ctx.artifacts.put_dir(prefix, bundle)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

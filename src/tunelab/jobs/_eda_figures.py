@@ -43,6 +43,40 @@ MAX_BARS = 30  # bars in a categorical distribution
 MAX_VARIABLES = 200  # columns given a variable-analysis figure
 BINS = 30
 _CONTINUOUS = "Viridis"
+# one colour per class (Plotly's default qualitative palette), repeated past ten classes
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+
+
+def class_colorscale(n: int) -> list[list[Any]]:
+    """A stepped colour scale giving class code ``i`` (of ``n``) the colour ``PALETTE[i]``."""
+    if n <= 1:
+        return [[0.0, PALETTE[0]], [1.0, PALETTE[0]]]
+    steps: list[list[Any]] = []
+    for i in range(n):
+        colour = PALETTE[i % len(PALETTE)]
+        steps += [[i / n, colour], [(i + 1) / n, colour]]
+    return steps
+
+
+def class_colorbar(title: str, labels: list[str]) -> dict[str, Any]:
+    """A colour bar that reads as a legend: one tick per class, at the middle of its colour."""
+    return {
+        "title": {"text": title},
+        "tickvals": list(range(len(labels))),
+        "ticktext": labels,
+        "len": min(1.0, 0.1 + 0.08 * len(labels)),
+    }
 
 
 def sample_rows(df: pd.DataFrame, n: int = MAX_ROWS, seed: int = 0) -> pd.DataFrame:
@@ -112,11 +146,14 @@ def correlation(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
     }
     if len(columns) <= 15:
         trace["texttemplate"] = "%{z:.2f}"
+    # labels as long as they are: the margins grow to hold them (automargin)
     return figure(
         [trace],
         i18n=[text_slot("layout.title.text", "charts.eda_correlation")],
         title={"text": "Correlation matrix (Pearson)"},
-        yaxis={"autorange": "reversed"},
+        xaxis={"automargin": True, "tickangle": -45, "type": "category"},
+        yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
+        height=max(450, 28 * len(columns) + 200),
     )
 
 
@@ -132,28 +169,48 @@ def pairplot(
             "charts.eda_needs_two_numeric",
         )
     rows = frame.index[:MAX_SPLOM_ROWS]
-    marker: dict[str, Any] = {"size": 3, "opacity": 0.6}
-    if color:
-        picked = [color[i] for i in range(min(len(color), MAX_SPLOM_ROWS))]
-        marker.update(color=picked, colorscale=_CONTINUOUS, showscale=not labels)
-    dims = [
-        {"label": c, "values": rounded(frame.loc[rows, c].to_numpy(dtype=float))} for c in columns
-    ]
-    trace = {
-        "type": "splom",
-        "dimensions": dims,
-        "marker": marker,
-        "showupperhalf": False,
-        "diagonal": {"visible": False},
-    }
+    picked = [color[i] for i in range(min(len(color), MAX_SPLOM_ROWS))] if color else []
+
+    def splom(positions: list[int], marker: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        dims = [
+            {"label": c, "values": rounded(frame.loc[rows[positions], c].to_numpy(dtype=float))}
+            for c in columns
+        ]
+        return {
+            "type": "splom",
+            "dimensions": dims,
+            "marker": {"size": 3, "opacity": 0.6, **marker},
+            "showupperhalf": False,
+            "diagonal": {"visible": False},
+            **extra,
+        }
+
+    everything = list(range(len(rows)))
+    if labels and picked:  # one trace per class: the legend names each colour
+        traces = [
+            splom(
+                [i for i, code in enumerate(picked) if code == k],
+                {"color": PALETTE[k % len(PALETTE)]},
+                name=label,
+                showlegend=True,
+            )
+            for k, label in enumerate(labels)
+        ]
+    elif picked:  # a numeric target: a colour bar is the legend
+        traces = [
+            splom(everything, {"color": picked, "colorscale": _CONTINUOUS, "showscale": True})
+        ]
+    else:
+        traces = [splom(everything, {})]
     size = max(500, 110 * len(columns))
     return figure(
-        [trace],
+        traces,
         i18n=[text_slot("layout.title.text", "charts.eda_pairplot")],
         title={"text": "Pair plot"},
         height=size,
         dragmode="select",
         hovermode="closest",
+        legend={"itemsizing": "constant"},
     )
 
 
@@ -182,10 +239,25 @@ def parallel_coordinates(
         if labels:
             dim.update(tickvals=list(range(len(labels))), ticktext=labels)
         dims.append(dim)
-        line = {"color": rounded(values), "colorscale": _CONTINUOUS, "showscale": not labels}
+        if labels:  # a stepped scale whose colour bar lists the classes (the legend)
+            line = {
+                "color": rounded(values),
+                "colorscale": class_colorscale(len(labels)),
+                "cmin": -0.5,
+                "cmax": len(labels) - 0.5,
+                "showscale": True,
+                "colorbar": class_colorbar(target, labels),
+            }
+        else:
+            line = {
+                "color": rounded(values),
+                "colorscale": _CONTINUOUS,
+                "showscale": True,
+                "colorbar": {"title": {"text": target}},
+            }
     trace = {"type": "parcoords", "dimensions": dims, "line": line}
     # no figure title: it would collide with the axis labels at the top
-    return figure([trace], i18n=[], height=500, margin={"l": 70, "r": 70, "t": 60, "b": 40})
+    return figure([trace], i18n=[], height=500, margin={"l": 70, "r": 120, "t": 60, "b": 40})
 
 
 def _levels(s: pd.Series, limit: int = MAX_LEVELS) -> list[str]:
@@ -227,7 +299,29 @@ def parallel_categories(
     }
     i18n = [text_slot("data.0.hovertemplate", "charts.eda_parcats_hover")]
     i18n += [levels_slot(f"data.0.dimensions.{i}.values") for i in range(len(dims))]
-    return figure([trace], i18n=i18n, height=500, margin={"l": 70, "r": 70, "t": 40, "b": 40})
+    extra: dict[str, Any] = {}
+    if not columns:  # say why there is a single axis
+        i18n.append(text_slot("layout.annotations.0.text", "charts.eda_parcats_target_only"))
+        extra["annotations"] = [
+            {
+                "text": "Only the target is shown: no categorical column (nor a number "
+                "with 10 values or fewer) to draw against it",
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 1.08,
+                "font": {"size": 13},
+            }
+        ]
+    top = 70 if not columns else 40
+    return figure(
+        [trace],
+        i18n=i18n,
+        height=500,
+        margin={"l": 70, "r": 70, "t": top, "b": 40},
+        **extra,
+    )
 
 
 def _bins(y: pd.Series, n: int = 5) -> list[str]:

@@ -91,7 +91,8 @@ def confusion_figure(data: dict[str, Any]) -> dict[str, Any]:
         "z": data["normalized"],
         "text": text,
         "texttemplate": "%{text}",
-        "colorscale": "Blues",
+        # white for 0 % up to dark blue for 100 %: empty cells are the lightest
+        "colorscale": [[0.0, "#f7fbff"], [0.5, "#6baed6"], [1.0, "#08306b"]],
         "zmin": 0,
         "zmax": 1,
         "hovertemplate": "true %{y}, predicted %{x}: %{text}<extra></extra>",

@@ -16,9 +16,8 @@ def _read_dataset(ctx: JobContext, dataset_id: str) -> Any:
     from tunelab.data import read_table
 
     dataset = ctx.store.get_dataset(dataset_id)
-    suffix = PurePosixPath(dataset.uri).suffix
     with tempfile.TemporaryDirectory(prefix="tunelab-job-") as tmp:
-        local = ctx.artifacts.get_file(dataset.uri, Path(tmp) / f"table{suffix}")
+        local = ctx.artifacts.get_file(dataset.uri, Path(tmp) / PurePosixPath(dataset.uri).name)
         return read_table(local)
 
 
@@ -88,9 +87,8 @@ def parse_profile(ctx: JobContext) -> dict[str, Any]:
     dataset_id = ctx.require("dataset_id")
     ctx.emit("progress", {"step": "profiling", "dataset_id": dataset_id})
     dataset = ctx.store.get_dataset(dataset_id)
-    suffix = PurePosixPath(dataset.uri).suffix
     with tempfile.TemporaryDirectory(prefix="tunelab-job-") as tmp:
-        local = ctx.artifacts.get_file(dataset.uri, Path(tmp) / f"table{suffix}")
+        local = ctx.artifacts.get_file(dataset.uri, Path(tmp) / PurePosixPath(dataset.uri).name)
         targets = _NumericTargets()
         profile = profile_file(local, on_chunk=targets.add)
     ctx.check_cancelled()

@@ -24,6 +24,7 @@ import psutil
 
 from tunelab._lifeline import die_with_parent
 from tunelab.artifacts import ArtifactStore
+from tunelab.entities.errors import public_message
 from tunelab.entities.platform import JobStatus, LeaseLostError
 from tunelab.jobs._context import JobCancelledError, JobContext
 
@@ -47,8 +48,8 @@ def execute_handler(handler: Handler, ctx: JobContext) -> Outcome:
     except JobCancelledError:
         return JobStatus.CANCELLED, None, ""
     except Exception as exc:
-        log.debug("job %s failed:\n%s", ctx.job.id, traceback.format_exc())
-        return JobStatus.FAILED, None, f"{type(exc).__name__}: {exc}"
+        log.warning("job %s failed:\n%s", ctx.job.id, traceback.format_exc())
+        return JobStatus.FAILED, None, public_message(exc)
     if ctx.cancelled:  # stopped early; whatever it kept (e.g. the best model) is recorded
         return JobStatus.CANCELLED, result, ""
     return JobStatus.SUCCEEDED, result or {}, ""

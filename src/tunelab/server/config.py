@@ -16,7 +16,8 @@ class ServerSettings(BaseSettings):
     ``{"endpoint_url": "http://127.0.0.1:9000"}`` for an S3-compatible server.
     ``object_store_options`` are the fsspec options for user imports from and exports to
     S3 (default: ``artifacts_options`` when the artifacts are on S3); a request may add only
-    credentials. ``object_store_buckets`` limits those to the listed buckets (empty: any).
+    credentials and a region. ``object_store_buckets`` limits those to the listed buckets
+    (empty: any); ``object_store_endpoints`` lists endpoints a request may name (empty: none).
     ``data_limits`` overrides the hostile-file limits (``DataLimits`` fields, JSON).
     ``allowed_hosts`` are extra names the ``Host`` header may carry besides ``localhost``,
     ``127.0.0.1``, ``::1`` and ``host`` (comma-separated in ``TUNELAB_ALLOWED_HOSTS``; ``*``
@@ -31,6 +32,7 @@ class ServerSettings(BaseSettings):
     artifacts_options: dict[str, Any] = Field(default_factory=dict)
     object_store_options: dict[str, Any] = Field(default_factory=dict)
     object_store_buckets: list[str] = Field(default_factory=list)
+    object_store_endpoints: list[str] = Field(default_factory=list)
     data_limits: dict[str, int] = Field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 8000

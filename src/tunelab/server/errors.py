@@ -17,7 +17,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from tunelab.entities.errors import ConfigError, DataError, SchemaError, TunelabError
+from tunelab.entities.errors import (
+    ConfigError,
+    DataError,
+    SchemaError,
+    TunelabError,
+    public_message,
+)
 from tunelab.entities.platform import ArtifactTooLargeError, ConflictError, NotFoundError
 from tunelab.entities.settings import AutoMLSettings, describe_error
 
@@ -89,11 +95,11 @@ def _detail(exc: Exception) -> list[dict[str, Any]] | str:
         loc: list[str | int] = ["body", "records"]
         if match:
             loc.append(match.group(1))
-        return [{"loc": loc, "msg": str(exc), "type": "schema"}]
+        return [{"loc": loc, "msg": public_message(exc), "type": "schema"}]
     for kind, name in _KINDS:
         if isinstance(exc, kind):
-            return [{"loc": ["body"], "msg": str(exc), "type": name}]
-    return str(exc)
+            return [{"loc": ["body"], "msg": public_message(exc), "type": name}]
+    return public_message(exc)
 
 
 _STATUS: tuple[tuple[type[Exception], int], ...] = (

@@ -1,6 +1,7 @@
 """Experiment settings -> tunelab.AutoML: validation, mapping, old stored JSON, real runs."""
 
 import io
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -258,7 +259,12 @@ def test_holdout_run_uses_every_setting_and_saves_its_parts(
 ) -> None:
     monkeypatch.setattr(tunelab.automl, "AutoML", _Spy)
     dataset_id = _dataset(store, artifacts)
-    store.update_dataset(dataset_id, column_settings={"region": {"use": False}})
+    dictionary = {
+        "region": {"use": False, "description": "sales region code"},
+        "x": {"description": "first signal", "meaning": "standardised"},
+        "label": {"meaning": "yes = bought"},
+    }
+    store.update_dataset(dataset_id, column_settings=dictionary)
     settings = {
         "max_trials": 3,
         "time_budget": 60,
@@ -314,6 +320,14 @@ def test_holdout_run_uses_every_setting_and_saves_its_parts(
     splits = next(e.data for e in events if e.kind == "splits")
     assert splits["parts"]["test"]["rows"] == sizes["test"]
     assert "experiment_finished" in kinds
+
+    # the data dictionary travels into the model's bundle (input columns and target only)
+    model = store.get_model(str(store.get_experiment(experiment_id).best_model_id))
+    manifest = json.loads(artifacts.read_bytes(f"{model.uri}/manifest.json"))
+    assert manifest["data_dictionary"] == {
+        "x": {"description": "first signal", "meaning": "standardised"},
+        "label": {"meaning": "yes = bought"},
+    }
 
 
 def test_cv_run_marks_the_fold_of_every_training_row(

@@ -75,15 +75,21 @@ def test_classification_figures(
     assert corr["z"][i][j] == pytest.approx(full, abs=0.05)  # sampled, close to the full data
     assert corr["z"][i][i] == pytest.approx(1.0)
 
-    splom = _figure(artifacts, "pairplot")["data"][0]
-    labels = [d["label"] for d in splom["dimensions"]]
+    sploms = _figure(artifacts, "pairplot")["data"]
+    labels = [d["label"] for d in sploms[0]["dimensions"]]
     assert len(labels) == 12  # at most 12 numeric columns
     assert set(labels[:3]) == {"f0", "f1", "f2"}  # the informative ones come first
-    assert len(splom["dimensions"][0]["values"]) == 2_000
+    # one trace per class, named in the legend, in its own colour
+    assert [(t["name"], t["showlegend"]) for t in sploms] == [("bad", True), ("good", True)]
+    assert sploms[0]["marker"]["color"] != sploms[1]["marker"]["color"]
+    assert sum(len(t["dimensions"][0]["values"]) for t in sploms) == 2_000
 
     parcoords = _figure(artifacts, "parallel_coordinates")["data"][0]
     target_axis = parcoords["dimensions"][-1]
     assert (target_axis["label"], target_axis["ticktext"]) == ("y", ["bad", "good"])
+    legend = parcoords["line"]["colorbar"]  # the colour bar lists the classes
+    assert parcoords["line"]["showscale"]
+    assert legend["ticktext"] == ["bad", "good"]
     parcats = _figure(artifacts, "parallel_categories")["data"][0]
     assert [d["label"] for d in parcats["dimensions"]] == ["flag", "shop", "y"]
 
@@ -128,3 +134,33 @@ def test_unknown_target_fails_naming_it(
     assert done.status is JobStatus.FAILED
     assert "target column 'price' is not in dataset 'd1'" in done.error
     assert not artifacts.exists(eda_manifest_key(dataset_id))
+
+
+def test_parallel_categories_of_an_all_numeric_table_says_why() -> None:
+    from tunelab.jobs._eda_figures import parallel_categories
+
+    frame = pd.DataFrame({"a": np.arange(40.0), "y": ["p", "q"] * 20})
+    figure = parallel_categories(frame, [], "y", classification=True)
+    assert [d["label"] for d in figure["data"][0]["dimensions"]] == ["y"]
+    note = figure["layout"]["annotations"][0]["text"]
+    assert note.startswith("Only the target is shown")
+    slots = figure["layout"]["meta"]["tunelab_i18n"]
+    assert {
+        "path": "layout.annotations.0.text",
+        "key": "charts.eda_parcats_target_only",
+        "args": {},
+    } in slots
+
+
+def test_confusion_matrix_zero_cells_are_lightest() -> None:
+    from tunelab.jobs._evaluate_figures import confusion_figure
+
+    data = {
+        "labels": ["a", "b"],
+        "matrix": [[5, 0], [1, 4]],
+        "normalized": [[1.0, 0.0], [0.2, 0.8]],
+    }
+    scale = confusion_figure(data)["data"][0]["colorscale"]
+    light, dark = scale[0][1], scale[-1][1]
+    brightness = [sum(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in (light, dark)]
+    assert brightness[0] > brightness[1]  # 0 % is the lightest colour

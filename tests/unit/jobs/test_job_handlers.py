@@ -50,7 +50,8 @@ def test_deploy_verifies_the_bundle(
     failed = worker.run_once()
     assert failed is not None
     assert failed.status is JobStatus.FAILED
-    assert "BundleError" in failed.error
+    assert "model.skops was altered" in failed.error
+    assert "BundleError" not in failed.error
     assert store.list_deployments(model_id=tampered) == []
 
 

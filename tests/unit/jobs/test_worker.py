@@ -46,7 +46,7 @@ def test_a_handler_error_fails_the_job_with_its_message(
     failed = _worker(store, artifacts).run_once()
     assert failed is not None
     assert failed.status is JobStatus.FAILED
-    assert failed.error == "RuntimeError: broken input in job fail"
+    assert failed.error == "unexpected error: broken input in job fail"  # no class name
 
 
 def test_only_known_kinds_are_claimed(store: MetadataStore, artifacts: ArtifactStore) -> None:

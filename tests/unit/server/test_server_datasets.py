@@ -1,5 +1,6 @@
 """Dataset upload (streamed, size-limited, format-checked), profile job, column settings."""
 
+import pytest
 from fastapi.testclient import TestClient
 from server_helpers import CSV, upload
 
@@ -59,13 +60,44 @@ def test_missing_or_empty_file_field_is_422(client: TestClient) -> None:
     assert client.post("/api/v1/datasets", json={"file": "x"}).status_code == 422
 
 
-def test_corrupt_file_fails_its_profile_job(client: TestClient, worker: Worker) -> None:
-    dataset_id = upload(client, "\x00\x01garbage", name="broken.parquet")
+def test_corrupt_file_fails_its_profile_job(
+    client: TestClient, worker: Worker, artifacts: ArtifactStore
+) -> None:
+    dataset_id = upload(client, "PAR1 garbage", name="broken.parquet")  # the right signature
     job = worker.run_once()
     assert job is not None
     assert job.status == "failed"
-    assert job.error
+    assert "broken.parquet" in job.error
+    assert "/tmp" not in job.error
+    assert "Error:" not in job.error
     assert client.get(f"/api/v1/datasets/{dataset_id}").json()["n_rows"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "words"),
+    [
+        ("\x00\x01garbage", "broken.parquet", "is not a parquet file"),
+        (
+            "It was a dark night, and the rain fell in torrents.\n"
+            "Except at occasional intervals, when it was checked.\n"
+            "A violent gust of wind swept up the streets, rattling along the housetops.\n",
+            "story.txt",
+            "is not a table",
+        ),
+    ],
+)
+def test_what_is_not_a_table_is_refused_at_upload(
+    client: TestClient, artifacts: ArtifactStore, text: str, name: str, words: str
+) -> None:
+    response = client.post("/api/v1/datasets", files={"file": (name, text.encode())})
+    assert response.status_code == 422, response.text
+    message = response.json()["detail"][0]["msg"]
+    assert words in message
+    assert name in message
+    assert "/" not in message
+    assert "Error" not in message
+    assert client.get("/api/v1/datasets").json()["items"] == []
+    assert artifacts.list("datasets") == []
 
 
 def test_column_settings_and_delete(client: TestClient, artifacts: ArtifactStore) -> None:

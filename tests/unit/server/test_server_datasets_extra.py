@@ -152,6 +152,58 @@ def test_import_from_s3(client: TestClient, worker: Worker, s3_endpoint: str) ->
     assert len(client.get("/api/v1/datasets").json()["items"]) == 1
 
 
+def test_credentials_missing_then_given_in_the_request(
+    client: TestClient,
+    s3_endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    """No credentials: the answer says what is missing and where to set it. Credentials,
+    region and an endpoint the administrator allows come with the request, used once."""
+    import s3fs
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    bucket = "c" + uuid.uuid4().hex[:12]
+    fs = s3fs.S3FileSystem(**s3_options(s3_endpoint))
+    fs.mkdir(bucket)
+    fs.pipe(f"{bucket}/t.csv", CSV.encode())
+    url = f"s3://{bucket}/t.csv"
+    configure(client, object_store_endpoints=[s3_endpoint])
+
+    bare = client.post(
+        "/api/v1/datasets/import",
+        json={"url": url, "storage_options": {"endpoint_url": s3_endpoint}},
+    )
+    assert bare.status_code == 422, bare.text
+    (error,) = bare.json()["detail"]
+    assert (error["loc"], error["type"]) == (["body", "storage_options"], "credentials_missing")
+    assert "access key" in error["msg"]
+    assert "TUNELAB_OBJECT_STORE_OPTIONS" in error["msg"]
+    assert "NoCredentialsError" not in error["msg"]
+
+    secret = "s3cr3t-" + uuid.uuid4().hex
+    given = {
+        "key": "someone",
+        "secret": secret,
+        "endpoint_url": s3_endpoint,
+        "region": "eu-west-1",
+    }
+    with caplog.at_level("DEBUG"):
+        done = client.post("/api/v1/datasets/import", json={"url": url, "storage_options": given})
+    assert done.status_code == 201, done.text
+    assert secret not in caplog.text  # never logged
+    database = (client.app.state.settings.home / "tunelab.db").read_bytes()  # type: ignore[attr-defined]
+    assert secret.encode() not in database  # never stored
+    other = {**given, "endpoint_url": "http://127.0.0.1:9"}
+    refused = client.post("/api/v1/datasets/import", json={"url": url, "storage_options": other})
+    assert refused.json()["detail"][0]["loc"] == ["body", "storage_options", "endpoint_url"]
+
+
 # ----- preview --------------------------------------------------------------------------
 def _frame(n: int) -> pd.DataFrame:
     rng = np.random.default_rng(0)
@@ -239,6 +291,22 @@ def test_recommend_fills_settings_from_the_profile(client: TestClient, worker: W
     assert settings["label"]["use"] is False
     assert settings["income"]["transformation"] == "log"  # strongly right-skewed
     assert client.get(f"/api/v1/datasets/{dataset_id}/column-settings").json() == settings
+
+
+def test_recommendation_proposal_keeps_the_dictionary_and_undoes(
+    client: TestClient, worker: Worker
+) -> None:
+    dataset_id = _profiled(client, worker)
+    api = f"/api/v1/datasets/{dataset_id}"
+    manual = {"x": {"transformation": "sqrt", "description": "a measure"}}
+    before = client.patch(f"{api}/column-settings", json=manual).json()
+    proposal = client.get(f"{api}/recommendation").json()["changes"]
+    assert {"column", "setting", "current", "proposed"} <= set(proposal[0])
+    assert client.get(f"{api}/column-settings").json() == before  # a proposal saves nothing
+    applied = client.post(f"{api}/recommend").json()
+    assert applied["x"]["description"] == "a measure"
+    assert client.post(f"{api}/column-settings/undo").json() == before
+    assert client.post(f"{api}/column-settings/undo").status_code == 409
 
 
 def test_patch_refuses_what_preprocessing_refuses(client: TestClient, worker: Worker) -> None:

@@ -29,10 +29,23 @@ def test_predict_one_and_many_rows(client: TestClient, deployment_id: str) -> No
     assert len(many["probabilities"]) == 3
 
 
+def test_the_answer_says_which_values_the_model_filled_in(
+    client: TestClient, deployment_id: str
+) -> None:
+    url = f"/api/v1/deployments/{deployment_id}/predict"
+    records = [{"x": 1.0, "color": None}, {"x": 1.0, "color": "red"}]
+    body = client.post(url, json={"records": records}).json()
+    assert body["filled_in"] == [["color"], []]
+    complete = client.post(url, json={"records": [{"x": 1.0, "color": "red"}]}).json()
+    assert "filled_in" not in complete
+
+
 @pytest.mark.parametrize(
     ("record", "loc", "kind"),
     [
         ({"x": 1.0}, ["body", "records", 0, "color"], "missing"),
+        ({"x": "4x5", "color": "red"}, ["body", "records", "x"], "schema"),
+        ({"x": "abc", "color": "red"}, ["body", "records", "x"], "schema"),
         ({"x": 1.0, "color": "red", "size": 3}, ["body", "records", 0, "size"], "extra"),
         ({"x": "tall", "color": "red"}, ["body", "records", "x"], "schema"),
     ],

@@ -1,9 +1,11 @@
 """Per-column settings of a dataset: the allowed values, validation and recommendation.
 
 Stored as ``{column: {use, kind, imputation, fill_value, outliers, transformation,
-encoding}}`` — the fields of ``tunelab.entities.ColumnSettings`` as plain JSON. Other keys
-are kept as they are (extensions); known keys are checked with the preprocessing package
-itself, so a setting saved here is one the AutoML pipeline accepts.
+encoding}}`` — the fields of ``tunelab.entities.ColumnSettings`` as plain JSON — plus the
+column's data dictionary entry (``description``, ``meaning``: text, see
+``tunelab.data.data_dictionary``). Other keys are kept as they are (extensions); known keys
+are checked with the preprocessing package itself, so a setting saved here is one the
+AutoML pipeline accepts.
 """
 
 from dataclasses import fields
@@ -97,8 +99,27 @@ def merge_changes(dataset: Dataset, changes: dict[str, dict[str, Any]]) -> dict[
             raise FieldError(["body", column], "expected an object of settings", "type_error")
         current = {**merged.get(column, {}), **values}
         _validate(column, current, known.get(column, {}).get("kind"))
+        _dictionary_entries(column, current)
         merged[column] = current
     return merged
+
+
+def _dictionary_entries(column: str, values: dict[str, Any]) -> None:
+    """Check the column's data dictionary entries in place (text, trimmed; empty: removed)."""
+    from tunelab.data import DICTIONARY_FIELDS, check_entry
+    from tunelab.entities import DataError
+
+    for field in DICTIONARY_FIELDS:
+        if field not in values:
+            continue
+        try:
+            text = check_entry(column, field, values[field])
+        except DataError as exc:
+            raise FieldError(["body", column, field], str(exc), "value_error") from None
+        if text:
+            values[field] = text
+        else:
+            del values[field]
 
 
 def _validate(column: str, values: dict[str, Any], profile_kind: str | None) -> None:
@@ -172,3 +193,40 @@ def recommended(dataset: Dataset, target: str | None = None) -> dict[str, Any]:
         )
     settings = recommend(profile_from_json(dataset.profile), target)
     return {name: as_json(col) for name, col in settings.columns.items()}
+
+
+PROPOSED = ("use", "kind", "imputation", "fill_value", "outliers", "transformation", "encoding")
+
+
+def proposal(dataset: Dataset, target: str | None = None) -> list[dict[str, Any]]:
+    """What applying the recommendation would change, one item per setting:
+    ``{column, setting, current, proposed}`` (nothing is saved).
+
+    ``current`` is the setting in force: the stored value, else the default of the column's
+    profile kind.
+    """
+    changes = []
+    known = profile_columns(dataset)
+    for column, values in recommended(dataset, target).items():
+        stored = dataset.column_settings.get(column) or {}
+        kind = str(stored.get("kind") or known.get(column, {}).get("kind") or "numeric")
+        current = {**defaults(kind), **stored}
+        for setting in PROPOSED:
+            if setting in values and values[setting] != current.get(setting):
+                changes.append(
+                    {
+                        "column": column,
+                        "setting": setting,
+                        "current": current.get(setting),
+                        "proposed": values[setting],
+                    }
+                )
+    return changes
+
+
+def changes_of(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{column: {setting: proposed}}`` from proposal items (what ``merge_changes`` takes)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        out.setdefault(str(item["column"]), {})[str(item["setting"])] = item["proposed"]
+    return out

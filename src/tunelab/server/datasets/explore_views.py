@@ -7,7 +7,9 @@ from fastapi import APIRouter, Body, status
 from fastapi.responses import Response, StreamingResponse
 
 from tunelab.server.datasets import eda
-from tunelab.server.datasets.column_settings import recommended
+from tunelab.server.datasets.column_settings import proposal, recommended
+from tunelab.server.datasets.column_undo import apply_with_undo, undo
+from tunelab.server.datasets.leakage import leakage_check
 from tunelab.server.datasets.preview import preview_table
 from tunelab.server.deps import ArtifactsDep, StoreDep
 from tunelab.server.schemas import Created, EdaIn, PreviewOut
@@ -30,19 +32,58 @@ def get_preview(dataset_id: str, store: StoreDep, artifacts: ArtifactsDep) -> An
     return preview_table(artifacts, store.get_dataset(dataset_id))
 
 
+@router.get("/{dataset_id}/recommendation")
+def get_recommendation(
+    dataset_id: str, store: StoreDep, target: str | None = None
+) -> dict[str, Any]:
+    """What ``POST .../recommend`` would change, nothing saved: ``changes`` lists
+    ``{column, setting, current, proposed}``. 409 before the profile exists."""
+    return {"changes": proposal(store.get_dataset(dataset_id), target)}
+
+
 @router.post("/{dataset_id}/recommend")
 def recommend_settings(
     dataset_id: str,
     store: StoreDep,
+    artifacts: ArtifactsDep,
     body: EdaIn | None = Body(default=None),
 ) -> dict[str, Any]:
-    """Fill every column's settings from the profile (``tunelab.preprocessing.recommend``).
+    """Apply the recommendation (``tunelab.preprocessing.recommend``) to every column's
+    settings; other keys (the data dictionary) stay. ``POST .../column-settings/undo`` puts
+    back what it changed.
 
     The optional ``target`` is left out of the features. 409 before the profile exists.
     """
-    dataset = store.get_dataset(dataset_id)
-    settings = recommended(dataset, body.target if body else None)
-    return store.update_dataset(dataset_id, column_settings=settings).column_settings
+    settings = recommended(store.get_dataset(dataset_id), body.target if body else None)
+    return apply_with_undo(store, artifacts, dataset_id, settings)
+
+
+@router.post("/{dataset_id}/column-settings/undo")
+def undo_recommendation(dataset_id: str, store: StoreDep, artifacts: ArtifactsDep) -> Any:
+    """Put back the settings the last applied recommendation changed (409 when none)."""
+    return undo(store, artifacts, dataset_id)
+
+
+@router.get("/{dataset_id}/dictionary")
+def get_dictionary(dataset_id: str, store: StoreDep) -> dict[str, dict[str, str]]:
+    """The data dictionary: ``{column: {description, meaning}}`` for the columns that have
+    one. Edit it with ``PATCH .../column-settings`` (``{"col": {"description": "..."}}``)."""
+    from tunelab.data import data_dictionary
+
+    return data_dictionary(store.get_dataset(dataset_id).column_settings)
+
+
+@router.get("/{dataset_id}/leakage")
+def get_leakage(
+    dataset_id: str,
+    store: StoreDep,
+    artifacts: ArtifactsDep,
+    target: str,
+    task: str | None = None,
+) -> dict[str, Any]:
+    """The leakage check for ``target`` before any run: columns that alone predict it
+    almost perfectly (``columns``: column, score, metric, message), cached per target."""
+    return leakage_check(store, artifacts, dataset_id, target, task)
 
 
 @router.get("/{dataset_id}/file")

@@ -13,7 +13,13 @@ from tunelab.server.datasets.service import (
     register_dataset,
 )
 from tunelab.server.errors import FieldError
-from tunelab.server.object_store import check_object_url, request_options, unreachable
+from tunelab.server.object_store import (
+    check_object_url,
+    missing_credentials,
+    no_credentials,
+    request_options,
+    unreachable,
+)
 from tunelab.server.uploads import safe_filename
 from tunelab.tracking import MetadataStore
 
@@ -46,7 +52,9 @@ def import_from_url(
         size = int(fs.size(path))
     except FileNotFoundError as exc:
         raise FieldError(["body", "url"], f"{url!r} does not exist", "not_found") from exc
-    except Exception:
+    except Exception as exc:
+        if no_credentials(exc):
+            raise missing_credentials(url) from None
         raise unreachable(url, "read") from None
     if size > max_bytes:
         raise ArtifactTooLargeError(f"{url} has {size} bytes, over the limit of {max_bytes}")
@@ -61,7 +69,9 @@ def import_from_url(
             )
     except ArtifactTooLargeError:
         raise
-    except OSError:
+    except OSError as exc:
+        if no_credentials(exc):
+            raise missing_credentials(url) from None
         raise unreachable(url, "read") from None
     return register_dataset(
         store, artifacts, dataset_id=dataset_id, name=filename, source=url, info=info

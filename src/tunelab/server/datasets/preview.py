@@ -106,7 +106,7 @@ def preview_table(artifacts: ArtifactStore, dataset: Dataset) -> dict[str, Any]:
     if suffix in (".csv", ".tsv", ".txt") and dataset.size_bytes > FULL_READ_BYTES:
         return _large_delimited(artifacts, dataset, suffix)
     with tempfile.TemporaryDirectory(prefix="tunelab-preview-") as tmp:
-        local = artifacts.get_file(dataset.uri, Path(tmp) / f"table{suffix}")
+        local = artifacts.get_file(dataset.uri, Path(tmp) / PurePosixPath(dataset.uri).name)
         frame = read_table(local)
     return _result(
         [str(c) for c in frame.columns], frame.head(N_ROWS), frame.tail(N_ROWS), len(frame)

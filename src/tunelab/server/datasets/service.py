@@ -28,6 +28,26 @@ def check_format(filename: str, loc: list[str | int] | None = None) -> None:
         )
 
 
+def refuse_non_table(
+    artifacts: ArtifactStore, key: str, filename: str, loc: list[str | int] | None = None
+) -> None:
+    """422 in plain words when the stored file ``key`` is not a table by the rule of
+    ``tunelab.data.check_table`` (its folder is then removed, nothing is recorded)."""
+    from tunelab.data import HEAD_BYTES, check_table
+    from tunelab.entities import DataError
+
+    head = b""
+    for piece in artifacts.iter_chunks(key):
+        head += piece
+        if len(head) >= HEAD_BYTES:
+            break
+    try:
+        check_table(head[:HEAD_BYTES], filename)
+    except DataError as exc:
+        artifacts.delete(key.rsplit("/", 1)[0])
+        raise FieldError(loc or ["body", "file"], str(exc), "not_a_table") from None
+
+
 def register_dataset(
     store: MetadataStore,
     artifacts: ArtifactStore,
@@ -42,6 +62,7 @@ def register_dataset(
     Returns ``(dataset_id, job_id)``. If recording fails the stored file is removed, so no
     orphan is left behind.
     """
+    refuse_non_table(artifacts, info.key, name, ["body", "file"])
     try:
         store.add_dataset(
             id=dataset_id,

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from tunelab.entities.artifact_keys import dataset_file_key, dataset_prefix
 from tunelab.entities.platform import ConflictError, JobKind
 from tunelab.server.datasets.column_settings import merge_changes
-from tunelab.server.datasets.service import check_format
+from tunelab.server.datasets.service import check_format, refuse_non_table
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
 from tunelab.server.schemas import Created, DatasetOut, Limit, Offset, Page
 from tunelab.server.uploads import receive_file
@@ -53,6 +53,8 @@ async def upload_dataset(
     info, filename = await receive_file(
         request, artifacts, key_for=key_for, max_bytes=settings.max_upload_bytes
     )
+
+    await run_in_threadpool(refuse_non_table, artifacts, info.key, filename)
 
     def record() -> None:
         store.add_dataset(

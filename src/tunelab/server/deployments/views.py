@@ -47,6 +47,10 @@ class DeploymentIn(BaseModel):
 
 class PredictExplainedOut(PredictOut):
     model: str | None = None
+    filled_in: list[list[str]] | None = Field(
+        default=None,
+        description="Per record, the columns sent as null: the model filled in (imputed) them.",
+    )
     explanations: list[dict[str, Any]] | None = None
 
 
@@ -151,6 +155,9 @@ async def predict(
         request.app.state, deployment_id, body.records, key=x_request_key, explain=explain
     )
     reply = {**found.out, "model": found.model, "latency_ms": found.latency_ms}
+    filled = [sorted(k for k, v in record.items() if v is None) for record in body.records]
+    if any(filled):  # the model fills in (imputes) these values: say so
+        reply["filled_in"] = filled
     if found.explanations is not None:
         reply["explanations"] = found.explanations
     return JSONResponse(reply)

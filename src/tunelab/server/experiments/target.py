@@ -34,7 +34,7 @@ def _read_column(artifacts: ArtifactStore, uri: str, target: str) -> Any:
 
     suffix = PurePosixPath(uri).suffix
     with tempfile.TemporaryDirectory(prefix="tunelab-target-") as tmp:
-        local = artifacts.get_file(uri, Path(tmp) / f"table{suffix}")
+        local = artifacts.get_file(uri, Path(tmp) / PurePosixPath(uri).name)
         if suffix == ".parquet":
             return pd.read_parquet(local, columns=[target])[target]
         frame = read_table(local)

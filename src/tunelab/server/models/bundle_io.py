@@ -10,7 +10,7 @@ from typing import IO, Any
 from tunelab.artifacts import ArtifactStore
 from tunelab.entities.platform import Model
 from tunelab.server.errors import FieldError
-from tunelab.server.object_store import unreachable
+from tunelab.server.object_store import missing_credentials, no_credentials, unreachable
 
 CHUNK = 1024 * 1024
 
@@ -147,7 +147,9 @@ def export_bundle(
                 written.append(f"{url}/{name}")
     except FieldError:
         raise
-    except Exception:  # fsspec/botocore errors: one message, no network details
+    except Exception as exc:  # fsspec/botocore errors: one message, no network details
+        if no_credentials(exc):
+            raise missing_credentials(url) from None
         raise unreachable(url, "write to") from None
     return {"url": url, "files": written, "bytes": total}
 

@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,17 @@ def _lang_url(ctx: Context, code: str) -> str:
     return f"{request.url.path}?{urlencode([*params, ('lang', code)])}"
 
 
+_CLASS_PREFIX = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Warning): ")
+
+
+def plain_error(text: Any) -> str:
+    """A stored error message as a user may read it: no exception class name in front (older
+    records carry one) and no server paths (see ``tunelab.entities.public_message``)."""
+    from tunelab.entities import scrub_paths
+
+    return scrub_paths(_CLASS_PREFIX.sub("", str(text or "")))
+
+
 def _build_env() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -191,6 +203,7 @@ def _build_env() -> Environment:
         timestamp=_timestamp,
         ago=_ago,
         tojson=_tojson,
+        plain_error=plain_error,
     )
     return env
 

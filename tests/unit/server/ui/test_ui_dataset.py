@@ -124,15 +124,110 @@ def test_save_keeps_input_and_marks_the_refused_field(
     assert _selected(page, "transformation-amount") == "log"
 
 
-def test_recommend_button(client: TestClient, worker: Worker, store: MetadataStore) -> None:
+def test_recommend_proposes_then_applies_and_undoes(
+    client: TestClient, worker: Worker, store: MetadataStore
+) -> None:
     experiment_id = _experiment(client, worker)
-    response = client.post(f"/experiments/{experiment_id}/columns/recommend")
-    assert response.status_code == 200  # followed the redirect
-    settings = store.get_dataset(_dataset_id(client, experiment_id)).column_settings
-    assert settings["label"]["use"] is False  # the target is never a feature
+    dataset_id = _dataset_id(client, experiment_id)
+    url = f"/experiments/{experiment_id}/columns"
+    form = _form(client.get(url).text)
+    form.update({"transformation__1": "sqrt", "description__1": "order amount in euros"})
+    assert client.post(url, data=form, follow_redirects=False).status_code == 303
+    manual = store.get_dataset(dataset_id).column_settings
+    assert manual["amount"]["transformation"] == "sqrt"
+
+    # Recommend: a proposal only, the manual setting is untouched
+    response = client.post(f"{url}/recommend")
+    assert response.status_code == 200
+    html = response.text
+    assert 'data-testid="proposal-row-amount-transformation"' in html
+    assert 'data-testid="proposal-row-label-use"' in html  # the target is never a feature
+    assert store.get_dataset(dataset_id).column_settings == manual
+    changes = re.search(r'name="changes" value="([^"]+)"', html)
+    assert changes is not None
+    apply = {"changes": changes.group(1).replace("&#34;", '"').replace("&quot;", '"')}
+    applied = client.post(f"{url}/recommend/apply", data=apply, follow_redirects=False)
+    assert applied.status_code == 303
+    settings = store.get_dataset(dataset_id).column_settings
+    assert settings["label"]["use"] is False
     assert settings["row"]["use"] is False  # id-like
-    assert _selected(response.text, "kind-amount") == "numeric"
-    assert "Recommended settings applied" in response.text
+    assert settings["amount"]["transformation"] != "sqrt"
+    assert settings["amount"]["description"] == "order amount in euros"  # kept
+    page = client.get(applied.headers["location"]).text
+    assert "Recommended settings applied" in page
+    assert 'data-testid="columns-undo"' in page
+
+    # Undo: exactly what the recommendation changed comes back
+    undone = client.post(f"{url}/undo", follow_redirects=False)
+    assert undone.status_code == 303
+    assert store.get_dataset(dataset_id).column_settings == manual
+    assert 'data-testid="columns-undo"' not in client.get(undone.headers["location"]).text
+    assert client.post(f"{url}/undo").status_code == 409  # nothing left to undo
+
+
+def test_korean_proposal(client: TestClient, worker: Worker) -> None:
+    experiment_id = _experiment(client, worker)
+    html = client.post(f"/experiments/{experiment_id}/columns/recommend?lang=ko").text
+    assert "추천 변경 사항" in html
+    assert "데이터 사전" in html
+
+
+def test_data_dictionary_by_form_and_rest(
+    client: TestClient, worker: Worker, store: MetadataStore
+) -> None:
+    experiment_id = _experiment(client, worker)
+    dataset_id = _dataset_id(client, experiment_id)
+    url = f"/experiments/{experiment_id}/columns"
+    form = _form(client.get(url).text)
+    form.update({"description__2": "  paint colour ", "meaning__3": "yes = churned"})
+    assert client.post(url, data=form, follow_redirects=False).status_code == 303
+    api = f"/api/v1/datasets/{dataset_id}"
+    assert client.get(f"{api}/dictionary").json() == {
+        "color": {"description": "paint colour"},
+        "label": {"meaning": "yes = churned"},
+    }
+    patched = client.patch(f"{api}/column-settings", json={"color": {"description": ""}})
+    assert "description" not in patched.json()["color"]  # emptied: removed
+    too_long = client.patch(f"{api}/column-settings", json={"row": {"meaning": "x" * 2001}})
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0]["loc"] == ["body", "row", "meaning"]
+    assert 'value="yes = churned"' in client.get(url).text
+
+
+def test_leakage_shown_before_the_run_and_unticked_on_confirmation(
+    client: TestClient, worker: Worker, store: MetadataStore
+) -> None:
+    rng = np.random.default_rng(3)
+    n = 120
+    label = rng.choice(["yes", "no"], n)
+    frame = pd.DataFrame(
+        {
+            "tenure": rng.integers(1, 60, n),
+            "refund_issued": np.where(label == "yes", "Y", "N"),  # known after the outcome
+            "label": label,
+        }
+    )
+    experiment_id = _experiment(client, worker, frame.to_csv(index=False))
+    dataset_id = _dataset_id(client, experiment_id)
+    for page in ("columns", "setup"):
+        html = client.get(f"/experiments/{experiment_id}/{page}").text
+        assert f"/experiments/{experiment_id}/leakage?next={page}" in html
+    fragment = client.get(f"/experiments/{experiment_id}/leakage?next=setup").text
+    assert 'data-testid="leakage-refund_issued"' in fragment
+    assert 'data-testid="leakage-tenure"' not in fragment
+    assert store.get_dataset(dataset_id).column_settings == {}  # nothing changed unasked
+    api = client.get(f"/api/v1/datasets/{dataset_id}/leakage", params={"target": "label"})
+    assert [c["column"] for c in api.json()["columns"]] == ["refund_issued"]
+
+    done = client.post(
+        f"/experiments/{experiment_id}/leakage/exclude?next=setup",
+        data={"columns": ["refund_issued"]},
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == f"/experiments/{experiment_id}/setup?excluded=1"
+    assert store.get_dataset(dataset_id).column_settings["refund_issued"]["use"] is False
+    ko = client.get(f"/experiments/{experiment_id}/leakage?next=columns&lang=ko").text
+    assert "이미 사용 안 함" in ko
 
 
 def test_preview_page_shows_head_tail_and_count(client: TestClient, worker: Worker) -> None:

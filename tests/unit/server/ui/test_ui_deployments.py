@@ -74,9 +74,13 @@ def test_detail_page_defaults_usage_snippet_and_pipeline(client: TestClient, bun
     # the category select defaults to the most frequent value, numbers to the median
     select = re.search(r'<select[^>]*data-testid="field-color".*?</select>', html, re.S)
     assert select is not None
-    assert re.search(r"<option value=\"\d\" selected>red</option>", select.group(0))
+    default = r"<option value=\"\d\" selected data-default=\"true\">red</option>"
+    assert re.search(default, select.group(0))
     median = frame()["x"].median()
-    number = re.search(r'type="number"[^>]*name="x"[^>]*value="([^"]+)"', html)
+    # a text box that says it wants a number: a number box would drop "4x5" to 45
+    number = re.search(
+        r'type="text"[^>]*name="x"[^>]*inputmode="decimal"[^>]*value="([^"]+)"', html
+    )
     assert number is not None
     assert float(number.group(1)) == pytest.approx(median, abs=0.01)
     assert f"/api/v1/deployments/{deployment_id}/predict" in html

@@ -170,13 +170,15 @@ def test_dataset_panel_polls_until_profiled_then_offers_columns(
 
 def test_failed_parse_job_is_shown(client: TestClient, worker: Worker) -> None:
     upload_response = client.post(
-        "/api/v1/datasets", files={"file": ("broken.parquet", b"this is not parquet")}
-    )
+        "/api/v1/datasets", files={"file": ("broken.parquet", b"PAR1 then no parquet")}
+    )  # the right signature passes the upload check; the parse job fails
     dataset_id = upload_response.json()["id"]
     worker.run_once()
     html = client.get(f"/experiments/new/dataset/{dataset_id}").text
     assert 'data-testid="dataset-error"' in html
     assert "broken.parquet" in html
+    assert "/tmp" not in html
+    assert "Error:" not in html  # no exception class name
     missing = client.get("/experiments/new/dataset/nope").text
     assert 'data-testid="dataset-error"' in missing
     assert "nope" in missing

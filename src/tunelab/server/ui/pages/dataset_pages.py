@@ -1,5 +1,6 @@
 """Pages of an experiment's dataset: Columns (settings), Preview and EDA."""
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -7,17 +8,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tunelab.entities.errors import TunelabError
+from tunelab.entities.errors import TunelabError, public_message
 from tunelab.entities.platform import Dataset, Experiment, JobKind, JobStatus
 from tunelab.server.datasets import eda
 from tunelab.server.datasets.column_settings import (
     CHOICES,
     allowed_values,
+    changes_of,
     defaults,
     merge_changes,
     profile_columns,
-    recommended,
+    proposal,
 )
+from tunelab.server.datasets.column_undo import apply_with_undo, can_undo, undo
 from tunelab.server.datasets.preview import preview_table
 from tunelab.server.deps import ArtifactsDep, StoreDep
 from tunelab.server.errors import FieldError
@@ -110,16 +113,30 @@ def _columns_context(
 
 
 @router.get("/experiments/{experiment_id}/columns", response_class=HTMLResponse)
-async def columns_page(request: Request, experiment_id: str, store: StoreDep) -> HTMLResponse:
+async def columns_page(
+    request: Request, experiment_id: str, store: StoreDep, artifacts: ArtifactsDep
+) -> HTMLResponse:
     experiment, dataset = await run_in_threadpool(_load, store, experiment_id)
     messages = []
     if request.query_params.get("saved"):
         messages.append({"level": "success", "text": _t(request, "dataset.saved")})
     if request.query_params.get("recommended"):
         messages.append({"level": "success", "text": _t(request, "dataset.recommended")})
+    if request.query_params.get("undone"):
+        messages.append({"level": "success", "text": _t(request, "dataset.undone")})
+    excluded = request.query_params.get("excluded")
+    if excluded and excluded.isdigit():
+        text = _t(request, "dataset.leakage_excluded", n=int(excluded))
+        messages.append({"level": "success", "text": text})
     job = None if dataset.profile else await run_in_threadpool(profile_job, store, dataset.id)
+    can = await run_in_threadpool(can_undo, artifacts, dataset.id)
     context = _columns_context(
-        experiment, dataset, _rows(experiment, dataset), messages=messages, profile_job=job
+        experiment,
+        dataset,
+        _rows(experiment, dataset),
+        messages=messages,
+        profile_job=job,
+        can_undo=can,
     )
     return render(request, "dataset/columns.html", context)
 
@@ -144,11 +161,16 @@ def _t(request: Request, key: str, **kwargs: Any) -> str:
 
 def _form_changes(form: Any, dataset: Dataset) -> dict[str, dict[str, Any]]:
     """``{column: settings}`` from the submitted table (fields ``<setting>__<row index>``)."""
+    from tunelab.data import DICTIONARY_FIELDS
+
     changes: dict[str, dict[str, Any]] = {}
     for index, name in enumerate(profile_columns(dataset)):
         if f"kind__{index}" not in form:
             continue
         values: dict[str, Any] = {"use": form.get(f"use__{index}") == "on"}
+        for field in DICTIONARY_FIELDS:
+            if f"{field}__{index}" in form:
+                values[field] = str(form[f"{field}__{index}"]).strip()
         for setting in EDITABLE:
             if f"{setting}__{index}" in form:
                 values[setting] = str(form[f"{setting}__{index}"])
@@ -185,16 +207,56 @@ async def save_columns(
 
 @router.post("/experiments/{experiment_id}/columns/recommend", response_model=None)
 async def recommend_columns(
-    request: Request, experiment_id: str, store: StoreDep
-) -> HTMLResponse | RedirectResponse:
+    request: Request, experiment_id: str, store: StoreDep, artifacts: ArtifactsDep
+) -> HTMLResponse:
+    """Show the recommendation as a proposal (what would change); nothing is saved."""
     experiment, dataset = await run_in_threadpool(_load, store, experiment_id)
     try:
-        settings = recommended(dataset, experiment.target or None)
+        items = proposal(dataset, experiment.target or None)
     except TunelabError as exc:
-        context = _columns_context(experiment, dataset, _rows(experiment, dataset), error=str(exc))
+        context = _columns_context(
+            experiment, dataset, _rows(experiment, dataset), error=public_message(exc)
+        )
         return render(request, "dataset/columns.html", context, status_code=409)
-    await run_in_threadpool(store.update_dataset, dataset.id, column_settings=settings)
+    can = await run_in_threadpool(can_undo, artifacts, dataset.id)
+    context = _columns_context(
+        experiment,
+        dataset,
+        _rows(experiment, dataset),
+        proposal=items,
+        proposal_json=json.dumps(changes_of(items)),
+        can_undo=can,
+    )
+    return render(request, "dataset/columns.html", context)
+
+
+@router.post("/experiments/{experiment_id}/columns/recommend/apply", response_model=None)
+async def apply_recommendation(
+    request: Request, experiment_id: str, store: StoreDep, artifacts: ArtifactsDep
+) -> HTMLResponse | RedirectResponse:
+    """Apply the confirmed proposal (the changes it listed), keeping an undo."""
+    _experiment, dataset = await run_in_threadpool(_load, store, experiment_id)
+    form = await request.form()
+    try:
+        changes = json.loads(str(form.get("changes") or "{}"))
+        if not isinstance(changes, dict):
+            raise ValueError
+    except ValueError:
+        raise FieldError(
+            ["body", "changes"], "expected the proposal's changes", "value_error"
+        ) from None
+    await run_in_threadpool(apply_with_undo, store, artifacts, dataset.id, changes)
     return RedirectResponse(f"/experiments/{experiment_id}/columns?recommended=1", status_code=303)
+
+
+@router.post("/experiments/{experiment_id}/columns/undo", response_model=None)
+async def undo_recommendation(
+    experiment_id: str, store: StoreDep, artifacts: ArtifactsDep
+) -> RedirectResponse:
+    """Put back the settings the last applied recommendation changed."""
+    _, dataset = await run_in_threadpool(_load, store, experiment_id)
+    await run_in_threadpool(undo, store, artifacts, dataset.id)
+    return RedirectResponse(f"/experiments/{experiment_id}/columns?undone=1", status_code=303)
 
 
 @router.get("/experiments/{experiment_id}/preview", response_class=HTMLResponse)
@@ -206,7 +268,7 @@ async def preview_page(
     try:
         preview = await run_in_threadpool(preview_table, artifacts, dataset)
     except TunelabError as exc:
-        preview, error = None, str(exc)
+        preview, error = None, public_message(exc)
     head, tail, hidden = [], [], 0
     if preview is not None:
         n, shown = preview["n_rows"], len(preview["head"])
@@ -267,7 +329,7 @@ async def compute_eda(
             "dataset": dataset,
             "active": "eda",
             "plots": [],
-            "error": str(exc),
+            "error": public_message(exc),
             **state,
         }
         return render(request, "dataset/eda.html", context, status_code=422)

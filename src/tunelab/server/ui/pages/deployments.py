@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from tunelab.entities.errors import TunelabError
+from tunelab.entities.errors import TunelabError, public_message
 from tunelab.server.deployments import service
 from tunelab.server.deployments.reference import CATEGORY_KINDS, typical_value
 from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
@@ -19,8 +19,10 @@ HISTORY_PAGE = 10
 
 
 def form_fields(predictor: Predictor) -> list[dict[str, Any]]:
-    """One form field per input column, defaulting to its most frequent training value."""
+    """One form field per input column, defaulting to its most frequent training value;
+    ``help`` is the column's data dictionary entry (description, value meanings)."""
     stats = predictor.bundle.reference_statistics
+    dictionary = predictor.bundle.manifest.get("data_dictionary") or {}
     fields = []
     for column in predictor.bundle.schema:
         default = typical_value(column, stats.get(column.name))
@@ -38,9 +40,18 @@ def form_fields(predictor: Predictor) -> list[dict[str, Any]]:
                 "input": widget,
                 "choices": choices,
                 "default": default,
+                "help": dictionary_help(dictionary.get(column.name)),
             }
         )
     return fields
+
+
+def dictionary_help(entry: Any) -> str:
+    """One line of help from a data dictionary entry: description, then value meanings."""
+    if not isinstance(entry, dict):
+        return ""
+    parts = [str(entry[k]).strip() for k in ("description", "meaning") if entry.get(k)]
+    return " — ".join(p for p in parts if p)
 
 
 @router.get("/deployments", response_class=HTMLResponse)
@@ -61,7 +72,7 @@ def deployments_page(
         try:
             comparison = service.compare(store, predictors, list(dict.fromkeys(compare)))
         except TunelabError as exc:
-            error = str(exc)
+            error = public_message(exc)
         for item in (comparison or {}).get("items", []):  # the scheme, said in the page's words
             score = item.get("score") or {}
             item["validation_facts"] = parse_description(score.get("validation"))
@@ -102,7 +113,7 @@ def deployment_page(
     try:
         predictor = predictors.get(deployment_id)
     except TunelabError as exc:
-        context["load_error"] = str(exc)
+        context["load_error"] = public_message(exc)
         return render(request, "deployments/detail.html", context, status_code=409)
     base = str(request.base_url)
     token = bool(settings.api_token)
@@ -112,6 +123,7 @@ def deployment_page(
         curl_snippet=service.snippet(predictor, store, "curl", base, token=token),
         pipeline=service.pipeline_summary(predictor),
         fields=form_fields(predictor),
+        fields_dictionary=predictor.bundle.manifest.get("data_dictionary") or {},
         history=_history(store, predictors, deployment_id, None),
         stats=store.prediction_stats(deployment_id),
     )

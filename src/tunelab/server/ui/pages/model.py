@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from tunelab.entities.artifact_keys import pipeline_key
-from tunelab.entities.errors import TunelabError
+from tunelab.entities.errors import TunelabError, public_message
 from tunelab.entities.platform import DeploymentStatus, Model, NotFoundError
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
 from tunelab.server.models import bundle_io, service
@@ -189,7 +189,7 @@ async def pipeline_fragment(
             service.pipeline_view, store, artifacts, model_id, settings.cache_dir
         )
     except TunelabError as exc:
-        context = {"pipeline_error": str(exc), "model_id": model_id}
+        context = {"pipeline_error": public_message(exc), "model_id": model_id}
         return render_fragment(request, "model/_pipeline.html", context)
     facts = await run_in_threadpool(
         pipeline_split_facts, store, artifacts, model_id, pipeline.get("split")
@@ -228,5 +228,5 @@ async def compute_evaluation(
     try:
         await run_in_threadpool(service.start_evaluation, store, artifacts, model_id)
     except TunelabError as exc:
-        error = str(exc)
+        error = public_message(exc)
     return await _evaluation_fragment(request, store, artifacts, model_id, error)

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from tunelab.entities.errors import TunelabError
+from tunelab.entities.errors import TunelabError, public_message
 from tunelab.entities.registry import check_alias
 from tunelab.server.deployments.service import _flat_metrics
 from tunelab.server.deps import PredictorsDep, StoreDep
@@ -60,7 +60,9 @@ def move_alias(
         for plan in plans:
             traffic.swap(plan)
     except TunelabError as exc:
-        return render(request, "registry/detail.html", _detail(store, name, str(exc)), 409)
+        return render(
+            request, "registry/detail.html", _detail(store, name, public_message(exc)), 409
+        )
     return RedirectResponse(f"/registry/{name}", status_code=303)
 
 
@@ -71,5 +73,7 @@ def remove_alias(
     try:
         store.delete_alias(name, alias)
     except TunelabError as exc:
-        return render(request, "registry/detail.html", _detail(store, name, str(exc)), 409)
+        return render(
+            request, "registry/detail.html", _detail(store, name, public_message(exc)), 409
+        )
     return RedirectResponse(f"/registry/{name}", status_code=303)

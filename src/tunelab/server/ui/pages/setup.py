@@ -59,6 +59,10 @@ async def setup_page(request: Request, experiment_id: str, store: StoreDep) -> H
     lang = request_language(request)
     if request.query_params.get("saved"):
         context["messages"] = [{"level": "success", "text": translate(lang, "setup.saved")}]
+    excluded = request.query_params.get("excluded")
+    if excluded and excluded.isdigit():
+        text = translate(lang, "dataset.leakage_excluded", n=int(excluded))
+        context["messages"] = [{"level": "success", "text": text}]
     return render(request, "setup/page.html", context)
 
 

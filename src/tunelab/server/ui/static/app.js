@@ -71,8 +71,19 @@
   }
   plotlyLocale();
 
+  // Object-store credentials typed into a form (``_s3_credentials.html``): only the filled ones,
+  // or nothing; they go with that one request and are never kept.
+  function s3Options(form) {
+    var options = {};
+    form.querySelectorAll("[data-s3-option]").forEach(function (input) {
+      if (input.value.trim()) { options[input.getAttribute("data-s3-option")] = input.value.trim(); }
+    });
+    return Object.keys(options).length ? options : null;
+  }
+
   window.tunelab = {
-    showMessage: showMessage, errorText: errorText, api: api, withLang: withLang, csrfToken: csrfToken
+    showMessage: showMessage, errorText: errorText, api: api, withLang: withLang, csrfToken: csrfToken,
+    s3Options: s3Options
   };
 
   // HTMX requests carry the CSRF token too.

@@ -41,28 +41,84 @@
   var spaces = JSON.parse(text("space") || "{}");
   var methods = JSON.parse(text("method") || "{}");
 
+  // Per column kind, what a typed value must look like (the server checks the same).
+  var NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+  var BOOLEAN = ["true", "false", "yes", "no", "y", "n", "t", "f", "1", "0", "1.0", "0.0"];
+
+  function problem(el, raw) {
+    var kind = el.getAttribute("data-kind");
+    if (kind === "numeric" && !NUMBER.test(raw)) { return text("not-number"); }
+    if (kind === "datetime" && isNaN(Date.parse(raw))) { return text("not-date"); }
+    if (kind === "boolean" && el.tagName !== "SELECT" && BOOLEAN.indexOf(raw.toLowerCase()) < 0) {
+      return text("not-boolean");
+    }
+    return "";
+  }
+
+  // The record to send, the fields refused in the browser, and the fields the user left
+  // as prefilled (the typical training value) or empty (the model fills in a value).
   function readRecord() {
-    var record = {};
+    var out = { record: {}, errors: {}, prefilled: [], empty: [] };
     form.querySelectorAll("[name]").forEach(function (el) {
       var name = el.getAttribute("name");
       if (el.tagName === "SELECT") {
         var choices = JSON.parse(el.getAttribute("data-choices") || "[]");
-        record[name] = el.value === "" ? null : choices[Number(el.value)];
-      } else if (el.type === "number") {
-        record[name] = el.value === "" ? null : Number(el.value);
-      } else {
-        record[name] = el.value === "" ? null : el.value;
+        var picked = el.selectedOptions[0];
+        out.record[name] = el.value === "" ? null : choices[Number(el.value)];
+        if (el.value === "") { out.empty.push(name); }
+        else if (picked && picked.hasAttribute("data-default")) { out.prefilled.push(name); }
+        return;
       }
+      var raw = el.value.trim();
+      if (raw === "") { out.record[name] = null; out.empty.push(name); return; }
+      var bad = problem(el, raw);
+      if (bad) { out.errors[name] = bad; return; }
+      if (el.hasAttribute("data-default") && raw === el.getAttribute("data-default")) {
+        out.prefilled.push(name);
+      }
+      out.record[name] = el.getAttribute("data-kind") === "numeric" ? Number(raw) : raw;
     });
-    return record;
+    return out;
+  }
+
+  function fieldSlot(field) {
+    return form.querySelector('[data-error-for="' + String(field).replace(/"/g, '\\"') + '"]');
+  }
+
+  function markField(field, message) {
+    var slot = fieldSlot(field);
+    if (!slot) { return false; }
+    slot.textContent = message;
+    var input = form.querySelector('[name="' + String(field).replace(/"/g, '\\"') + '"]');
+    if (input) { input.classList.add("invalid"); input.setAttribute("aria-invalid", "true"); }
+    return true;
+  }
+
+  function showFilled(read, answer) {
+    var box = document.getElementById("predict-filled");
+    var empty = answer && answer.filled_in ? answer.filled_in[0] || [] : read.empty;
+    var lines = [];
+    if (read.prefilled.length) { lines.push(text("filled-default") + ": " + read.prefilled.join(", ")); }
+    if (empty.length) { lines.push(text("filled-missing") + ": " + empty.join(", ")); }
+    box.textContent = "";
+    lines.forEach(function (line) {
+      var div = document.createElement("div");
+      div.textContent = line;
+      box.appendChild(div);
+    });
+    box.classList.toggle("hidden", lines.length === 0);
   }
 
   function clearErrors() {
     form.querySelectorAll("[data-error-for]").forEach(function (el) { el.textContent = ""; });
-    form.querySelectorAll(".invalid").forEach(function (el) { el.classList.remove("invalid"); });
+    form.querySelectorAll(".invalid").forEach(function (el) {
+      el.classList.remove("invalid");
+      el.removeAttribute("aria-invalid");
+    });
     var box = document.getElementById("predict-error");
     box.textContent = "";
     box.classList.add("hidden");
+    document.getElementById("predict-filled").classList.add("hidden");
   }
 
   function showErrors(err) {
@@ -70,14 +126,7 @@
     var detail = err.body && Array.isArray(err.body.detail) ? err.body.detail : [];
     detail.forEach(function (d) {
       var loc = d.loc || [];
-      var field = loc[loc.length - 1];
-      var slot = form.querySelector('[data-error-for="' + String(field).replace(/"/g, '\\"') + '"]');
-      if (slot) {
-        slot.textContent = d.msg;
-        var input = form.querySelector('[name="' + String(field).replace(/"/g, '\\"') + '"]');
-        if (input) { input.classList.add("invalid"); }
-        shown = true;
-      }
+      if (markField(loc[loc.length - 1], d.msg)) { shown = true; }
     });
     if (!shown) {
       var box = document.getElementById("predict-error");
@@ -148,10 +197,21 @@
   form.addEventListener("submit", function (evt) {
     evt.preventDefault();
     clearErrors();
+    var read = readRecord();
+    var refused = Object.keys(read.errors);
+    if (refused.length) {  // nothing is sent while a field holds a value of the wrong kind
+      refused.forEach(function (name) { markField(name, read.errors[name]); });
+      var box = document.getElementById("predict-error");
+      box.textContent = text("fix-fields") + ": " + refused.join(", ");
+      box.classList.remove("hidden");
+      var first = form.querySelector('[name="' + refused[0].replace(/"/g, '\\"') + '"]');
+      if (first) { first.focus(); }
+      return;
+    }
     var button = form.querySelector('[type="submit"]');
     button.disabled = true;
-    window.tunelab.api("POST", root.getAttribute("data-predict-url"), { records: [readRecord()] })
-      .then(function (answer) { showResult(answer); refreshHistory(); })
+    window.tunelab.api("POST", root.getAttribute("data-predict-url"), { records: [read.record] })
+      .then(function (answer) { showResult(answer); showFilled(read, answer); refreshHistory(); })
       .catch(showErrors)
       .finally(function () { button.disabled = false; });
   });

@@ -41,6 +41,10 @@
     if (xhr.status === 413) { return text.tooLarge; }
     var body = null;
     try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+    var detail = body && Array.isArray(body.detail) ? body.detail[0] : null;
+    if (detail && detail.type === "not_a_table") {  // the rule broken, in the page's language
+      return text.notTable + " (" + detail.msg + ")";
+    }
     return window.tunelab.errorText(body, text.uploadFailed + " (" + xhr.status + ")");
   }
 
@@ -160,7 +164,8 @@
     s3.addEventListener("submit", function (evt) {
       evt.preventDefault();
       $("s3-error").textContent = "";
-      window.tunelab.api("POST", "/api/v1/datasets/import", { url: $("s3-url").value.trim() })
+      var body = { url: $("s3-url").value.trim(), storage_options: window.tunelab.s3Options(s3) };
+      window.tunelab.api("POST", "/api/v1/datasets/import", body)
         .then(function (created) { showDataset(created); })
         .catch(function (err) { $("s3-error").textContent = text.importFailed + ": " + err.message; });
     });

@@ -102,7 +102,7 @@
       ok.hidden = true;
       input.classList.remove("invalid");
       button.disabled = true;
-      request("POST", api + "/export", { url: input.value })
+      request("POST", api + "/export", { url: input.value, storage_options: window.tunelab.s3Options(form) })
         .then(function (result) {
           ok.textContent = root.getAttribute("data-text-exported") + " " + result.url;
           ok.hidden = false;
