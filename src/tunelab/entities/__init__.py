@@ -12,6 +12,7 @@ from tunelab.entities.errors import (
     BundleError,
     ConfigError,
     DataError,
+    ExportError,
     SchemaError,
     TunelabError,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "ColumnSettings",
     "ConfigError",
     "DataError",
+    "ExportError",
     "DataLimits",
     "DatasetProfile",
     "Encoding",

@@ -19,3 +19,8 @@ class ConfigError(TunelabError, ValueError):
 
 class BundleError(TunelabError):
     """A model bundle is missing, altered (checksum mismatch) or of an unknown version."""
+
+
+class ExportError(ConfigError):
+    """A model cannot be exported to a format (a step has no converter, or the exported
+    model's predictions differ from the bundle's); the message names the step or figure."""
