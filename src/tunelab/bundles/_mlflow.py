@@ -156,7 +156,11 @@ def _write(bundle: Bundle, folder: Path) -> None:
     python = platform.python_version()
     (folder / "python_env.yaml").write_text(
         yaml.safe_dump(
-            {"python": python, "build_dependencies": ["pip"], "dependencies": ["-r requirements.txt"]},
+            {
+                "python": python,
+                "build_dependencies": ["pip"],
+                "dependencies": ["-r requirements.txt"],
+            },
             sort_keys=False,
         )
     )

@@ -28,7 +28,7 @@ _done = False
 def input_kinds(bundle: Bundle) -> dict[str, ColumnKind]:
     """The ONNX inputs: one per feature column, in the bundle's order."""
     kinds = {c.name: ColumnKind(c.kind) for c in bundle.schema}
-    out = {}
+    out: dict[str, ColumnKind] = {}
     for name in bundle.feature_columns:
         kind = kinds[name]
         if kind in (ColumnKind.DATETIME, ColumnKind.TEXT):
@@ -66,9 +66,7 @@ def build_model(bundle: Bundle) -> Any:
         g.nodes.append(helper.make_node("Reshape", [out, flat], ["prediction"]))
         outputs = [helper.make_tensor_value_info("prediction", DOUBLE, [None])]
     inputs = [
-        helper.make_tensor_value_info(
-            name, STRING if kind in TEXT_KINDS else DOUBLE, [None, 1]
-        )
+        helper.make_tensor_value_info(name, STRING if kind in TEXT_KINDS else DOUBLE, [None, 1])
         for name, kind in kinds.items()
     ]
     graph = helper.make_graph(g.nodes, "tunelab", inputs, outputs, g.initializers)
@@ -114,9 +112,7 @@ class _Walker:
         g = self.g
         if name == "WeightedEnsemble":
             parts = []
-            for i, (member, weight) in enumerate(
-                zip(model.members_, model.weights_, strict=True)
-            ):
+            for i, (member, weight) in enumerate(zip(model.members_, model.weights_, strict=True)):
                 out = self.walk(member, f"{path}/member{i}")
                 parts.append(g.op("Mul", [out, g.const(np.asarray(float(weight)))]))
             return parts[0] if len(parts) == 1 else g.op("Sum", parts)
@@ -210,7 +206,9 @@ class _Walker:
         if name == "TransformedTargetRegressor":
             scaler = est.transformer_
             if type(scaler).__name__ != "StandardScaler":
-                raise Unsupported(f"step {path!r} transforms the target with {type(scaler).__name__}")
+                raise Unsupported(
+                    f"step {path!r} transforms the target with {type(scaler).__name__}"
+                )
             value = self._estimator(est.regressor_, x, f"{path}/regressor")
             if getattr(scaler, "scale_", None) is not None:
                 value = g.op("Mul", [value, g.const(np.asarray(scaler.scale_).reshape(1, -1))])

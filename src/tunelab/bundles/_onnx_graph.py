@@ -37,7 +37,12 @@ class GraphBuilder:
         return name
 
     def op(
-        self, op_type: str, inputs: list[str], hint: str | None = None, n_out: int = 1, **attrs: Any
+        self,
+        op_type: str,
+        inputs: list[str],
+        hint: str | None = None,
+        n_out: int = 1,
+        **attrs: Any,
     ) -> Any:
         """Add one node; returns its output name (or the list of them when ``n_out > 1``)."""
         from onnx import helper

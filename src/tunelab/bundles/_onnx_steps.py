@@ -143,9 +143,7 @@ def _numeric_transform(g: GraphBuilder, step: Any, x: str, path: str) -> str:
     elif method == "sqrt":
         out = g.op("Sqrt", [x])
     else:
-        clipped = g.op(
-            "Clip", [x, g.const(np.asarray(-1e6)), g.const(np.asarray(1e6))]
-        )
+        clipped = g.op("Clip", [x, g.const(np.asarray(-1e6)), g.const(np.asarray(1e6))])
         out = g.op("Mul", [clipped, clipped])
     return g.op("Clip", [out, g.const(np.asarray(-1e12)), g.const(np.asarray(1e12))])
 

@@ -57,12 +57,18 @@ def _tabular(kind: str, task: str, X: pd.DataFrame, y: np.ndarray) -> Any:
     return make_model_pipeline(settings, est, task=task, flavor=flavor).fit(X, y)
 
 
-def fit_ensemble(task: str, df: pd.DataFrame, kinds: tuple[str, ...] = ("lightgbm", "linear")) -> Any:
+def fit_ensemble(
+    task: str, df: pd.DataFrame, kinds: tuple[str, ...] = ("lightgbm", "linear")
+) -> Any:
     """WeightedEnsemble of FoldBags (two folds each) of TabularModels, as AutoML builds it."""
     from tunelab.ensembling import FoldBag, WeightedEnsemble
 
     X = df[FEATURES]
-    y = df["y"].to_numpy() if task == "regression" else (df["label"] == "yes").astype(int).to_numpy()
+    y = (
+        df["y"].to_numpy()
+        if task == "regression"
+        else (df["label"] == "yes").astype(int).to_numpy()
+    )
     n_classes = 0 if task == "regression" else 2
     half = len(df) // 2
     bags = []

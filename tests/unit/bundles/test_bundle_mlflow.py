@@ -22,7 +22,9 @@ def data() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module", params=["binary", "regression"])
-def exported(request: pytest.FixtureRequest, data: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
+def exported(
+    request: pytest.FixtureRequest, data: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, Path]:
     task = request.param
     root = tmp_path_factory.mktemp(f"mlflow-{task}")
     bundle = save(fit_ensemble(task, data), task, data, root / "bundle")
@@ -71,7 +73,9 @@ def test_mlflow_pyfunc_loads_and_predicts_like_the_bundle(
     assert len(model.predict(example)) == len(example)
 
 
-def test_loader_module_without_mlflow(exported: tuple[str, Path, Path], data: pd.DataFrame) -> None:
+def test_loader_module_without_mlflow(
+    exported: tuple[str, Path, Path], data: pd.DataFrame
+) -> None:
     from tunelab.bundles.mlflow_pyfunc import _load_pyfunc
 
     _, bundle_path, out = exported
@@ -80,7 +84,9 @@ def test_loader_module_without_mlflow(exported: tuple[str, Path, Path], data: pd
     assert list(model.predict(data[FEATURES])) == list(want)
 
 
-def test_export_refuses_an_altered_bundle(exported: tuple[str, Path, Path], tmp_path: Path) -> None:
+def test_export_refuses_an_altered_bundle(
+    exported: tuple[str, Path, Path], tmp_path: Path
+) -> None:
     import shutil
 
     _, bundle_path, _ = exported

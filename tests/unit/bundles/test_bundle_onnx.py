@@ -109,7 +109,10 @@ def test_refused_with_the_step_named_and_nothing_written(
         "flag": ColumnSettings(kind=ColumnKind.BOOLEAN),
     }
     model = make_model_pipeline(
-        PreprocessingSettings(columns=columns), LogisticRegression(), task="binary", flavor="linear"
+        PreprocessingSettings(columns=columns),
+        LogisticRegression(),
+        task="binary",
+        flavor="linear",
     ).fit(data[FEATURES], (data["label"] == "yes").astype(int).to_numpy())
     bundle = save(model, "binary", data, tmp_path / "bundle")
     with pytest.raises(ExportError, match=r"numeric0/impute.*ModelImputer"):
@@ -144,7 +147,8 @@ def test_sampled_rows_follow_the_schema(exported: tuple[str, Path, Path]) -> Non
     bundle = load_bundle(bundle_path)
     rows = sample_rows(bundle, 500, seed=1)
     assert list(rows.columns) == FEATURES
-    assert rows["x"].isna().any() and rows["color"].isna().any()
+    assert rows["x"].isna().any()
+    assert rows["color"].isna().any()
     assert set(rows["flag"].dropna()) <= {"True", "False"}
     bundle.predict(rows)  # valid input for the bundle itself
 

@@ -31,7 +31,8 @@ def test_onnx_export_is_stored_reported_and_downloadable(
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert report["format"] == "onnx"
-    assert report["max_difference"] <= 1e-4 and report["label_agreement"] >= 0.999
+    assert report["max_difference"] <= 1e-4
+    assert report["label_agreement"] >= 0.999
     assert report["download_url"] == f"{url}/onnx"
     download = client.get(report["download_url"])
     assert download.status_code == 200
@@ -43,7 +44,8 @@ def test_onnx_export_is_stored_reported_and_downloadable(
         "size": np.array([[3.0], [8.0]]),
     }
     labels, proba = session.run(None, feed)
-    assert list(labels) == ["yes", "no"] and proba.shape == (2, 2)
+    assert list(labels) == ["yes", "no"]
+    assert proba.shape == (2, 2)
     assert client.get(f"{url}/onnx/report").json()["size_bytes"] == len(download.content)
 
 
@@ -60,7 +62,8 @@ def test_refusals_name_the_reason(client: TestClient, model_id: str) -> None:
     url = f"/api/v1/models/{model_id}/export"
     refused = client.post(url, json={"format": "onnx"})  # a plain sklearn Pipeline bundle
     assert refused.status_code == 422
-    assert "has no ONNX converter" in refused.text and "Pipeline" in refused.text
+    assert "has no ONNX converter" in refused.text
+    assert "Pipeline" in refused.text
     assert client.get(f"{url}/onnx").status_code == 404
     both = client.post(url, json={"format": "onnx", "url": "s3://b/x"})
     assert both.status_code == 422

@@ -19,7 +19,11 @@ MEDIA_TYPES = {"onnx": "application/octet-stream", "mlflow": "application/zip"}
 
 
 def download_name(model: Model, fmt: str) -> str:
-    return f"tunelab-model-{model.id}.onnx" if fmt == "onnx" else f"tunelab-model-{model.id}-mlflow.zip"
+    return (
+        f"tunelab-model-{model.id}.onnx"
+        if fmt == "onnx"
+        else f"tunelab-model-{model.id}-mlflow.zip"
+    )
 
 
 def export_model_format(
@@ -82,4 +86,3 @@ def delete_exports(artifacts: ArtifactStore, model_id: str) -> None:
         ):
             if artifacts.exists(key):
                 artifacts.delete(key)
-

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from tunelab.entities import artifact_keys
 from tunelab.entities.platform import DeploymentStatus
 from tunelab.server.deps import ArtifactsDep, PredictorsDep, SettingsDep, StoreDep
-from tunelab.entities import artifact_keys
 from tunelab.server.errors import FieldError
 from tunelab.server.models import bundle_io, export_service, service
 from tunelab.server.object_store import check_object_url, request_options
