@@ -93,7 +93,9 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out[label] = {
-                "native_predict_proba": percentiles(lambda f=frame: bundle.predict_proba(f), calls),
+                "native_predict_proba": percentiles(
+                    lambda f=frame: bundle.predict_proba(f), calls
+                ),
                 "onnxruntime_run": percentiles(lambda f=feed: session.run(None, f), calls),
                 "onnxruntime_with_feed": percentiles(
                     lambda f=frame: session.run(None, onnx_inputs(bundle, f)), calls

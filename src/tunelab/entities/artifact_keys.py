@@ -111,6 +111,6 @@ def export_report_key(model_id: str, fmt: str) -> str:
 
 
 # -- jobs ------------------------------------------------------------------------------
-def predictions_key(job_id: str) -> str:
-    """The output table of a batch prediction job."""
-    return f"predictions/{job_id}.csv"
+def predictions_key(job_id: str, fmt: str = "csv") -> str:
+    """The output table of a batch prediction job (``csv`` or ``parquet``)."""
+    return f"predictions/{job_id}.{fmt}"
