@@ -3,7 +3,8 @@
 Trains (once, cached in ``--bundle``) a small greedy ensemble on examples/data/credit-g.csv,
 exports it with ``tunelab.bundles.export_onnx`` (parity-checked), then times on one thread:
 ``Bundle.predict_proba`` (native), onnxruntime's ``run`` on a ready feed, and onnxruntime
-including the DataFrame -> feed conversion (``onnx_inputs``). p50/p90 over ``--calls`` calls
+including the DataFrame -> feed conversion (``onnx_inputs``), and for one row the serving path of a deployment (``timed_predict`` with
+its fast plan). p50/p90 over ``--calls`` calls
 for one row, over ``--big-calls`` calls for 10,000 rows.
 
     uv run python benchmarks/export_latency.py [--calls 300] [--big-calls 5]
@@ -85,6 +86,14 @@ def main() -> None:
             "label_agreement": export.label_agreement,
         },
     }
+    from benchmarks.ensemble_latency import predictor
+    from tunelab.server.predictor import timed_predict
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        served = predictor(args.bundle)  # the deployment's predictor with its fast plan
+    one = list(json.loads(rows(1).to_json(orient="records")))
+    out["1_row_server_fast_plan"] = percentiles(lambda: timed_predict(served, one), args.calls)
     for label, frame, calls in (
         ("1_row", rows(1), args.calls),
         ("10k_rows", rows(10_000), args.big_calls),
