@@ -3,8 +3,8 @@
 Trains (once, cached in ``--bundle``) a small greedy ensemble on examples/data/credit-g.csv,
 exports it with ``tunelab.bundles.export_onnx`` (parity-checked), then times on one thread:
 ``Bundle.predict_proba`` (native), onnxruntime's ``run`` on a ready feed, and onnxruntime
-including the DataFrame -> feed conversion (``onnx_inputs``), and for one row the serving path of a deployment (``timed_predict`` with
-its fast plan). p50/p90 over ``--calls`` calls
+including the DataFrame -> feed conversion (``onnx_inputs``), and for one row the serving
+path of a deployment (``timed_predict`` with its fast plan). p50/p90 over ``--calls`` calls
 for one row, over ``--big-calls`` calls for 10,000 rows.
 
     uv run python benchmarks/export_latency.py [--calls 300] [--big-calls 5]
