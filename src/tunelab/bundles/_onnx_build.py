@@ -224,7 +224,11 @@ class _Walker:
                 raise Unsupported(
                     f"step {path!r} ({name}) saw {len(classes)} of {self.n_classes} classes"
                 )
-        sub = _convert_estimator(est, int(getattr(est, "n_features_in_", 0)), classifier, path)
+        if name in ("CatBoostClassifier", "CatBoostRegressor"):
+            sub = _catboost_model(est, path)
+        else:
+            n_features = int(getattr(est, "n_features_in_", 0))
+            sub = _convert_estimator(est, n_features, classifier, path)
         self._leaves += 1
         prefix = f"leaf{self._leaves}_"
         from onnx import compose
@@ -304,6 +308,34 @@ def _register_converters() -> None:
         except ImportError:
             pass
         _done = True
+
+
+def _catboost_model(est: Any, path: str) -> Any:
+    """CatBoost's own ONNX export, its ZipMap removed (probabilities stay a tensor)."""
+    import tempfile
+    from pathlib import Path
+
+    import onnx
+
+    with tempfile.TemporaryDirectory(prefix="tunelab-catboost-") as tmp:
+        file = Path(tmp) / "model.onnx"
+        try:
+            est.save_model(str(file), format="onnx")
+        except Exception as exc:  # catboost refuses e.g. categorical features
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise Unsupported(f"step {path!r} ({type(est).__name__}): {reason}") from None
+        model = onnx.load(str(file))
+    graph = model.graph
+    for node in list(graph.node):
+        if node.op_type == "ZipMap":
+            tensor = node.input[0]
+            graph.node.remove(node)
+            for out in list(graph.output):
+                if out.name in node.output:
+                    graph.output.remove(out)
+            graph.output.append(onnx.helper.make_tensor_value_info("probabilities", FLOAT, None))
+            graph.node.append(onnx.helper.make_node("Identity", [tensor], ["probabilities"]))
+    return model
 
 
 def _convert_estimator(est: Any, n_features: int, classifier: bool, path: str) -> Any:

@@ -29,8 +29,20 @@ def frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
     bump = df["color"].map({"red": 1.0, "blue": -1.0, "green": 0.0}).fillna(0).to_numpy()
     xs = np.nan_to_num(df["x"].to_numpy())
     df["y"] = 3 * xs + bump + 0.2 * df["size"] + df["flag"] + rng.normal(scale=0.1, size=n)
-    df["label"] = np.where(xs + 0.5 * bump + rng.normal(scale=0.3, size=n) > 0, "yes", "no")
+    score = xs + 0.5 * bump + rng.normal(scale=0.3, size=n)
+    df["label"] = np.where(score > 0, "yes", "no")
+    df["level"] = np.select([score < -0.5, score < 0.5], ["low", "mid"], "high")
     return df
+
+
+CLASSES = {"binary": ["no", "yes"], "multiclass": ["high", "low", "mid"]}
+
+
+def encoded_target(task: str, df: pd.DataFrame) -> np.ndarray:
+    if task == "regression":
+        return df["y"].to_numpy()
+    column = "label" if task == "binary" else "level"
+    return np.searchsorted(CLASSES[task], df[column].to_numpy())
 
 
 def _tabular(kind: str, task: str, X: pd.DataFrame, y: np.ndarray) -> Any:
@@ -52,6 +64,11 @@ def _tabular(kind: str, task: str, X: pd.DataFrame, y: np.ndarray) -> Any:
     if kind == "lightgbm":
         cls = LGBMRegressor if task == "regression" else LGBMClassifier
         est, flavor = cls(n_estimators=30, num_leaves=8, verbose=-1, n_jobs=1), "tree"
+    elif kind == "catboost":
+        from catboost import CatBoostClassifier, CatBoostRegressor
+
+        boost = CatBoostRegressor if task == "regression" else CatBoostClassifier
+        est, flavor = boost(iterations=20, depth=4, verbose=False, thread_count=1), "tree"
     else:
         est, flavor = (Ridge() if task == "regression" else LogisticRegression()), "linear"
     return make_model_pipeline(settings, est, task=task, flavor=flavor).fit(X, y)
@@ -64,12 +81,8 @@ def fit_ensemble(
     from tunelab.ensembling import FoldBag, WeightedEnsemble
 
     X = df[FEATURES]
-    y = (
-        df["y"].to_numpy()
-        if task == "regression"
-        else (df["label"] == "yes").astype(int).to_numpy()
-    )
-    n_classes = 0 if task == "regression" else 2
+    y = encoded_target(task, df)
+    n_classes = len(CLASSES.get(task, []))
     half = len(df) // 2
     bags = []
     for kind in kinds:
@@ -78,7 +91,7 @@ def fit_ensemble(
             for part in (slice(0, half), slice(half, None))
         ]
         bags.append(FoldBag(members, n_classes=n_classes).fit())
-    weights = [0.6, 0.4][: len(bags)] if len(bags) > 1 else [1.0]
+    weights = [0.5, 0.3, 0.2][: len(bags)] if len(bags) > 1 else [1.0]
     return WeightedEnsemble(bags, weights, n_classes=n_classes).fit()
 
 
@@ -91,8 +104,8 @@ def save(model: Any, task: str, df: pd.DataFrame, folder: Path) -> Path:
         folder,
         model,
         task=task,
-        target="y" if task == "regression" else "label",
-        classes=None if task == "regression" else ["no", "yes"],
+        target={"regression": "y", "binary": "label"}.get(task, "level"),
+        classes=CLASSES.get(task),
         feature_columns=FEATURES,
         input_schema=schema,
         reference_stats=X,

@@ -34,7 +34,8 @@ def exported(
 ) -> tuple[str, Path, Path]:
     task = request.param
     root = tmp_path_factory.mktemp(f"onnx-{task}")
-    bundle = save(fit_ensemble(task, data), task, data, root / "bundle")
+    model = fit_ensemble(task, data, kinds=("lightgbm", "catboost", "linear"))
+    bundle = save(model, task, data, root / "bundle")
     result = export_onnx(bundle, root / "model.onnx")
     assert result.rows_checked == 2000
     assert result.max_difference <= 1e-4
@@ -92,6 +93,17 @@ def test_unseen_and_missing_values_and_any_case_booleans(exported: tuple[str, Pa
         else bundle.predict(rows)
     )
     np.testing.assert_allclose(got[-1], native, atol=1e-4)
+
+
+def test_multiclass_ensemble(data: pd.DataFrame, held_back: pd.DataFrame, tmp_path: Path) -> None:
+    model = fit_ensemble("multiclass", data, kinds=("lightgbm", "linear"))
+    bundle_path = save(model, "multiclass", data, tmp_path / "bundle")
+    result = export_onnx(bundle_path, tmp_path / "m.onnx", n_rows=300)
+    bundle = load_bundle(bundle_path)
+    labels, proba = _session(Path(result.path)).run(None, onnx_inputs(bundle, held_back))
+    assert proba.shape == (len(held_back), 3)
+    assert np.abs(proba - bundle.predict_proba(held_back).to_numpy()).max() <= 1e-4
+    assert list(labels) == list(bundle.predict(held_back))
 
 
 def test_refused_with_the_step_named_and_nothing_written(
