@@ -64,6 +64,11 @@ def _tabular(kind: str, task: str, X: pd.DataFrame, y: np.ndarray) -> Any:
     if kind == "lightgbm":
         cls = LGBMRegressor if task == "regression" else LGBMClassifier
         est, flavor = cls(n_estimators=30, num_leaves=8, verbose=-1, n_jobs=1), "tree"
+    elif kind == "mlp":
+        from sklearn.neural_network import MLPClassifier
+
+        net = MLPClassifier(hidden_layer_sizes=(128, 128), max_iter=300, random_state=0)
+        est, flavor = net, "linear"
     elif kind == "catboost":
         from catboost import CatBoostClassifier, CatBoostRegressor
 

@@ -106,6 +106,34 @@ def test_multiclass_ensemble(data: pd.DataFrame, held_back: pd.DataFrame, tmp_pa
     assert list(labels) == list(bundle.predict(held_back))
 
 
+def test_quantised_mlp_reports_size_and_accuracy_change(
+    data: pd.DataFrame, tmp_path: Path
+) -> None:
+    bundle_path = save(
+        fit_ensemble("binary", data, kinds=("mlp",)), "binary", data, tmp_path / "b"
+    )
+    labelled = frame(400, seed=8)
+    result = export_onnx(bundle_path, tmp_path / "q.onnx", rows=labelled, quantize=True)
+    q = result.quantized
+    assert q is not None
+    assert q["size_bytes_after"] < 0.5 * q["size_bytes_before"]
+    assert q["size_bytes_after"] == (tmp_path / "q.onnx").stat().st_size
+    assert 0 < q["max_difference"] < 0.5  # int8 weights: close, not exact
+    assert q["label_agreement"] >= 0.9
+    assert q["score"] == "accuracy"
+    assert abs(q["score_after"] - q["score_before"]) <= 0.1
+    bundle = load_bundle(bundle_path)
+    session = _session(tmp_path / "q.onnx")
+    labels, _ = session.run(None, onnx_inputs(bundle, labelled))
+    assert np.mean(labels == bundle.predict(labelled)) == pytest.approx(q["label_agreement"])
+
+
+def test_quantising_trees_is_refused(exported: tuple[str, Path, Path], tmp_path: Path) -> None:
+    _, bundle_path, _ = exported
+    with pytest.raises(ExportError, match="nothing to quantise"):
+        export_onnx(bundle_path, tmp_path / "q.onnx", n_rows=50, quantize=True)
+
+
 def test_refused_with_the_step_named_and_nothing_written(
     data: pd.DataFrame, tmp_path: Path
 ) -> None:
