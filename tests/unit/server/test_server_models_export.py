@@ -68,3 +68,6 @@ def test_refusals_name_the_reason(client: TestClient, model_id: str) -> None:
     both = client.post(url, json={"format": "onnx", "url": "s3://b/x"})
     assert both.status_code == 422
     assert client.post(url, json={"format": "pmml"}).status_code == 422
+    quantised = client.post(url, json={"format": "mlflow", "quantize": True})
+    assert quantised.status_code == 422
+    assert "onnx format only" in quantised.text

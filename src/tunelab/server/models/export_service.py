@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tunelab.artifacts import ArtifactStore
-from tunelab.entities import artifact_keys
+from tunelab.entities import ExportError, artifact_keys
 from tunelab.entities.platform import Model, NotFoundError
 from tunelab.server.models.service import bundle_dir
 
@@ -27,7 +27,7 @@ def download_name(model: Model, fmt: str) -> str:
 
 
 def export_model_format(
-    artifacts: ArtifactStore, model: Model, fmt: str, cache_dir: Path
+    artifacts: ArtifactStore, model: Model, fmt: str, cache_dir: Path, *, quantize: bool = False
 ) -> dict[str, Any]:
     """Convert the model's bundle to ``fmt``, store the artifact and its report, return it.
 
@@ -38,11 +38,13 @@ def export_model_format(
     source = bundle_dir(artifacts, model, cache_dir)
     with tempfile.TemporaryDirectory(prefix="tunelab-export-") as tmp:
         if fmt == "onnx":
-            result = export_onnx(source, Path(tmp) / "model.onnx")
+            result = export_onnx(source, Path(tmp) / "model.onnx", quantize=quantize)
             report: dict[str, Any] = result.to_dict()
             report.pop("path")
             artifacts.put_file(artifact_keys.export_key(model.id, fmt), result.path)
         else:
+            if quantize:
+                raise ExportError("quantize applies to the onnx format only")
             folder = export_mlflow(source, Path(tmp) / "mlflow")
             data = _zip_folder(folder)
             artifacts.put_bytes(artifact_keys.export_key(model.id, fmt), data)

@@ -38,6 +38,9 @@ class ExportIn(BaseModel):
         description="onnx: one ONNX graph on the raw columns, parity-checked; mlflow: an "
         "MLflow model folder (zip) that mlflow.pyfunc.load_model loads",
     )
+    quantize: bool = Field(
+        default=False, description="onnx only: int8 dynamic quantisation of matrix products"
+    )
     url: str | None = Field(
         default=None, description="s3://bucket/prefix (bundle files) or s3://bucket/key.zip"
     )
@@ -187,7 +190,7 @@ def export_model(
     if body.format is not None:
         model = store.get_model(model_id)
         return export_service.export_model_format(
-            artifacts, model, body.format, settings.cache_dir
+            artifacts, model, body.format, settings.cache_dir, quantize=body.quantize
         )
     assert body.url is not None
     url = check_object_url(body.url, settings, "prefix").rstrip("/")
