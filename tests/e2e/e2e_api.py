@@ -47,7 +47,8 @@ def train_model(
         "name": name,
         "settings": settings,
     }
-    experiment = ok(request.post("/api/v1/experiments", data=body))
+    # the server's first experiment imports the AutoML stack: slow on a loaded machine
+    experiment = ok(request.post("/api/v1/experiments", data=body, timeout=90_000))
     ok(request.post(f"/api/v1/experiments/{experiment['id']}/start"))
     done = wait_for(
         request,

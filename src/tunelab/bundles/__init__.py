@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tunelab.bundles._bundle import Bundle, load_bundle, save_bundle, zip_bundle
     from tunelab.bundles._manifest import FORMAT_VERSION, library_versions
+    from tunelab.bundles._mlflow import export_mlflow
+    from tunelab.bundles._onnx import OnnxExport, export_onnx
     from tunelab.bundles._schema import ColumnSchema, infer_input_schema, validate_frame
     from tunelab.bundles._stats import reference_statistics
     from tunelab.bundles._trust import TRUSTED_TYPES, is_trusted, trusted_types
@@ -21,6 +23,9 @@ _WHERE = {
     "zip_bundle": "_bundle",
     "FORMAT_VERSION": "_manifest",
     "library_versions": "_manifest",
+    "export_mlflow": "_mlflow",
+    "export_onnx": "_onnx",
+    "OnnxExport": "_onnx",
     "ColumnSchema": "_schema",
     "infer_input_schema": "_schema",
     "validate_frame": "_schema",
@@ -35,6 +40,9 @@ __all__ = [
     "TRUSTED_TYPES",
     "Bundle",
     "ColumnSchema",
+    "OnnxExport",
+    "export_mlflow",
+    "export_onnx",
     "infer_input_schema",
     "is_trusted",
     "library_versions",

@@ -107,7 +107,23 @@ def pipeline_key(model_id: str) -> str:
     return f"{evaluation_prefix(model_id)}/pipeline.json"
 
 
+def export_prefix(model_id: str) -> str:
+    """The exports of a model to other formats (ONNX file, MLflow model zip)."""
+    return f"exports/{model_id}"
+
+
+def export_key(model_id: str, fmt: str) -> str:
+    """The exported artifact: ``model.onnx`` or ``mlflow.zip`` (an MLflow model folder)."""
+    name = "model.onnx" if fmt == "onnx" else f"{fmt}.zip"
+    return f"{export_prefix(model_id)}/{name}"
+
+
+def export_report_key(model_id: str, fmt: str) -> str:
+    """What the export wrote and its parity figures (JSON)."""
+    return f"{export_prefix(model_id)}/{fmt}.json"
+
+
 # -- jobs ------------------------------------------------------------------------------
-def predictions_key(job_id: str) -> str:
-    """The output table of a batch prediction job."""
-    return f"predictions/{job_id}.csv"
+def predictions_key(job_id: str, fmt: str = "csv") -> str:
+    """The output table of a batch prediction job (``csv`` or ``parquet``)."""
+    return f"predictions/{job_id}.{fmt}"

@@ -45,3 +45,8 @@ def public_message(exc: BaseException) -> str:
     if isinstance(exc, KeyError | IndexError | AttributeError | TypeError) or not text:
         return "unexpected error (details in the server log)"
     return f"unexpected error: {text}"
+
+
+class ExportError(ConfigError):
+    """A model cannot be exported to a format (a step has no converter, or the exported
+    model's predictions differ from the bundle's); the message names the step or figure."""

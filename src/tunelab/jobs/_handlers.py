@@ -109,8 +109,15 @@ def deploy(ctx: JobContext) -> dict[str, Any]:
     return {"deployment_id": deployment.id, "version": deployment.version}
 
 
+BATCH_CHUNK = 5_000  # rows predicted between two progress events
+
+
 def batch_predict(ctx: JobContext) -> dict[str, Any]:
-    """Predict every row of a dataset with a deployment; the CSV lands in the artifacts."""
+    """Predict every row of a dataset with a deployment, chunk by chunk (a ``progress``
+    event with ``done``/``total`` rows after each); the table lands in the artifacts as CSV
+    and Parquet (the input columns, ``prediction`` and one ``proba_<label>`` per class)."""
+    import pandas as pd
+
     from tunelab.bundles import load_bundle
 
     deployment = ctx.store.get_deployment(ctx.require("deployment_id"))
@@ -119,17 +126,42 @@ def batch_predict(ctx: JobContext) -> dict[str, Any]:
     ctx.set_step("reading")
     df = _read_dataset(ctx, ctx.require("dataset_id"))
     ctx.check_cancelled()
-    ctx.set_step("predicting")
-    out = df.copy()
-    out["prediction"] = bundle.predict(_inputs(bundle, df))
-    if bundle.task.is_classification:
-        proba = bundle.predict_proba(_inputs(bundle, df))
-        for label in proba.columns:
-            out[f"proba_{label}"] = proba[label].to_numpy()
+    total = len(df)
+    ctx.emit("progress", {"step": "predicting", "done": 0, "total": total})
+    parts = []
+    for start in range(0, max(total, 1), BATCH_CHUNK):
+        chunk = df.iloc[start : start + BATCH_CHUNK]
+        out = chunk.copy()
+        inputs = _inputs(bundle, chunk)
+        out["prediction"] = bundle.predict(inputs)
+        if bundle.task.is_classification:
+            proba = bundle.predict_proba(inputs)
+            for label in proba.columns:
+                out[f"proba_{label}"] = proba[label].to_numpy()
+        parts.append(out)
+        ctx.check_cancelled()
+        done = min(start + BATCH_CHUNK, total)
+        ctx.emit("progress", {"step": "predicting", "done": done, "total": total})
+    out = pd.concat(parts) if parts else df.copy()
     ctx.set_step("writing")
     key = predictions_key(ctx.job.id)
+    parquet_key = predictions_key(ctx.job.id, "parquet")
     with tempfile.TemporaryDirectory(prefix="tunelab-job-") as tmp:
         local = Path(tmp) / "predictions.csv"
         out.to_csv(local, index=False)
         info = ctx.artifacts.put_file(key, local)
-    return {"key": key, "n_rows": len(out), "sha256": info.sha256}
+        table = Path(tmp) / "predictions.parquet"
+        frame = out.copy()
+        frame.columns = [str(c) for c in frame.columns]
+        for name in frame.columns:  # mixed object columns would not convert to Arrow
+            if frame[name].dtype == object:
+                frame[name] = frame[name].map(lambda v: v if v is None or pd.isna(v) else str(v))
+        frame.to_parquet(table, index=False)
+        ctx.artifacts.put_file(parquet_key, table)
+    return {
+        "key": key,
+        "parquet_key": parquet_key,
+        "n_rows": len(out),
+        "sha256": info.sha256,
+        "deployment_id": deployment.id,
+    }

@@ -67,6 +67,11 @@ def test_batch_predict_writes_a_csv(
     assert result["n_rows"] == len(out) == 120
     assert (out["prediction"] == out["label"]).mean() > 0.9
     assert np.allclose(out["proba_no"] + out["proba_yes"], 1.0)
+    table = pd.read_parquet(io.BytesIO(artifacts.read_bytes(result["parquet_key"])))
+    assert list(table["prediction"]) == list(out["prediction"])
+    job_id = result["key"].split("/")[-1].removesuffix(".csv")
+    progress = [e.data for e in store.list_job_events(job_id) if e.kind == "progress"]
+    assert progress[-1]["done"] == progress[-1]["total"] == 120
 
 
 def test_evaluate_scores_a_labelled_dataset(

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from tunelab.entities import artifact_keys
 from tunelab.entities.platform import DeploymentStatus
 from tunelab.server.deps import ArtifactsDep, PredictorsDep, SettingsDep, StoreDep
-from tunelab.server.models import bundle_io, service
+from tunelab.server.errors import FieldError
+from tunelab.server.models import bundle_io, export_service, service
 from tunelab.server.object_store import check_object_url, request_options
 from tunelab.server.schemas import Created, Limit, ModelOut, Offset, Page
 
@@ -26,9 +28,22 @@ class EvaluateIn(BaseModel):
 
 
 class ExportIn(BaseModel):
+    """Either ``format`` (convert to ONNX or MLflow, download from ``download_url``) or
+    ``url`` (copy the bundle to S3)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(description="s3://bucket/prefix (bundle files) or s3://bucket/key.zip")
+    format: Literal["onnx", "mlflow"] | None = Field(
+        default=None,
+        description="onnx: one ONNX graph on the raw columns, parity-checked; mlflow: an "
+        "MLflow model folder (zip) that mlflow.pyfunc.load_model loads",
+    )
+    quantize: bool = Field(
+        default=False, description="onnx only: int8 dynamic quantisation of matrix products"
+    )
+    url: str | None = Field(
+        default=None, description="s3://bucket/prefix (bundle files) or s3://bucket/key.zip"
+    )
     storage_options: dict[str, Any] | None = Field(
         default=None,
         description="credentials only (key, secret, token); the server's administrator sets "
@@ -64,6 +79,7 @@ def delete_model(
         predictors.forget(deployment_id)
     artifacts.delete(model.uri)
     service.delete_evaluation(artifacts, model_id)
+    export_service.delete_exports(artifacts, model_id)
 
 
 @router.post("/{model_id}/evaluate", status_code=status.HTTP_202_ACCEPTED, response_model=Created)
@@ -163,8 +179,48 @@ def get_snippet(
 def export_model(
     model_id: str, body: ExportIn, store: StoreDep, artifacts: ArtifactsDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    """Copy the bundle to an S3 URL (files under a prefix, or one ``.zip`` object)."""
+    """With ``format``: convert the model to ONNX or MLflow and store the result (its
+    ``download_url``, size and, for ONNX, parity figures are answered; a model with a step
+    that cannot convert, or whose ONNX predictions differ, is refused with 422 naming it).
+    With ``url``: copy the bundle to S3 (files under a prefix, or one ``.zip`` object)."""
+    if (body.format is None) == (body.url is None):
+        raise FieldError(
+            ["body", "format"], "give either format (onnx, mlflow) or url, not both", "value_error"
+        )
+    if body.format is not None:
+        model = store.get_model(model_id)
+        return export_service.export_model_format(
+            artifacts, model, body.format, settings.cache_dir, quantize=body.quantize
+        )
+    assert body.url is not None
     url = check_object_url(body.url, settings, "prefix").rstrip("/")
     options = request_options(body.storage_options, settings)
     model = store.get_model(model_id)
     return bundle_io.export_bundle(artifacts, model, url, options)
+
+
+@router.get("/{model_id}/export/{fmt}", response_class=StreamingResponse)
+def download_export(
+    model_id: str, fmt: Literal["onnx", "mlflow"], store: StoreDep, artifacts: ArtifactsDep
+) -> Any:
+    """The stored ONNX file or MLflow model zip made by ``POST .../export {"format"}``."""
+    model = store.get_model(model_id)
+    export_service.exported_report(artifacts, model, fmt)  # 404 before any export
+    key = artifact_keys.export_key(model.id, fmt)
+    return StreamingResponse(
+        artifacts.iter_chunks(key),
+        media_type=export_service.MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{export_service.download_name(model, fmt)}"'
+            )
+        },
+    )
+
+
+@router.get("/{model_id}/export/{fmt}/report")
+def get_export_report(
+    model_id: str, fmt: Literal["onnx", "mlflow"], store: StoreDep, artifacts: ArtifactsDep
+) -> dict[str, Any]:
+    """What the last export to ``fmt`` wrote, with its parity figures (404 before one)."""
+    return export_service.exported_report(artifacts, store.get_model(model_id), fmt)

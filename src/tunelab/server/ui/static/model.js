@@ -115,6 +115,44 @@
     });
   }
 
+  // Convert to ONNX / MLflow: POST .../export {format}, then offer the stored artifact
+  var convert = document.getElementById("convert-card");
+  if (convert) {
+    convert.querySelectorAll("[data-convert]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var fmt = button.getAttribute("data-convert");
+        var status = document.getElementById("convert-status");
+        var error = document.getElementById("convert-error");
+        var link = document.getElementById("convert-download");
+        showError(error, "");
+        link.hidden = true;
+        status.textContent = convert.getAttribute("data-text-working");
+        status.hidden = false;
+        convert.querySelectorAll("[data-convert]").forEach(function (b) { b.disabled = true; });
+        request("POST", api + "/export", { format: fmt })
+          .then(function (result) {
+            var text = fmt.toUpperCase() + " · " + Math.round(result.size_bytes / 1024) + " KiB";
+            if (fmt === "onnx") {
+              text += " · " + convert.getAttribute("data-text-parity")
+                .replace("{rows}", result.rows_checked)
+                .replace("{diff}", result.max_difference.toExponential(1));
+            }
+            status.textContent = text;
+            link.href = api + "/export/" + fmt;
+            link.setAttribute("data-format", fmt);
+            link.hidden = false;
+          })
+          .catch(function (err) {
+            status.hidden = true;
+            showError(error, err.message);
+          })
+          .then(function () {
+            convert.querySelectorAll("[data-convert]").forEach(function (b) { b.disabled = false; });
+          });
+      });
+    });
+  }
+
   document.querySelectorAll(".snippet-tab").forEach(function (tab) {
     tab.addEventListener("click", function () {
       var lang = tab.getAttribute("data-snippet");
