@@ -150,9 +150,11 @@ def _test_comparison(
     gains = []
     for _ in range(BOOTSTRAP):
         rows = rng.integers(0, len(y_test), len(y_test))
-        gains.append(metric.signed(score(pred_with, rows)) - metric.signed(score(pred_without, rows)))
+        gains.append(
+            metric.signed(score(pred_with, rows)) - metric.signed(score(pred_without, rows))
+        )
     finite = np.asarray([g for g in gains if np.isfinite(g)])
-    low, high = (np.quantile(finite, [0.025, 0.975]) if len(finite) else (np.nan, np.nan))
+    low, high = np.quantile(finite, [0.025, 0.975]) if len(finite) else (np.nan, np.nan)
     gain = metric.signed(with_score) - metric.signed(without_score)
     verdict = "gain" if np.isfinite(low) and low > 0 else "no gain"
     note = (

@@ -47,7 +47,10 @@ class GaussianCopulaSynthesizer(BaseEstimator):
         self.columns_: list[Any] = list(frame.columns)
         self.marginals_: list[Marginal] = [fit_marginal(frame[c]) for c in frame.columns]
         scores = np.column_stack(
-            [m.to_normal(frame[c], rng) for m, c in zip(self.marginals_, frame.columns, strict=True)]
+            [
+                m.to_normal(frame[c], rng)
+                for m, c in zip(self.marginals_, frame.columns, strict=True)
+            ]
         )
         d = len(self.columns_)
         varying = np.array(

@@ -102,8 +102,8 @@ class NumericMarginal:
             values[missing] = np.nan
             if pd.api.types.is_integer_dtype(self.dtype):
                 return pd.Series(values, name=self.name)  # NaN needs a float column
-            return pd.Series(values, name=self.name).astype(self.dtype, copy=False)
-        return pd.Series(values, name=self.name).astype(self.dtype, copy=False)
+            return pd.Series(values, name=self.name).astype(self.dtype)
+        return pd.Series(values, name=self.name).astype(self.dtype)
 
 
 @dataclass

@@ -7,6 +7,7 @@ import pandas as pd
 from scipy.stats import ks_2samp
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
+from threadpoolctl import threadpool_limits
 
 from tunelab.synthetic._marginals import is_numeric
 
@@ -28,7 +29,9 @@ def column_distances(real: pd.DataFrame, synthetic: pd.DataFrame) -> list[dict[s
             p = a.astype(object).fillna("<missing>").value_counts(normalize=True)
             q = b.astype(object).fillna("<missing>").value_counts(normalize=True)
             keys = p.index.union(q.index)
-            value = 0.5 * float(np.abs(p.reindex(keys, fill_value=0) - q.reindex(keys, fill_value=0)).sum())
+            value = 0.5 * float(
+                np.abs(p.reindex(keys, fill_value=0) - q.reindex(keys, fill_value=0)).sum()
+            )
             out.append({"column": str(column), "distance": "tv", "value": value})
     return out
 
@@ -68,4 +71,6 @@ def discriminator_auc(real: pd.DataFrame, synthetic: pd.DataFrame, *, seed: int)
     y = np.r_[np.zeros(n), np.ones(n)]
     model = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
     folds = StratifiedKFold(DISCRIMINATOR_FOLDS, shuffle=True, random_state=seed)
-    return float(np.mean(cross_val_score(model, X, y, cv=folds, scoring="roc_auc")))
+    with threadpool_limits(1):  # one thread: OpenMP threads crawl on a shared machine
+        scores = cross_val_score(model, X, y, cv=folds, scoring="roc_auc")
+    return float(np.mean(scores))
