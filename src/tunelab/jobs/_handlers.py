@@ -123,7 +123,14 @@ def batch_predict(ctx: JobContext) -> dict[str, Any]:
     ctx.check_cancelled()
     ctx.set_step("predicting")
     out = df.copy()
-    out["prediction"] = bundle.predict(_inputs(bundle, df))
+    if not bundle.task.is_supervised:  # clustering: the columns `tunelab predict` writes
+        from tunelab.clustering import cluster_assignments
+
+        found = cluster_assignments(bundle.model, bundle.validate(_inputs(bundle, df)))
+        for column in found.columns:
+            out[column] = found[column].to_numpy()
+    else:
+        out["prediction"] = bundle.predict(_inputs(bundle, df))
     if bundle.task.is_classification:
         proba = bundle.predict_proba(_inputs(bundle, df))
         for label in proba.columns:
