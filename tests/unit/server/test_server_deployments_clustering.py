@@ -110,3 +110,30 @@ def test_a_missing_column_is_refused(
     )
     assert answer.status_code == 422
     assert "x1" in answer.text
+
+
+def test_open_inference_protocol_answers_integer_clusters(
+    bundles: dict[str, Path], client: TestClient, store: MetadataStore, artifacts: ArtifactStore
+) -> None:
+    model_id = register(store, artifacts, bundles["kmeans"], "km")
+    created = client.post("/api/v1/deployments", json={"model_id": model_id, "name": "segments"})
+    assert created.status_code == 201, created.text
+    records = _records(7)[1:]  # rows without a missing value
+    native = client.post(
+        f"/api/v1/deployments/{created.json()['id']}/predict", json={"records": records}
+    ).json()
+    meta = client.get("/v2/models/segments").json()
+    assert meta["outputs"] == [{"name": "predict", "datatype": "INT64", "shape": [-1]}]
+    inputs = [
+        {
+            "name": name,
+            "datatype": "BYTES" if name == "shade" else "FP64",
+            "shape": [len(records)],
+            "data": [r[name] for r in records],
+        }
+        for name in records[0]
+    ]
+    answer = client.post("/v2/models/segments/infer", json={"inputs": inputs})
+    assert answer.status_code == 200, answer.text
+    (predict,) = answer.json()["outputs"]
+    assert (predict["datatype"], predict["data"]) == ("INT64", native["predictions"])
