@@ -18,7 +18,7 @@ from tunelab.automl._refit import Refit, refit_best, refit_reserve
 from tunelab.automl._refit_final import refit_members, with_refitted_members
 from tunelab.automl._settings import check_algorithms
 from tunelab.automl._speed import SingleChoice, choose_single, measure_budget
-from tunelab.automl._synthetic import synthetic_report
+from tunelab.automl._synthetic import prepare_synthetic, synthetic_report
 from tunelab.data import prepare_target, profile_dataset
 from tunelab.entities import (
     AutoMLSettings,
@@ -300,6 +300,7 @@ class AutoML:
             if (run.refit_best or run.refit_final) and budget.time_budget is not None
             else None,
         )
+        prepare_synthetic(data, problem)  # each fold's synthetic rows, once (see sampling)
         searched = time.monotonic()
         result = run_search(
             data,

@@ -33,11 +33,30 @@ from tunelab.search import (
     predict_fold,
     resample_training_rows,
     score_prediction,
+    synthetic_count,
     synthetic_part,
 )
 from tunelab.synthetic import column_distances, discriminator_auc
 
 BOOTSTRAP = 200  # paired resamples of the test rows for the difference's interval
+
+
+def prepare_synthetic(data: TrialData, problem: SearchProblem) -> None:
+    """Draw each training fold's synthetic rows once, in this process, before the search
+    forks its trials: they find them in ``tunelab.synthetic``'s memo instead of fitting a
+    synthesizer per trial (a GAN takes seconds). The same calls as the trials make."""
+    sampling = problem.sampling
+    if synthetic_count(sampling, data.n_rows, data.n_rows) == 0:
+        return
+    for number, (train, _) in enumerate(data.folds):
+        resample_training_rows(
+            data.X.iloc[train],
+            data.y[train],
+            sampling,
+            problem.task,
+            seed=problem.seed + number,
+            n_rows=data.n_rows,
+        )
 
 
 def synthetic_report(

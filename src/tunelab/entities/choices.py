@@ -9,7 +9,7 @@ from tunelab.entities.tasks import TaskType
 Sampler = Literal["tpe", "random", "grid", "cmaes", "qmc", "gp"]
 Ensemble = Literal["greedy", "stacking", "none"]
 LogLevel = Literal["debug", "info", "warning", "error"]
-Synthesizer = Literal["copula", "none"]
+Synthesizer = Literal["copula", "ctgan", "none"]
 
 SAMPLERS: tuple[str, ...] = get_args(Sampler)
 ENSEMBLES: tuple[str, ...] = get_args(Ensemble)

@@ -59,7 +59,7 @@ class SamplingConfig:
     (a class label, or "minority"/"majority"); ``smote`` oversamples minority classes.
     A ``size`` above the training rows adds synthetic rows drawn by ``synthesizer``
     ("copula": a Gaussian copula fitted on each training part, per class for
-    classification; "none": no synthetic rows).
+    classification; "ctgan": a CTGAN-style GAN, likewise; "none": no synthetic rows).
     """
 
     ratio: float | None = None

@@ -239,7 +239,8 @@ class SamplingSettings(_Settings):
         default="copula",
         description="What draws the synthetic rows when `size` exceeds the training rows: "
         "'copula' (a Gaussian copula fitted on training rows only, per class for "
-        "classification) or 'none' (no synthetic rows).",
+        "classification), 'ctgan' (a CTGAN-style GAN on PyTorch, likewise) or 'none' "
+        "(no synthetic rows).",
     )
 
     def to_config(self) -> SamplingConfig | None:

@@ -84,8 +84,11 @@ class NumericMarginal:
         scores[present] = ndtri(_clip((ranks - 0.5) / len(ranks)))
         return scores
 
-    def from_uniform(self, u: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        """Values at quantiles ``u`` (missing at the fitted rate)."""
+    def from_uniform(
+        self, u: np.ndarray, rng: np.random.Generator, *, with_missing: bool = True
+    ) -> pd.Series:
+        """Values at quantiles ``u`` (missing at the fitted rate unless ``with_missing`` is
+        False)."""
         n = len(self.sorted_values)
         if n == 0:
             return pd.Series(np.full(len(u), np.nan), name=self.name)
@@ -94,6 +97,8 @@ class NumericMarginal:
         if self.integer:
             values = np.round(values)
         missing = rng.random(len(u)) < self.missing_rate
+        if not with_missing:
+            missing[:] = False
         if self.datetime:
             out = pd.Series(values.astype("int64"), name=self.name).astype(self.dtype)
             return out.mask(missing)

@@ -5,6 +5,7 @@ import pandas as pd
 
 from tunelab.entities import SamplingConfig, TaskType
 from tunelab.search import resample_training_rows, synthetic_count
+from tunelab.synthetic._augment import _MEMO
 
 
 def _part(n: int = 60, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -58,6 +59,7 @@ def test_regression_models_the_target_with_the_features() -> None:
 def test_same_seed_same_rows() -> None:
     X, y = _part()
     first = resample_training_rows(X, y, SamplingConfig(size=120), TaskType.BINARY, seed=4)
+    _MEMO.clear()  # learnt again, not remembered
     again = resample_training_rows(X, y, SamplingConfig(size=120), TaskType.BINARY, seed=4)
     pd.testing.assert_frame_equal(first[0], again[0])
     assert np.array_equal(first[1], again[1])

@@ -84,6 +84,9 @@ ABBREVIATIONS = {
     "nystroem",
     "boruta",
     "smote",
+    "ctgan",  # the synthesizer (setup: synthetic rows)
+    "gan",
+    "pytorch",
     "fwe",
     "iqr",
     "k",
