@@ -18,6 +18,7 @@ from tunelab.automl._refit import Refit, refit_best, refit_reserve
 from tunelab.automl._refit_final import refit_members, with_refitted_members
 from tunelab.automl._settings import check_algorithms
 from tunelab.automl._speed import SingleChoice, choose_single, measure_budget
+from tunelab.automl._synthetic import prepare_synthetic, synthetic_report
 from tunelab.data import prepare_target, profile_dataset
 from tunelab.entities import (
     AutoMLSettings,
@@ -307,6 +308,7 @@ class AutoML:
             if (run.refit_best or run.refit_final) and budget.time_budget is not None
             else None,
         )
+        prepare_synthetic(data, problem)  # each fold's synthetic rows, once (see sampling)
         searched = time.monotonic()
         result = run_search(
             data,
@@ -352,7 +354,19 @@ class AutoML:
                 result, data, problem, final, end=end, n_jobs=run.n_jobs, done=refit
             )
             final = with_refitted_members(final, refits, encoded.n_classes)
+        synthetic = synthetic_report(
+            result,
+            data,
+            problem,
+            target=target,
+            X_test=X.iloc[test_rows],
+            y_test=encoded.y[test_rows],
+            refit=refit,
+            end=end,
+            n_jobs=run.n_jobs,
+        )
         self._store(
+            synthetic=synthetic,
             choice=choice,
             refit=refit,
             task=task,
@@ -423,6 +437,8 @@ class AutoML:
         self.stop_reason_: str = result.stop_reason
         self.n_dropped_missing_target_: int = state["n_dropped"]
         self.split_description_: str = state["split_text"]
+        # what the synthetic rows were and did (None: none asked for); see _synthetic
+        self.synthetic_: dict[str, Any] | None = state.get("synthetic")
         self._X = state["X"]
         self._y = encoded.y
         self._test_rows = state["test_rows"]

@@ -25,6 +25,7 @@ from tunelab.search import (
     TrialData,
     TrialOutcome,
     fit_fold_model,
+    resample_training_rows,
 )
 
 # A refit starts only if SAFETY x its expected time is left before the budget's end.
@@ -59,6 +60,11 @@ def refit_params(family: str, params: dict[str, Any], fold_models: list[Any]) ->
     fixed = spec.refit_params(params, stopped[0][0].estimator_)
     rounds = max(1, round(float(np.mean([b for _, b in stopped]))))
     return {**fixed, spec.rounds_param: rounds}
+
+
+def refit_seed(problem: SearchProblem, data: TrialData) -> int:
+    """The sampling seed of the training part "all rows" (the folds take seed + 0..k-1)."""
+    return problem.seed + len(data.folds)
 
 
 def needs_refit(outcome: TrialOutcome, data: TrialData) -> bool:
@@ -121,12 +127,16 @@ def refit_best(
         return Refit(None, number, f"skipped: ~{expected:.1f} s needed, budget nearly spent")
     family, params = outcome.task.family, outcome.task.params
     threads = dataclasses.replace(problem, threads_per_trial=max(1, n_jobs))
+    # the refit's training part is sampled as the folds' were (balancing, synthetic rows)
+    X, y = resample_training_rows(
+        data.X, data.y, problem.sampling, problem.task, seed=refit_seed(problem, data)
+    )
     model, _ = fit_fold_model(
         family,
         refit_params(family, params, models),
         threads,
-        data.X,
-        data.y,
+        X,
+        y,
         None,
         None,
         deadline=end,

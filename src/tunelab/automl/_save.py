@@ -174,6 +174,7 @@ def _summary(automl: FittedRun) -> RunSummary:
         best_model=models[0].name,
         ensemble_weights={f"trial {n}": w for n, w in final.members.items()},
         split=split_summary_for(automl),
+        synthetic=getattr(automl, "synthetic_", None),
     )
 
 
@@ -229,6 +230,8 @@ def save_run(
     (path / "leaderboard.json").write_text(
         json.dumps(jsonable(board.to_dict(orient="records")), indent=2)
     )
+    if summary.synthetic is not None:
+        (path / "synthetic.json").write_text(json.dumps(jsonable(summary.synthetic), indent=2))
     write_report(path, summary)
     return path
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tunelab.entities.choices import TASKS, Ensemble, Sampler
+from tunelab.entities.choices import TASKS, Ensemble, Sampler, Synthesizer
 from tunelab.entities.preprocessing import Encoding, FeatureEngineering, Scaling
 from tunelab.entities.search import SplitKind
 
@@ -32,6 +32,7 @@ _OPTIONS = {
     "sampling.size": "--sample-size",
     "sampling.balance_to": "--balance-to",
     "sampling.smote": "--smote",
+    "sampling.synthesizer": "--synthesizer",
 }
 
 
@@ -117,6 +118,7 @@ def _settings_json(options: dict[str, Any]) -> dict[str, Any]:
         "size": options.pop("sample_size"),
         "balance_to": options.pop("balance_to"),
         "smote": options.pop("smote"),
+        "synthesizer": options.pop("synthesizer"),
     }
     if any(v is not None for v in sampling.values()):
         settings["sampling"] = {k: v for k, v in sampling.items() if v is not None}
@@ -251,7 +253,11 @@ def automl(
         float | None, typer.Option(help="keep this share of training rows, in (0, 1]")
     ] = None,
     sample_size: Annotated[
-        int | None, typer.Option(help="keep at most this many training rows")
+        int | None,
+        typer.Option(
+            help="keep at most this many training rows; above the training rows, "
+            "synthetic rows fill it up (see --synthesizer)"
+        ),
     ] = None,
     balance_to: Annotated[
         str | None,
@@ -259,6 +265,12 @@ def automl(
     ] = None,
     smote: Annotated[
         bool | None, typer.Option("--smote/--no-smote", help="oversample minority classes")
+    ] = None,
+    synthesizer: Annotated[
+        Synthesizer | None,
+        typer.Option(
+            help="what draws the synthetic rows when --sample-size exceeds the training rows"
+        ),
     ] = None,
     encoding: Annotated[Encoding | None, typer.Option(help="categorical encoding")] = None,
     scaling: Annotated[Scaling | None, typer.Option(help="numeric scaling")] = None,
@@ -369,6 +381,14 @@ def automl(
             index=False
         )
     )
+    synthetic = getattr(engine, "synthetic_", None)
+    if synthetic:
+        auc = synthetic.get("discriminator_auc")
+        typer.echo(
+            f"synthetic rows: {synthetic['rows_synthetic']} ({synthetic['synthesizer']}) · "
+            + (f"discriminator AUC {auc:.3f} · " if isinstance(auc, float) else "")
+            + f"verdict: {synthetic['verdict']} (see synthetic.json)"
+        )
     typer.echo(f"saved model bundle, leaderboard and report to {out}")
 
 

@@ -65,22 +65,11 @@ def run_clustering(
 
 
 def cluster_predictions(bundle: Any, frame: pd.DataFrame) -> pd.DataFrame:
-    """``cluster`` for each row, ``distance_<k>`` to each centroid, and ``proba_<k>`` when the
-    model gives membership probabilities (Gaussian mixtures)."""
-    import numpy as np
-    import pandas as pd
+    """``cluster``, ``distance_<k>`` and (Gaussian mixtures) ``proba_<k>`` of each row
+    (``tunelab.clustering.cluster_assignments``; the REST deployment answers the same)."""
+    from tunelab.clustering import cluster_assignments
 
-    X = bundle.validate(frame)
-    model = bundle.model
-    result = pd.DataFrame({"cluster": np.asarray(model.predict(X), dtype=int)})
-    distances = np.asarray(model.transform(X), dtype=float)
-    for i in range(distances.shape[1]):
-        result[f"distance_{i}"] = distances[:, i]
-    if hasattr(model, "predict_proba"):
-        proba = np.asarray(model.predict_proba(X), dtype=float)
-        for i in range(proba.shape[1]):
-            result[f"proba_{i}"] = proba[:, i]
-    return result
+    return cluster_assignments(bundle.model, bundle.validate(frame))
 
 
 def cluster_evaluation(bundle: Any, frame: pd.DataFrame, data_file: Path) -> dict[str, float]:

@@ -1,6 +1,7 @@
 """Clustering AutoML: search algorithms × scaling × dimension reduction × k (see
 docs/clustering.md). ML core: imports entities, data, preprocessing and evaluation only."""
 
+from tunelab.clustering._assign import cluster_assignments
 from tunelab.clustering._estimator import (
     BirchClustering,
     ClusterModel,
@@ -27,6 +28,7 @@ __all__ = [
     "ClusterSearch",
     "DensityClustering",
     "auto_k_range",
+    "cluster_assignments",
     "elbow",
     "family_names",
     "feature_frame",

@@ -9,10 +9,12 @@ from tunelab.entities.tasks import TaskType
 Sampler = Literal["tpe", "random", "grid", "cmaes", "qmc", "gp"]
 Ensemble = Literal["greedy", "stacking", "none"]
 LogLevel = Literal["debug", "info", "warning", "error"]
+Synthesizer = Literal["copula", "ctgan", "none"]
 
 SAMPLERS: tuple[str, ...] = get_args(Sampler)
 ENSEMBLES: tuple[str, ...] = get_args(Ensemble)
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+SYNTHESIZERS: tuple[str, ...] = get_args(Synthesizer)
 TASKS: tuple[str, ...] = tuple(t.value for t in TaskType)
 SPLIT_KINDS: tuple[str, ...] = tuple(k.value for k in SplitKind)
 BALANCE_TARGETS = ("minority", "majority")

@@ -57,9 +57,13 @@ class SamplingConfig:
 
     ``ratio``/``size`` subsample; ``balance_to`` resamples every class to that class's count
     (a class label, or "minority"/"majority"); ``smote`` oversamples minority classes.
+    A ``size`` above the training rows adds synthetic rows drawn by ``synthesizer``
+    ("copula": a Gaussian copula fitted on each training part, per class for
+    classification; "ctgan": a CTGAN-style GAN, likewise; "none": no synthetic rows).
     """
 
     ratio: float | None = None
     size: int | None = None
     balance_to: str | None = None
     smote: bool = False
+    synthesizer: str = "copula"

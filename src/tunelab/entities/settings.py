@@ -39,6 +39,7 @@ from tunelab.entities.choices import (
     Ensemble,
     LogLevel,
     Sampler,
+    Synthesizer,
 )
 from tunelab.entities.errors import ConfigError
 from tunelab.entities.preprocessing import Encoding, FeatureEngineering, PreprocessingSettings
@@ -222,7 +223,9 @@ class SamplingSettings(_Settings):
         default=None, description="Keep this share of training rows, in (0, 1]."
     )
     size: Annotated[int, _whole(2, 10**12)] | None = Field(
-        default=None, description="Keep at most this many training rows."
+        default=None,
+        description="Keep at most this many training rows; above the training rows, "
+        "add synthetic rows up to it (see `synthesizer`).",
     )
     balance_to: ClassLabel | None = Field(
         default=None,
@@ -232,13 +235,24 @@ class SamplingSettings(_Settings):
     smote: StrictFlag = Field(
         default=False, description="Oversample minority classes with SMOTE (classification)."
     )
+    synthesizer: Synthesizer = Field(
+        default="copula",
+        description="What draws the synthetic rows when `size` exceeds the training rows: "
+        "'copula' (a Gaussian copula fitted on training rows only, per class for "
+        "classification), 'ctgan' (a CTGAN-style GAN on PyTorch, likewise) or 'none' "
+        "(no synthetic rows).",
+    )
 
     def to_config(self) -> SamplingConfig | None:
         """The engine's ``SamplingConfig`` (None when it changes nothing)."""
         if self.ratio is None and self.size is None and self.balance_to is None and not self.smote:
             return None
         return SamplingConfig(
-            ratio=self.ratio, size=self.size, balance_to=self.balance_to, smote=self.smote
+            ratio=self.ratio,
+            size=self.size,
+            balance_to=self.balance_to,
+            smote=self.smote,
+            synthesizer=self.synthesizer,
         )
 
 

@@ -125,8 +125,36 @@ def _index_markdown(run: RunSummary, slugs: dict[str, str]) -> str:
         lines += ["", "## Ensemble weights", ""]
         rows = [[_md_escape(k), fmt(v)] for k, v in run.ensemble_weights.items()]
         lines.append(tabulate(rows, headers=["model", "weight"], tablefmt="github"))
+    if run.synthetic:
+        lines += ["", *synthetic_markdown(run.synthetic)]
     lines += ["", "HTML version: [index.html](index.html) · data: [report.json](report.json)", ""]
     return "\n".join(lines)
+
+
+def synthetic_markdown(block: dict[str, Any]) -> list[str]:
+    """The "Synthetic rows" section of the run report."""
+    lines = ["## Synthetic rows", ""]
+    facts = {
+        "synthesizer": block.get("synthesizer"),
+        "sampling size": block.get("size"),
+        "real training rows": block.get("rows_real"),
+        "synthetic rows (refit)": block.get("rows_synthetic"),
+        "fitted on": block.get("fitted_on"),
+        "discriminator AUC": block.get("discriminator_auc"),
+        "verdict": block.get("verdict"),
+    }
+    lines += [f"- **{k}**: {_md_escape(fmt(v))}" for k, v in facts.items() if v is not None]
+    test = block.get("test") or {}
+    note = test.get("note") or block.get("note")
+    if note:
+        lines += ["", _md_escape(str(note))]
+    columns = block.get("columns") or []
+    if columns:
+        rows = [[_md_escape(c["column"]), c["distance"], fmt(c["value"])] for c in columns]
+        lines += ["", "Distance of each column to the real training rows (KS: numbers, "]
+        lines[-1] += "TV: categories; 0 is identical, 1 disjoint):"
+        lines += ["", tabulate(rows, headers=["column", "distance", "value"], tablefmt="github")]
+    return lines
 
 
 def _model_markdown(model: ModelDetails) -> str:

@@ -55,6 +55,8 @@ class RunSummary:
     best_model: str | None = None
     ensemble_weights: dict[str, float] = field(default_factory=dict)
     split: dict[str, Any] = field(default_factory=dict)
+    # synthetic training rows: what was drawn and how it compares (None: none asked for)
+    synthetic: dict[str, Any] | None = None
     title: str = "tunelab run report"
     created_at: str = ""
 

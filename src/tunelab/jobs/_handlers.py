@@ -133,7 +133,14 @@ def batch_predict(ctx: JobContext) -> dict[str, Any]:
         chunk = df.iloc[start : start + BATCH_CHUNK]
         out = chunk.copy()
         inputs = _inputs(bundle, chunk)
-        out["prediction"] = bundle.predict(inputs)
+        if not bundle.task.is_supervised:  # clustering: the columns `tunelab predict` writes
+            from tunelab.clustering import cluster_assignments
+
+            found = cluster_assignments(bundle.model, bundle.validate(inputs))
+            for column in found.columns:
+                out[column] = found[column].to_numpy()
+        else:
+            out["prediction"] = bundle.predict(inputs)
         if bundle.task.is_classification:
             proba = bundle.predict_proba(inputs)
             for label in proba.columns:

@@ -120,6 +120,7 @@ def execute_trial(
             problem.sampling,
             problem.task,
             seed=problem.seed + fold_number,
+            n_rows=data.n_rows,
         )
         X_valid, y_valid = X.iloc[valid], y[valid]
         started = time.perf_counter()

@@ -47,15 +47,22 @@ class Predictor:
         self.labels: list[Any] | None = (
             list(self.bundle.classes or []) if self.bundle.task.is_classification else None
         )
+        # a clustering bundle answers clusters, distances (and memberships), as ``predict``
+        self.clustering = not self.bundle.task.is_supervised
 
     def generic_output(self, records: list[dict[str, Any]]) -> Any:
-        """Probabilities (n, k) for classifiers or values (n,), through the bundle."""
+        """Probabilities (n, k) for classifiers or values (n,), through the bundle; for a
+        clustering bundle the frame of ``tunelab.clustering.cluster_assignments``."""
         import numpy as np
         import pandas as pd
 
         frame = pd.DataFrame.from_records(records)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if self.clustering:
+                from tunelab.clustering import cluster_assignments
+
+                return cluster_assignments(self.bundle.model, self.bundle.validate(frame))
             if self.labels is not None:
                 return self.bundle.predict_proba(frame).to_numpy(dtype=float)
             return np.asarray(self.bundle.predict(frame), dtype=float)
@@ -83,6 +90,8 @@ class Predictor:
         return None if found is None else self._answer(found)
 
     def _answer(self, out: Any) -> dict[str, Any]:
+        if self.clustering:
+            return cluster_answer(out)
         if self.labels is None:
             return {"predictions": [float(v) for v in out]}
         labels = self.labels
@@ -96,6 +105,12 @@ class Predictor:
         """The explainer, built on first use (SHAP explainers take a moment to set up)."""
         from tunelab.server.deployments.explain import Explainer
 
+        if self.clustering:
+            raise FieldError(
+                ["query", "explain"],
+                "explanations are not available for clustering models",
+                "not_supported",
+            )
         if self._explainer is None:
             self._explainer = Explainer(self.bundle, self.output, self.plan)
             self._explainer.prepare()
@@ -104,6 +119,23 @@ class Predictor:
     def explain(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Per-record contributions of each input column (see deployments/explain.py)."""
         return self.explain_ready().explain(records)
+
+
+def cluster_answer(out: Any) -> dict[str, Any]:
+    """The answer of a clustering model: ``predictions`` (cluster, −1: noise), ``distances``
+    (to each centroid) and, for Gaussian mixtures, ``probabilities`` (memberships by
+    cluster) — the columns ``tunelab predict`` writes."""
+    answer: dict[str, Any] = {
+        "predictions": [int(v) for v in out["cluster"]],
+        "distances": out.filter(regex=r"^distance_\d+$").to_numpy(dtype=float).tolist(),
+    }
+    proba = out.filter(regex=r"^proba_\d+$")
+    if proba.shape[1]:
+        names = [c.removeprefix("proba_") for c in proba.columns]
+        answer["probabilities"] = [
+            dict(zip(names, row, strict=True)) for row in proba.to_numpy(dtype=float).tolist()
+        ]
+    return answer
 
 
 def check_records(records: list[dict[str, Any]], fields: frozenset[str]) -> None:
@@ -158,9 +190,13 @@ class PredictorCache:
             value.explain_model = self.explain_model
         self._log = value
 
-    def explain(self, deployment_id: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Explanations of ``records`` by a deployment's model (raises if it is gone)."""
-        return self.get(deployment_id).explain(records)
+    def explain(
+        self, deployment_id: str, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]] | None:
+        """Explanations of ``records`` by a deployment's model (raises if it is gone; None
+        for a clustering model, which has none)."""
+        predictor = self.get(deployment_id)
+        return None if predictor.clustering else predictor.explain(records)
 
     def loaded(self, deployment_id: str) -> Predictor | None:
         """The predictor if it is already in memory (no I/O)."""
@@ -192,7 +228,8 @@ class PredictorCache:
         bundle = load_bundle(folder)
         fields = frozenset(c.name for c in bundle.schema)
         predictor = Predictor(deployment_id, model.id, bundle, fields)
-        predictor.plan = build_fast_plan(bundle, predictor.generic_output)
+        if not predictor.clustering:
+            predictor.plan = build_fast_plan(bundle, predictor.generic_output)
         return predictor
 
     def for_model(self, model_id: str) -> Predictor:
@@ -207,15 +244,21 @@ class PredictorCache:
                 self._models[model_id] = found
             return found
 
-    def explain_model(self, model_id: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Explanations of ``records`` by one model (raises if it is gone)."""
-        return self.for_model(model_id).explain(records)
+    def explain_model(
+        self, model_id: str, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]] | None:
+        """Explanations of ``records`` by one model (raises if it is gone; None for a
+        clustering model)."""
+        predictor = self.for_model(model_id)
+        return None if predictor.clustering else predictor.explain(records)
 
     def warm(self, deployment_id: str) -> None:
         """Load a deployment's bundle and explainer ahead of its first prediction (errors
         surface later)."""
         try:
-            self.get(deployment_id).explain_ready()
+            predictor = self.get(deployment_id)
+            if not predictor.clustering:  # a clustering model has no explainer
+                predictor.explain_ready()
             for hook in self.warm_hooks:
                 hook(deployment_id)
         except Exception:
@@ -281,8 +324,7 @@ class PredictionLog:
     ) -> None:
         self.store = store
         self.explain = explain
-        self.explain_model: Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]] | None
-        self.explain_model = None
+        self.explain_model: ExplainFn | None = None
         self.batch_size = batch_size
         self.explain_limit = 64
         self.explain_interval = explain_interval

@@ -177,6 +177,8 @@ class PredictIn(BaseModel):
 class PredictOut(BaseModel):
     predictions: list[Any]
     probabilities: list[dict[str, float]] | None = None
+    # clustering models: the distance of each record to each cluster's centroid
+    distances: list[list[float]] | None = None
     latency_ms: float
 
 

@@ -106,6 +106,7 @@ def test_cli_options_build_the_same_settings_object() -> None:
         "sample_size": None,
         "balance_to": None,
         "smote": None,
+        "synthesizer": None,
         "encoding": None,
         "scaling": None,
         "variance_threshold": None,

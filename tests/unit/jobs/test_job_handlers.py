@@ -126,3 +126,30 @@ def test_automl_job_failure_marks_the_experiment(
     got = store.get_experiment(experiment.id)
     assert got.status is ExperimentStatus.FAILED
     assert "'nope'" in got.error
+
+
+def test_batch_predict_of_a_clustering_bundle_writes_the_cli_columns(
+    worker: Worker, store: MetadataStore, artifacts: ArtifactStore, tmp_path: Path
+) -> None:
+    import tunelab
+    from tunelab.bundles import load_bundle
+    from tunelab.clustering import cluster_assignments
+
+    dataset_id = _dataset(store, artifacts)
+    frame = pd.read_csv(io.BytesIO(artifacts.read_bytes(store.get_dataset(dataset_id).uri)))
+    engine = tunelab.ClusteringAutoML(
+        n_clusters=2, algorithms=["kmeans"], max_candidates=1, time_budget=20, seed=0
+    ).fit(frame.drop(columns=["label"]))
+    folder = engine.save(tmp_path / "clusters")
+    artifacts.put_dir("models/clusters", folder)
+    model = store.add_model(name="clusters", uri="models/clusters", task=None, metrics={})
+    deployment = store.create_deployment(model.id)
+    result = _run(
+        worker, store, "batch_predict", {"deployment_id": deployment.id, "dataset_id": dataset_id}
+    )
+    out = pd.read_csv(io.BytesIO(artifacts.read_bytes(result["key"])))
+    bundle = load_bundle(folder)
+    expected = cluster_assignments(bundle.model, bundle.validate(frame))
+    assert "prediction" not in out.columns
+    assert out["cluster"].tolist() == expected["cluster"].tolist()
+    assert np.allclose(out[["distance_0", "distance_1"]], expected[["distance_0", "distance_1"]])

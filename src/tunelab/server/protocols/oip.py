@@ -63,6 +63,11 @@ def column_datatype(column: Any) -> str:
     return "BYTES"
 
 
+def predict_datatype(predictor: Any) -> str:
+    """The datatype of the ``predict`` output: cluster numbers are INT64."""
+    return "INT64" if getattr(predictor, "clustering", False) else label_datatype(predictor.labels)
+
+
 def label_datatype(labels: list[Any] | None) -> str:
     if labels is None:
         return "FP64"
@@ -110,7 +115,7 @@ async def model_metadata(name: str, request: Request) -> JSONResponse:
     inputs = [
         {"name": c.name, "datatype": column_datatype(c), "shape": [-1]} for c in bundle.schema
     ]
-    outputs = [{"name": "predict", "datatype": label_datatype(predictor.labels), "shape": [-1]}]
+    outputs = [{"name": "predict", "datatype": predict_datatype(predictor), "shape": [-1]}]
     if predictor.labels is not None:
         k = len(predictor.labels)
         outputs.append({"name": "predict_proba", "datatype": "FP64", "shape": [-1, k]})
@@ -256,7 +261,7 @@ async def infer(name: str, request: Request) -> JSONResponse:
     outputs = [
         {
             "name": "predict",
-            "datatype": label_datatype(predictor.labels),
+            "datatype": predict_datatype(predictor),
             "shape": [n],
             "data": found.out["predictions"],
         }

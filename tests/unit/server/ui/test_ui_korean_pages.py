@@ -84,6 +84,10 @@ ABBREVIATIONS = {
     "nystroem",
     "boruta",
     "smote",
+    "bic",  # Bayesian information criterion (clusters page)
+    "ctgan",  # the synthesizer (setup: synthetic rows)
+    "gan",
+    "pytorch",
     "fwe",
     "iqr",
     "k",

@@ -177,3 +177,23 @@ def test_stale_version_is_reported_with_input_kept(
     assert response.status_code == 200
     assert 'data-testid="error-form"' in response.text
     assert 'value="99"' in response.text
+
+
+def test_the_synthesizer_round_trips_in_both_languages(
+    client: TestClient, worker: Worker, store: MetadataStore
+) -> None:
+    experiment_id = _experiment(client, worker)
+    html = client.get(f"/experiments/{experiment_id}/setup").text
+    assert 'data-testid="field-synthesizer"' in html
+    assert "Gaussian copula" in html
+    assert "가우시안 코퓰러" in client.get(f"/experiments/{experiment_id}/setup?lang=ko").text
+    form = {**FORM, "balance_to": "", "sample_size": "500", "synthesizer": "none"}
+    response = _post(client, experiment_id, form, action="save")
+    assert response.status_code == 303
+    sampling = store.get_experiment(experiment_id).settings["sampling"]
+    assert (sampling["size"], sampling["synthesizer"]) == (500, "none")
+    page = client.get(response.headers["location"]).text
+    assert re.search(r'<option value="none" selected>', page)
+    # the default (copula) stays implicit in the stored settings
+    response = _post(client, experiment_id, {**form, "synthesizer": "copula"}, action="save")
+    assert "synthesizer" not in store.get_experiment(experiment_id).settings["sampling"]

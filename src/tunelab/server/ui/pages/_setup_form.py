@@ -56,6 +56,7 @@ def _form_defaults() -> dict[str, Any]:
         "test_pct": _pct(ratios[2]),
         "folds": _default("folds", SplitSettings),
         "cv_test_pct": "0",
+        "synthesizer": "copula",
     }
 
 
@@ -72,6 +73,7 @@ _ERROR_FIELDS = {
     "sampling.size": "sample_size",
     "sampling.balance_to": "balance_to",
     "sampling.smote": "smote",
+    "sampling.synthesizer": "synthesizer",
     "test_ratio": "cv_test_pct",
     "infer_limit": "min_rows_per_s",
 }
@@ -131,6 +133,7 @@ def form_values(experiment: Experiment) -> dict[str, Any]:
     values["sample_size"] = _text(sampling.get("size"))
     values["balance_to"] = _text(sampling.get("balance_to"))
     values["smote"] = bool(sampling.get("smote"))
+    values["synthesizer"] = _text(sampling.get("synthesizer") or "copula")
     return values
 
 
@@ -268,6 +271,9 @@ def _sampling(form: Mapping[str, Any]) -> dict[str, Any] | None:
         "balance_to": str(form.get("balance_to") or "").strip() or None,
         "smote": bool(form.get("smote")),
     }
+    synthesizer = str(form.get("synthesizer") or "").strip()
+    if synthesizer and synthesizer != "copula":  # the default stays implicit
+        sampling["synthesizer"] = synthesizer
     if not any(sampling.values()):
         return None
     return sampling
