@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from tunelab.entities.auth import ResourceKind
 from tunelab.entities.platform import (
     ConflictError,
     Dataset,
@@ -15,6 +16,7 @@ from tunelab.entities.platform import (
     Trial,
 )
 from tunelab.entities.trials import TrialRecord
+from tunelab.tracking._auth import check_visible, record_owner, visible_clause
 from tunelab.tracking._base import (
     StoreBase,
     new_id,
@@ -78,6 +80,7 @@ class ExperimentStoreMixin(StoreBase):
         )
         with self._write() as s:
             s.add(row)
+            record_owner(s, ResourceKind.DATASET, row.id)
         return to_dataset(row)
 
     def get_dataset(self, dataset_id: str) -> Dataset:
@@ -85,7 +88,8 @@ class ExperimentStoreMixin(StoreBase):
             return to_dataset(self._get(s, DatasetRow, dataset_id, "dataset"))
 
     def list_datasets(self, *, limit: int = 50, offset: int = 0) -> list[Dataset]:
-        query = select(DatasetRow).order_by(DatasetRow.created_at.desc(), DatasetRow.id)
+        query = select(DatasetRow).where(visible_clause(ResourceKind.DATASET, DatasetRow.id))
+        query = query.order_by(DatasetRow.created_at.desc(), DatasetRow.id)
         with self._read() as s:
             return [to_dataset(r) for r in s.scalars(query.limit(limit).offset(offset))]
 
@@ -125,6 +129,7 @@ class ExperimentStoreMixin(StoreBase):
         now = utcnow()
         with self._write() as s:
             dataset = self._get(s, DatasetRow, dataset_id, "dataset")
+            check_visible(s, ResourceKind.DATASET, dataset_id)
             row = ExperimentRow(
                 id=new_id(),
                 dataset_id=dataset_id,
@@ -140,6 +145,7 @@ class ExperimentStoreMixin(StoreBase):
                 updated_at=now,
             )
             s.add(row)
+            record_owner(s, ResourceKind.EXPERIMENT, row.id)
         return to_experiment(row)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -155,7 +161,9 @@ class ExperimentStoreMixin(StoreBase):
         offset: int = 0,
     ) -> list[Experiment]:
         """Newest first, optionally filtered by status and dataset."""
-        query = select(ExperimentRow)
+        query = select(ExperimentRow).where(
+            visible_clause(ResourceKind.EXPERIMENT, ExperimentRow.id)
+        )
         if status is not None:
             query = query.where(ExperimentRow.status == str(status))
         if dataset_id is not None:

@@ -25,6 +25,12 @@ TABLES = {
     "model_aliases",
     "model_alias_events",
     "deployment_traffic",
+    "users",
+    "api_tokens",
+    "auth_sessions",
+    "resource_access",
+    "resource_shares",
+    "audit_events",
     "alembic_version",
 }
 
@@ -32,7 +38,7 @@ TABLES = {
 def test_open_creates_every_table_at_head(store: MetadataStore) -> None:
     assert set(inspect(store.engine).get_table_names()) == TABLES
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
 
 
 def test_migrations_match_the_orm(store: MetadataStore) -> None:
