@@ -148,6 +148,14 @@ def _csrf_token(ctx: Context) -> str:
 
 
 @pass_context
+def _current_user(ctx: Context) -> Any:
+    """The signed-in principal (None in single-user mode), set by the auth middleware."""
+    request: Request | None = ctx.get("request")
+    state = request.scope.get("state", {}) if request is not None else {}
+    return state.get("principal")
+
+
+@pass_context
 def _csrf_field(ctx: Context) -> Markup:
     """The hidden ``csrf_token`` input every ``method="post"`` form carries."""
     token = _csrf_token(ctx)
@@ -176,6 +184,7 @@ def _build_env() -> Environment:
         url=_url,
         csrf_token=_csrf_token,
         csrf_field=_csrf_field,
+        current_user=_current_user,
         lang_url=_lang_url,
         languages=LANGUAGES,
         t_or=_t_or,
