@@ -87,7 +87,7 @@ def _family(prefix: str, **params: ParamKind) -> list[Rule]:
 _REGISTERED = {"name": ResourceKind.REGISTERED_MODEL}
 
 RULES: list[Rule] = [
-    # public: health, sign-in, static files, protocol health probes
+    # public: health, sign-in, static files, protocol health probes, the OpenAPI schema
     Rule("/api/v1/health", Need.PUBLIC, READ),
     Rule("/login", Need.PUBLIC),
     Rule("/login/link/{secret}", Need.PUBLIC, READ, {"secret": FREE}),
@@ -108,7 +108,7 @@ RULES: list[Rule] = [
     # API documentation
     Rule("/docs*", Need.READ, READ),
     Rule("/redoc", Need.READ, READ),
-    Rule("/openapi.json", Need.READ, READ),
+    Rule("/openapi.json", Need.PUBLIC, READ),  # the API's shape is no secret
     # REST API families
     *_family("/api/v1/datasets*"),
     Rule("/api/v1/datasets/samples/{name}", Need.WRITE, WRITE, {"name": FREE}),
