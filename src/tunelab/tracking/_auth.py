@@ -425,5 +425,3 @@ def _max_level(a: ShareLevel | None, b: ShareLevel | None) -> ShareLevel | None:
     if ShareLevel.EDIT in (a, b):
         return ShareLevel.EDIT
     return a or b
-
-

@@ -74,5 +74,5 @@ def test_api_answers_without_5xx_and_as_declared(case: schemathesis.Case) -> Non
             status_code_conformance,
             content_type_conformance,
             response_schema_conformance,
-        ]
+        ],
     )
