@@ -17,7 +17,7 @@ def caller(request: Request) -> Principal:
     principal = getattr(request.state, "principal", None)
     if principal is None:
         raise HTTPException(400, "single-user mode (no auth) has no users or tokens")
-    return principal  # type: ignore[no-any-return]
+    return principal
 
 
 def forget(request: Request) -> None:

@@ -126,7 +126,7 @@ def _access_out(access: Any) -> dict[str, Any]:
 async def _level(request: Request, kind: ResourceKind, resource_id: str) -> ShareLevel | None:
     principal = service.caller(request)
     store = request.app.state.store
-    return await run_in_threadpool(store.permission, principal, kind, resource_id)  # type: ignore[no-any-return]
+    return await run_in_threadpool(store.permission, principal, kind, resource_id)
 
 
 @router.get("/access/{kind}/{resource_id}")

@@ -29,7 +29,8 @@ def test_pages_send_anonymous_browsers_to_sign_in(app_world: tuple[TestClient, W
     assert answer.status_code == 303
     assert answer.headers["location"] == "/login?next=%2Fexperiments%3Flang%3Dko"
     fragment = client.get("/experiments/live", headers={"HX-Request": "true"})
-    assert fragment.status_code == 401 and fragment.headers["hx-redirect"].startswith("/login")
+    assert fragment.status_code == 401
+    assert fragment.headers["hx-redirect"].startswith("/login")
     assert client.get("/api/v1/datasets").status_code == 401
     assert client.get("/api/v1/datasets").headers["www-authenticate"] == "Bearer"
 
@@ -49,12 +50,16 @@ def test_sign_in_sets_a_safe_session_cookie_and_sign_out_ends_it(
         data={"name": "owner", "password": PASSWORD, "csrf_token": csrf, "next": "//evil.example"},
         follow_redirects=False,
     )
-    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/"
     cookie = answer.headers["set-cookie"]
-    assert "tunelab_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "tunelab_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain http here; https adds it
     page = client.get("/experiments")
-    assert page.status_code == 200 and 'data-testid="user-name">owner<' in page.text
+    assert page.status_code == 200
+    assert 'data-testid="user-name">owner<' in page.text
     assert client.get("/api/v1/me").json() == {"name": "owner", "role": "editor", "scope": None}
     out = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert out.status_code == 303
@@ -67,7 +72,8 @@ def test_session_writes_need_the_csrf_token(app_world: tuple[TestClient, World])
     csrf = login(client, "owner")
     url = f"/api/v1/experiments/{w.ids['experiment_id']}"
     refused = client.patch(url, json={"name": "renamed"})  # no Origin, no token: still refused
-    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
     wrong = client.patch(url, json={"name": "renamed"}, headers={"X-CSRF-Token": "x" * 43})
     assert wrong.status_code == 403
     done = client.patch(url, json={"name": "renamed"}, headers={"X-CSRF-Token": csrf})
@@ -91,7 +97,8 @@ def test_disabled_users_and_revoked_or_expired_tokens_are_refused(
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
     prefix = w.tokens["owner-read"][:8]
     revoked = client.delete(f"/api/v1/tokens/{prefix}", headers=w.headers["owner"])
-    assert revoked.status_code == 200 and revoked.json()["revoked"] is True
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked"] is True
     assert client.get("/api/v1/me", headers=w.headers["owner-read"]).status_code == 401
     other = client.delete(f"/api/v1/tokens/{w.tokens['viewer'][:8]}", headers=w.headers["owner"])
     assert other.status_code == 404  # not the owner's token
@@ -99,7 +106,8 @@ def test_disabled_users_and_revoked_or_expired_tokens_are_refused(
     assert disabled.status_code == 200
     assert client.get("/api/v1/me", headers=w.headers["viewer"]).status_code == 401
     actions = [e["action"] for e in client.get("/api/v1/audit", headers=w.headers["admin"]).json()]
-    assert "token.revoke" in actions and "user.disable" in actions
+    assert "token.revoke" in actions
+    assert "user.disable" in actions
 
 
 def test_lists_show_only_what_the_caller_may_see(app_world: tuple[TestClient, World]) -> None:
@@ -116,8 +124,10 @@ def test_lists_show_only_what_the_caller_may_see(app_world: tuple[TestClient, Wo
         assert ids("outsider", what) == set()
         assert ids("reader", what) == {w.ids[key]}
         assert ids("admin", what) == {w.ids[key]}
-    assert ids("outsider", "models") == set() and ids("reader", "models") == {w.ids["model_id"]}
-    assert ids("outsider", "registry") == set() and ids("reader", "registry") == {"reg"}
+    assert ids("outsider", "models") == set()
+    assert ids("reader", "models") == {w.ids["model_id"]}
+    assert ids("outsider", "registry") == set()
+    assert ids("reader", "registry") == {"reg"}
     mine = client.post(
         "/api/v1/experiments",
         json={"dataset_id": w.ids["dataset_id"], "target": "y"},
@@ -140,7 +150,8 @@ def test_sharing_with_everyone_and_editors(app_world: tuple[TestClient, World]) 
         headers=w.headers["owner"],
     )
     assert shared.status_code == 200, shared.text
-    assert shared.json()["owner"] == "owner" and shared.json()["shares"] == {"reader": "edit"}
+    assert shared.json()["owner"] == "owner"
+    assert shared.json()["shares"] == {"reader": "edit"}
     experiment = f"/api/v1/experiments/{w.ids['experiment_id']}"
     assert client.get(experiment, headers=w.headers["outsider"]).status_code == 200
     assert (
