@@ -227,6 +227,15 @@ class AuthStoreMixin(StoreBase):
                 row = s.get(ApiTokenRow, token.id)
                 if row is not None:
                     row.last_used_at = now
+                    s.add(
+                        AuditEventRow(
+                            actor=user.name,
+                            action="token.use",
+                            target=token.prefix,
+                            detail=token.scope,
+                            created_at=now,
+                        )
+                    )
         return Principal(user.id, user.name, Role(user.role), Scope(token.scope))
 
     # ----- sessions and one-time login links --------------------------------------------------

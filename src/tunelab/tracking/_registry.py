@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tunelab.entities.auth import ResourceKind
+from tunelab.entities.auth import ResourceKind, acting_user
 from tunelab.entities.errors import ConfigError
 from tunelab.entities.platform import ConflictError, Deployment, DeploymentStatus, NotFoundError
 from tunelab.entities.registry import (
@@ -34,7 +34,13 @@ from tunelab.tracking._orm import (
     utcnow,
 )
 
-LOCAL_ACTOR = "local"  # who moved an alias, until tunelab has users
+LOCAL_ACTOR = "local"  # who moved an alias without a signed-in user (CLI, single-user mode)
+
+
+def _actor(actor: str) -> str:
+    """The signed-in user's name unless the caller named someone else."""
+    principal = acting_user.get()
+    return principal.name if actor == LOCAL_ACTOR and principal is not None else actor
 
 
 def _version(r: ModelVersionRow, aliases: tuple[str, ...] = ()) -> ModelVersion:
@@ -255,7 +261,7 @@ class RegistryStoreMixin(StoreBase):
                 alias=alias,
                 from_version=before,
                 to_version=version,
-                actor=actor,
+                actor=_actor(actor),
                 created_at=now,
             )
             s.add(event)
@@ -288,7 +294,7 @@ class RegistryStoreMixin(StoreBase):
                 alias=alias,
                 from_version=row.version,
                 to_version=None,
-                actor=actor,
+                actor=_actor(actor),
                 created_at=now,
             )
             s.delete(row)

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote
 
 from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tunelab.entities.auth import Principal, ResourceKind, ShareLevel, acting_user
 from tunelab.entities.auth import Scope as TokenScope
@@ -138,9 +138,36 @@ class AuthMiddleware:
             return
         token = acting_user.set(principal)
         try:
-            await self.app(scope, receive, send)
+            if rule.audit or scope["method"] == "DELETE":
+                await self._audited(scope, receive, send, rule, entry.template, principal)
+            else:
+                await self.app(scope, receive, send)
         finally:
             acting_user.reset(token)
+
+    async def _audited(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        rule: Rule,
+        template: str,
+        principal: Principal | None,
+    ) -> None:
+        """Run the call; log who did what to which path when it succeeded."""
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status < 400 and principal is not None:
+            action = rule.audit or f"delete {template}"
+            store = scope["app"].state.store
+            await run_in_threadpool(store.record_audit, principal.name, action, scope["path"])
 
     # ----- who ------------------------------------------------------------------------------
     async def _principal(self, scope: Scope, state: Any) -> Principal | None:

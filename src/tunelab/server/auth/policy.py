@@ -61,6 +61,7 @@ class Rule:
     level: ShareLevel | None = None  # resource level needed; default: EDIT for WRITE else READ
     query: dict[str, ParamKind] = field(default_factory=dict)  # query params naming resources
     query_required: bool = False  # non-admins must name a resource in ``query``
+    audit: str = ""  # an audit-log action for successful calls (DELETE: always logged)
 
     def kind_of(self, param: str) -> ParamKind:
         """The resource a path parameter names; KeyError when the table does not say."""
@@ -118,9 +119,23 @@ RULES: list[Rule] = [
     *_family("/api/v1/models*"),
     Rule("/api/v1/models/{model_id}/plots/{name}", Need.READ, READ, {"name": FREE}),
     *_family("/api/v1/deployments*"),
+    Rule("/api/v1/deployments", Need.WRITE, WRITE, audit="deployment.create"),
+    Rule(
+        "/api/v1/deployments/{deployment_id}/traffic",
+        Need.WRITE,
+        WRITE,
+        audit="deployment.traffic",
+    ),
     Rule("/api/v1/deployments/{deployment_id}/predict", Need.PREDICT, WRITE),
     Rule("/api/v1/deployments/{deployment_id}/batch", Need.PREDICT, WRITE),
     *_family("/api/v1/registry*", **_REGISTERED),
+    Rule(
+        "/api/v1/registry/{name}/aliases/{alias}",
+        Need.WRITE,
+        WRITE,
+        _REGISTERED,
+        audit="alias.move",
+    ),
     *_family("/api/v1/jobs*"),
     Rule("/api/v1/jobs", Need.ADMIN, READ),  # every job: admins (others follow their jobs)
     Rule("/api/v1/events/stream", Need.READ, READ, query={"job_id": JOB}, query_required=True),
@@ -134,7 +149,22 @@ RULES: list[Rule] = [
     *_family("/experiments*"),
     *_family("/models*"),
     *_family("/deployments*"),
+    Rule("/deployments/{deployment_id}/delete", Need.WRITE, WRITE, audit="deployment.delete"),
     *_family("/registry*", **_REGISTERED),
+    Rule("/registry/{name}/alias", Need.WRITE, WRITE, _REGISTERED, audit="alias.move"),
+    Rule(
+        "/registry/{name}/alias/{alias}/delete",
+        Need.WRITE,
+        WRITE,
+        _REGISTERED,
+        audit="alias.delete",
+    ),
+    Rule(
+        "/experiments/{experiment_id}/actions/{action}",
+        Need.WRITE,
+        WRITE,
+        audit="experiment.action",
+    ),
     Rule("/ui/figures/*", Need.READ, READ, {"name": FREE}),
 ]
 

@@ -177,3 +177,22 @@ def test_no_password_or_token_is_stored_in_clear(app_world: tuple[TestClient, Wo
     for secret in [PASSWORD, session, *w.tokens.values()]:
         assert secret.encode() not in data
     assert b"$argon2id$" in data
+
+
+def test_the_audit_log_records_deletions_alias_moves_and_token_use(
+    app_world: tuple[TestClient, World],
+) -> None:
+    client, w = app_world
+    deleted = client.delete(
+        f"/api/v1/deployments/{w.ids['deployment_id']}", headers=w.headers["owner"]
+    )
+    assert deleted.status_code == 204, deleted.text
+    refused = client.delete(f"/api/v1/datasets/{w.ids['dataset_id']}", headers=w.headers["reader"])
+    assert refused.status_code == 403
+    events = client.get("/api/v1/audit", headers=w.headers["admin"]).json()
+    done = {(e["actor"], e["action"], e["target"]) for e in events}
+    path = f"/api/v1/deployments/{w.ids['deployment_id']}"
+    assert ("owner", "delete /api/v1/deployments/{deployment_id}", path) in done
+    assert not any(e["actor"] == "reader" and e["action"].startswith("delete") for e in events)
+    assert ("owner", "token.use", w.tokens["owner"][:8]) in done
+    assert client.get("/api/v1/audit", headers=w.headers["owner"]).status_code == 403
