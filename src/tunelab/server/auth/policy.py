@@ -103,6 +103,7 @@ RULES: list[Rule] = [
     Rule("/api/v1/tokens*", Need.ACCOUNT, params={"prefix": FREE}),
     Rule("/api/v1/access/*", Need.ACCOUNT, params={"kind": FREE, "resource_id": FREE}),
     Rule("/account*", Need.ACCOUNT, params={"prefix": FREE}),
+    Rule("/share/*", Need.ACCOUNT, params={"kind": FREE, "resource_id": FREE}),  # view checks
     Rule("/api/v1/users*", Need.ADMIN, params={"name": FREE}),
     Rule("/api/v1/audit*", Need.ADMIN),
     Rule("/admin*", Need.ADMIN, params={"name": FREE}),

@@ -32,6 +32,7 @@ class TokenIn(BaseModel):
 class AccessIn(BaseModel):
     visibility: Visibility | None = None
     shares: dict[str, ShareLevel] | None = None
+    owner: str | None = None  # admins only: give the resource to this user
 
 
 @router.get("/me")
@@ -153,8 +154,12 @@ async def set_access(
         raise HTTPException(403, "only the owner or an admin changes who may see this")
     if principal.scope is Scope.READ:
         raise HTTPException(403, "this token is read-only")
+    if body.owner is not None and not principal.is_admin:
+        raise HTTPException(403, "only admins give a resource to another owner")
     changed = await run_in_threadpool(
-        lambda: store.set_access(kind, resource_id, visibility=body.visibility, shares=body.shares)
+        lambda: store.set_access(
+            kind, resource_id, visibility=body.visibility, shares=body.shares, owner=body.owner
+        )
     )
     service.forget(request)
     service.audit(request, "access.set", f"{kind.value}/{resource_id}", changed.visibility.value)
