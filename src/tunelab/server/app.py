@@ -2,6 +2,7 @@
 
 import gc
 import importlib
+import logging
 import pkgutil
 import sys
 import threading
@@ -70,6 +71,10 @@ def create_app(
         raise ConfigError(
             f"single-user mode (no auth) serves 127.0.0.1 only, not {settings.host!r}: "
             "turn auth on (the default) to serve on a network"
+        )
+    if settings.auth and settings.api_token:
+        logging.getLogger(__name__).warning(
+            "TUNELAB_API_TOKEN is ignored with auth on: create user tokens (tunelab tokens create)"
         )
     apply_data_limits(settings)
 
