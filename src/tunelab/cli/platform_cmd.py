@@ -153,16 +153,21 @@ def first_admin(settings: Any, host: str, port: int) -> Any:
     from tunelab.server.auth import service
     from tunelab.tracking import MetadataStore
 
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     with MetadataStore(settings.database_url) as store:
         if store.list_users():
+            found = store.password_hash(FIRST_ADMIN)
+            if found is not None and found[1] is None and not found[0].disabled:
+                secret = service.login_link(store, FIRST_ADMIN)  # still no password: a new link
+                typer.echo(f"sign in as {FIRST_ADMIN!r} (no password set yet) once (24 h) at")
+                typer.echo(f"    http://{shown}:{port}/login/link/{secret}")
             return None
         user = store.create_user(FIRST_ADMIN, Role.ADMIN)
         secret = service.login_link(store, user.name)
         store.record_audit("serve", "user.add", user.name, "first start")
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     typer.echo(f"first start: added the admin user {user.name!r}; sign in once (24 h) at")
     typer.echo(f"    http://{shown}:{port}/login/link/{secret}")
-    typer.echo("then create tokens there, or add users: tunelab users add NAME --role editor")
+    typer.echo("then set a password and create tokens there, or add users: tunelab users add")
     return Principal(user.id, user.name, user.role)
 
 

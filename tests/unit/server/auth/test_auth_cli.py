@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from auth_helpers import login
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -79,12 +80,21 @@ def test_first_start_adds_an_admin_with_a_one_time_link(tmp_path: Path, capsys) 
     assert owner.name == "admin"
     link = re.search(r"http://127\.0\.0\.1:8123(/login/link/\S+)", capsys.readouterr().out)
     assert link is not None
-    assert first_admin(settings, "127.0.0.1", 8123) is None  # users exist: nothing printed
+    assert first_admin(settings, "127.0.0.1", 8123) is None  # users exist: no new admin
+    assert "no password set yet" in capsys.readouterr().out  # but a fresh link for it
     with TestClient(create_app(settings), base_url="http://localhost") as client:
         first = client.get(link.group(1), follow_redirects=False)
         assert first.status_code == 303
         assert first.headers["location"] == "/account/tokens"
         assert client.get("/api/v1/me").json()["name"] == "admin"
+        assert "password-form" in client.get("/account/tokens").text
+        csrf = client.cookies["tunelab_csrf"]
+        saved = client.post(
+            "/account/password", data={"password": "a-new-password", "csrf_token": csrf}
+        )
+        assert 'data-testid="password-set"' in saved.text
         client.cookies.clear()
         again = client.get(link.group(1), follow_redirects=False)
         assert again.headers["location"] == "/login"  # used up
+        login(client, "admin", "a-new-password")
+        assert client.get("/api/v1/me").json()["role"] == "admin"

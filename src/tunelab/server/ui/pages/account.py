@@ -8,16 +8,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tunelab.entities.auth import Scope
 from tunelab.server.auth import service as auth
+from tunelab.server.auth.credentials import hash_password
 from tunelab.server.deps import StoreDep
 from tunelab.server.ui.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _tokens_page(request: Request, store: StoreDep, created: str | None = None) -> HTMLResponse:
+def _tokens_page(
+    request: Request, store: StoreDep, created: str | None = None, password_set: bool = False
+) -> HTMLResponse:
     principal = auth.caller(request)
     tokens = store.list_tokens(principal.name)
-    return render(request, "auth/tokens.html", {"tokens": tokens, "created": created})
+    context = {"tokens": tokens, "created": created, "password_set": password_set}
+    return render(request, "auth/tokens.html", context)
 
 
 @router.get("/account/tokens", response_class=HTMLResponse)
@@ -48,6 +52,19 @@ def revoke_token(prefix: str, request: Request, store: StoreDep) -> RedirectResp
     auth.forget(request)
     auth.audit(request, "token.revoke", prefix, principal.name)
     return RedirectResponse("/account/tokens", status_code=303)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def set_password(
+    request: Request,
+    store: StoreDep,
+    password: Annotated[str, Form(min_length=8, max_length=1024)],
+) -> HTMLResponse:
+    """Set (or change) the caller's password; their other sessions stay signed in."""
+    principal = auth.caller(request)
+    store.set_password_hash(principal.name, hash_password(password))
+    auth.audit(request, "user.password", principal.name)
+    return _tokens_page(request, store, password_set=True)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
