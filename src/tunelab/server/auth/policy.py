@@ -85,7 +85,7 @@ def _family(prefix: str, **params: ParamKind) -> list[Rule]:
     return [Rule(prefix, Need.READ, READ, params), Rule(prefix, Need.WRITE, WRITE, params)]
 
 
-_REGISTERED = {"name": ResourceKind.REGISTERED_MODEL}
+_REGISTERED: dict[str, ParamKind] = {"name": ResourceKind.REGISTERED_MODEL}
 
 RULES: list[Rule] = [
     # public: health, sign-in, static files, protocol health probes, the OpenAPI schema

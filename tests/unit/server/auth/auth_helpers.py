@@ -1,5 +1,6 @@
 """Users of every kind and resources owned by one of them, on an app with auth on."""
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +33,13 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@functools.cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow on purpose: hash the shared one once
+
+
 def add_user(store: MetadataStore, name: str, role: Role) -> Principal:
-    user = store.create_user(name, role, password_hash=hash_password(PASSWORD))
+    user = store.create_user(name, role, password_hash=_password_hash())
     return Principal(user.id, user.name, user.role)
 
 

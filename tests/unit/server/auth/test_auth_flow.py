@@ -70,13 +70,13 @@ def test_sign_in_sets_a_safe_session_cookie_and_sign_out_ends_it(
 def test_session_writes_need_the_csrf_token(app_world: tuple[TestClient, World]) -> None:
     client, w = app_world
     csrf = login(client, "owner")
-    url = f"/api/v1/experiments/{w.ids['experiment_id']}"
-    refused = client.patch(url, json={"name": "renamed"})  # no Origin, no token: still refused
+    url = f"/api/v1/access/experiment/{w.ids['experiment_id']}"  # a cheap write
+    refused = client.put(url, json={"visibility": "private"})  # no Origin, no token: still refused
     assert refused.status_code == 403
     assert "CSRF" in refused.json()["detail"]
-    wrong = client.patch(url, json={"name": "renamed"}, headers={"X-CSRF-Token": "x" * 43})
+    wrong = client.put(url, json={"visibility": "private"}, headers={"X-CSRF-Token": "x" * 43})
     assert wrong.status_code == 403
-    done = client.patch(url, json={"name": "renamed"}, headers={"X-CSRF-Token": csrf})
+    done = client.put(url, json={"visibility": "private"}, headers={"X-CSRF-Token": csrf})
     assert done.status_code == 200, done.text
 
 
