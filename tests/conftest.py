@@ -7,6 +7,10 @@ from typing import Any
 
 import pytest
 
+# Tests build apps in single-user mode unless they opt in to auth (``ServerSettings(auth=True)``,
+# tests/unit/server/auth); the browser tests' server turns it back on (tests/e2e/conftest.py).
+os.environ["TUNELAB_AUTH"] = "false"
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = REPO_ROOT / "tests" / "data"
 

@@ -1,8 +1,11 @@
 """End-to-end fixtures: a real ``tunelab serve`` subprocess and a headless Chromium page.
 
 - ``server``: base URL of ``tunelab serve --host 127.0.0.1 --port <free> --workers 2 --home <tmp>``
-  (one per pytest process, so ``pytest -n 2`` runs two servers on two ports).
-- ``page``: a Playwright (sync API) page in Debian's chromium; the test FAILS on any browser
+  (one per pytest process, so ``pytest -n 2`` runs two servers on two ports), with auth on:
+  the admin ``E2E_USER`` is added first (``tunelab users add ... --password-stdin``).
+- ``page``: a Playwright (sync API) page in Debian's chromium, signed in as ``E2E_USER`` (the
+  sign-in form is filled once per process; every page starts from that session, and its API
+  requests, ``page.request``, send the CSRF header); the test FAILS on any browser
   console error or page error, except messages a test declares with ``console.allow(regex)``
   (e.g. the 413 a test provokes on purpose).
 - ``shot(name)``: full-page screenshot into ``$TUNELAB_SCREENSHOTS``
@@ -35,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 START_TIMEOUT = 90.0
+E2E_USER = "e2e-admin"
+E2E_PASSWORD = "e2e-password-not-secret"
 
 
 def screenshots_dir() -> Path:
@@ -76,6 +81,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def _start_server(home: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server on a free port; retry on another port if that one was taken."""
+    env = {**os.environ, "TUNELAB_AUTH": "true"}  # the unit tests' default is single-user
+    add_user = [*_tunelab_command(), "users", "add", E2E_USER, "--role", "admin"]
+    subprocess.run(
+        [*add_user, "--password-stdin", "--home", str(home)],
+        input=f"{E2E_PASSWORD}\n".encode(),
+        check=True,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+    )
     last_log = ""
     for _attempt in range(3):
         port = _free_port()
@@ -84,7 +99,9 @@ def _start_server(home: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], 
         # two workers: one test's job never waits behind another test's job on the same server
         command += ["--workers", "2", "--home", str(home)]
         log = log_path.open("wb")
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env
+        )
         log.close()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and process.poll() is None:
@@ -149,11 +166,34 @@ def console() -> ConsoleWatch:
     return ConsoleWatch()
 
 
+@pytest.fixture(scope="session")
+def signed_in(browser: Any, server: str) -> dict[str, Any]:
+    """Sign in through the form once: the browser state (cookies) every ``page`` starts from."""
+    context = browser.new_context(base_url=server)
+    try:
+        login = context.new_page()
+        login.goto("/experiments")  # anonymous: sent to the sign-in page
+        login.get_by_test_id("login-name").fill(E2E_USER)
+        login.get_by_test_id("login-password").fill(E2E_PASSWORD)
+        login.get_by_test_id("login-submit").click()
+        login.wait_for_url(re.compile(r"/experiments"))
+        return dict(context.storage_state())
+    finally:
+        context.close()
+
+
 @pytest.fixture
-def page(browser: Any, server: str, console: ConsoleWatch) -> Iterator[Any]:
-    """A fresh browser context and page whose relative URLs go to ``server``."""
+def page(
+    browser: Any, server: str, console: ConsoleWatch, signed_in: dict[str, Any]
+) -> Iterator[Any]:
+    """A fresh browser context and page, signed in, whose relative URLs go to ``server``."""
+    csrf = next(c["value"] for c in signed_in["cookies"] if c["name"] == "tunelab_csrf")
     context = browser.new_context(
-        base_url=server, viewport={"width": 1366, "height": 900}, locale="en-US"
+        base_url=server,
+        viewport={"width": 1366, "height": 900},
+        locale="en-US",
+        storage_state=signed_in,
+        extra_http_headers={"X-CSRF-Token": csrf},  # page.request's writes (a session's)
     )
     context.set_default_timeout(15_000)
     new_page = context.new_page()

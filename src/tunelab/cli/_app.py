@@ -5,6 +5,7 @@ import typer
 
 def build_app() -> typer.Typer:
     from tunelab.cli import (
+        auth_cmd,
         automl_cmd,
         demo_cmd,
         export_cmd,
@@ -21,6 +22,14 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         rich_markup_mode=None,  # plain click help: importing rich's help renderer costs ~0.2 s
     )
-    for module in (automl_cmd, tune_cmd, demo_cmd, platform_cmd, registry_cmd, export_cmd):
+    for module in (
+        automl_cmd,
+        tune_cmd,
+        demo_cmd,
+        platform_cmd,
+        registry_cmd,
+        export_cmd,
+        auth_cmd,
+    ):
         module.register(app)
     return app

@@ -65,6 +65,12 @@ def serve(
         str | None,
         typer.Option("--ray-address", help="Run AutoML jobs' trials on this Ray cluster."),
     ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth", help="Single-user mode without sign-in (only on 127.0.0.1/localhost)."
+        ),
+    ] = False,
 ) -> None:
     """Run the web app (http://HOST:PORT) and REST API (/api/v1) plus WORKERS job workers
     (supervised: a worker that dies is replaced; /api/v1/health reports them)."""
@@ -73,11 +79,16 @@ def serve(
     import uvicorn
 
     from tunelab.server import create_app
+    from tunelab.server.guard import LOCAL_HOSTS
     from tunelab.tracking import MetadataStore
 
+    if no_auth and host not in LOCAL_HOSTS:
+        typer.echo(f"error: --no-auth serves 127.0.0.1 only, not {host!r}", err=True)
+        raise typer.Exit(2)
     _setup_logging()
     _use_ray(ray_address)  # the local workers inherit it
     settings = _settings(
+        auth=False if no_auth else None,
         home=home,
         db_url=db,
         artifacts_url=artifacts,
@@ -87,8 +98,12 @@ def serve(
         allowed_hosts=allowed_host or None,
         job_memory_mb=job_memory_mb,
     )
+    if not settings.auth and host not in LOCAL_HOSTS:
+        typer.echo(f"error: TUNELAB_AUTH=false serves 127.0.0.1 only, not {host!r}", err=True)
+        raise typer.Exit(2)
     MetadataStore(settings.database_url).close()  # migrate once, before anyone else opens it
-    if sample and (experiment_id := seed_sample(settings)) is not None:
+    owner = first_admin(settings, host, port) if settings.auth else None
+    if sample and (experiment_id := seed_sample(settings, owner)) is not None:
         typer.echo(f"added the sample experiment {experiment_id} (credit-g, target 'class')")
     with tempfile.TemporaryDirectory(prefix="tunelab-workers-") as run_dir:
         supervisor = _supervisor(settings, workers, Path(run_dir))
@@ -128,13 +143,52 @@ def _supervisor(settings: Any, workers: int, run_dir: Path) -> Any:
     return WorkerSupervisor(workers, command, run_dir, on_exit=release, env=os.environ.copy())
 
 
+FIRST_ADMIN = "admin"
+
+
+def first_admin(settings: Any, host: str, port: int) -> Any:
+    """With no user yet, add ``admin`` and print a one-time login link (as Jupyter prints
+    its token); returns the admin as a principal (the sample experiment's owner), or None."""
+    from tunelab.entities.auth import Principal, Role
+    from tunelab.server.auth import service
+    from tunelab.tracking import MetadataStore
+
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    with MetadataStore(settings.database_url) as store:
+        if store.list_users():
+            found = store.password_hash(FIRST_ADMIN)
+            if found is not None and found[1] is None and not found[0].disabled:
+                secret = service.login_link(store, FIRST_ADMIN)  # still no password: a new link
+                typer.echo(f"sign in as {FIRST_ADMIN!r} (no password set yet) once (24 h) at")
+                typer.echo(f"    http://{shown}:{port}/login/link/{secret}")
+            return None
+        user = store.create_user(FIRST_ADMIN, Role.ADMIN)
+        secret = service.login_link(store, user.name)
+        store.record_audit("serve", "user.add", user.name, "first start")
+    typer.echo(f"first start: added the admin user {user.name!r}; sign in once (24 h) at")
+    typer.echo(f"    http://{shown}:{port}/login/link/{secret}")
+    typer.echo("then set a password and create tokens there, or add users: tunelab users add")
+    return Principal(user.id, user.name, user.role)
+
+
 SAMPLE_NAME = "credit-g"
 SAMPLE_TARGET = "class"
 
 
-def seed_sample(settings: Any) -> str | None:
+def seed_sample(settings: Any, owner: Any = None) -> str | None:
     """With no dataset and no experiment in the store, add the credit-g sample dataset and a
-    ``ready`` experiment on it (target ``class``); returns its id, or None if not empty."""
+    ``ready`` experiment on it (target ``class``), owned by ``owner`` (a principal) when given;
+    returns its id, or None if not empty."""
+    from tunelab.entities.auth import acting_user
+
+    token = acting_user.set(owner)
+    try:
+        return _seed_sample(settings)
+    finally:
+        acting_user.reset(token)
+
+
+def _seed_sample(settings: Any) -> str | None:
     from tunelab.artifacts import ArtifactStore
     from tunelab.server.datasets.samples import create_sample_dataset
     from tunelab.tracking import MetadataStore

@@ -2,6 +2,7 @@
 
 import gc
 import importlib
+import logging
 import pkgutil
 import sys
 import threading
@@ -14,11 +15,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from tunelab import __version__
 from tunelab.artifacts import ArtifactStore
+from tunelab.entities import ConfigError
+from tunelab.server.auth import AuthMiddleware
 from tunelab.server.config import ServerSettings, apply_data_limits
 from tunelab.server.deployments.traffic import TrafficTable
 from tunelab.server.deps import StoreDep, check_token
 from tunelab.server.errors import ERROR_RESPONSES, install_error_handlers
-from tunelab.server.guard import WILDCARD_HOSTS, RequestGuard, allowed_host_names
+from tunelab.server.guard import LOCAL_HOSTS, WILDCARD_HOSTS, RequestGuard, allowed_host_names
 from tunelab.server.predictor import SWITCH_INTERVAL, PredictionLog, PredictorCache
 from tunelab.server.protocols import protocol_routers
 from tunelab.server.ui import mount_ui
@@ -64,6 +67,15 @@ def create_app(
     ``supervisor``: the local workers ``tunelab serve`` started; the health check reports them.
     """
     settings = settings or ServerSettings()
+    if not settings.auth and settings.host not in LOCAL_HOSTS:
+        raise ConfigError(
+            f"single-user mode (no auth) serves 127.0.0.1 only, not {settings.host!r}: "
+            "turn auth on (the default) to serve on a network"
+        )
+    if settings.auth and settings.api_token:
+        logging.getLogger(__name__).warning(
+            "TUNELAB_API_TOKEN is ignored with auth on: create user tokens (tunelab tokens create)"
+        )
     apply_data_limits(settings)
 
     @asynccontextmanager
@@ -126,6 +138,7 @@ def create_app(
         }
 
     mount_ui(app)
+    app.add_middleware(AuthMiddleware, fastapi_app=app)  # inside the guard: CSRF first
     app.add_middleware(
         RequestGuard,
         allowed_hosts=allowed_host_names(settings.host, settings.allowed_hosts),

@@ -42,7 +42,9 @@ class ServerSettings(BaseSettings):
     upload_idle_seconds: float = (
         24 * 3600.0
     )  # a chunked upload with no chunk for this long expires
-    api_token: str | None = None
+    api_token: str | None = None  # the shared token of single-user mode (``auth`` off)
+    auth: bool = True  # users, sessions and API tokens; False: single-user, 127.0.0.1 only
+    session_days: float = 14.0
     store_predictions: bool = True
     sse_poll_seconds: float = 0.5
     lease_seconds: float = 30.0
@@ -55,6 +57,11 @@ class ServerSettings(BaseSettings):
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
+
+    @property
+    def needs_token(self) -> bool:
+        """Whether API calls need a bearer token (code snippets show one)."""
+        return self.auth or bool(self.api_token)
 
     @property
     def database_url(self) -> str:

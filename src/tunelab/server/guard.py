@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_COOKIE = "tunelab_csrf"
+SESSION_COOKIE = "tunelab_session"  # a signed-in browser: its writes always need the token
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -120,9 +121,10 @@ class RequestGuard:
         cookie_token = _cookie(cookie, CSRF_COOKIE) if cookie else None
         if not _valid_token(cookie_token):
             cookie_token = None
-        if scope["method"] in _UNSAFE and (origin or referer):
+        signed_in = bool(cookie) and _cookie(cookie, SESSION_COOKIE) is not None
+        if scope["method"] in _UNSAFE and (origin or referer or signed_in):
             source = origin or referer
-            if not self._same_origin(source, host, scope.get("scheme", "http")):
+            if source and not self._same_origin(source, host, scope.get("scheme", "http")):
                 shown = source if origin else "the Referer"
                 await _refuse(
                     send, f"cross-site request refused: origin {shown} is not this server"

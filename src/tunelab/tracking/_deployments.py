@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from tunelab.entities.auth import ResourceKind
 from tunelab.entities.platform import (
     ConflictError,
     Deployment,
@@ -11,6 +12,7 @@ from tunelab.entities.platform import (
     Model,
     Prediction,
 )
+from tunelab.tracking._auth import check_visible, record_owner, visible_clause
 from tunelab.tracking._base import (
     StoreBase,
     new_id,
@@ -54,6 +56,7 @@ class DeploymentStoreMixin(StoreBase):
             if experiment_id is not None:
                 self._get(s, ExperimentRow, experiment_id, "experiment")
             s.add(row)
+            record_owner(s, ResourceKind.MODEL, row.id)
         return to_model(row)
 
     def get_model(self, model_id: str) -> Model:
@@ -63,7 +66,7 @@ class DeploymentStoreMixin(StoreBase):
     def list_models(
         self, *, experiment_id: str | None = None, limit: int = 50, offset: int = 0
     ) -> list[Model]:
-        query = select(ModelRow)
+        query = select(ModelRow).where(visible_clause(ResourceKind.MODEL, ModelRow.id))
         if experiment_id is not None:
             query = query.where(ModelRow.experiment_id == experiment_id)
         query = query.order_by(ModelRow.created_at.desc(), ModelRow.id).limit(limit).offset(offset)
@@ -110,6 +113,7 @@ class DeploymentStoreMixin(StoreBase):
         """
         with self._write() as s:
             model = self._get(s, ModelRow, model_id, "model")
+            check_visible(s, ResourceKind.MODEL, model_id)
             name = name or _default_name(s, model)
             latest = s.scalar(
                 select(func.max(DeploymentRow.version)).where(DeploymentRow.name == name)
@@ -123,6 +127,7 @@ class DeploymentStoreMixin(StoreBase):
                 created_at=utcnow(),
             )
             s.add(row)
+            record_owner(s, ResourceKind.DEPLOYMENT, row.id)
         return to_deployment(row)
 
     def get_deployment(self, deployment_id: str) -> Deployment:
@@ -132,7 +137,9 @@ class DeploymentStoreMixin(StoreBase):
     def list_deployments(
         self, *, model_id: str | None = None, limit: int = 50, offset: int = 0
     ) -> list[Deployment]:
-        query = select(DeploymentRow)
+        query = select(DeploymentRow).where(
+            visible_clause(ResourceKind.DEPLOYMENT, DeploymentRow.id)
+        )
         if model_id is not None:
             query = query.where(DeploymentRow.model_id == model_id)
         query = query.order_by(DeploymentRow.created_at.desc(), DeploymentRow.id)

@@ -7,6 +7,7 @@ from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tunelab.entities.auth import ResourceKind
 from tunelab.entities.platform import (
     ConflictError,
     Dataset,
@@ -17,6 +18,7 @@ from tunelab.entities.platform import (
     Trial,
 )
 from tunelab.entities.trials import TrialRecord
+from tunelab.tracking._auth import check_visible, record_owner, visible_clause
 from tunelab.tracking._base import (
     StoreBase,
     new_id,
@@ -83,6 +85,7 @@ class ExperimentStoreMixin(StoreBase):
         )
         with self._write() as s:
             s.add(row)
+            record_owner(s, ResourceKind.DATASET, row.id)
         return to_dataset(row)
 
     def get_dataset(self, dataset_id: str) -> Dataset:
@@ -90,7 +93,8 @@ class ExperimentStoreMixin(StoreBase):
             return to_dataset(self._get(s, DatasetRow, dataset_id, "dataset"))
 
     def list_datasets(self, *, limit: int = 50, offset: int = 0) -> list[Dataset]:
-        query = select(DatasetRow).order_by(DatasetRow.created_at.desc(), DatasetRow.id)
+        query = select(DatasetRow).where(visible_clause(ResourceKind.DATASET, DatasetRow.id))
+        query = query.order_by(DatasetRow.created_at.desc(), DatasetRow.id)
         with self._read() as s:
             return [to_dataset(r) for r in s.scalars(query.limit(limit).offset(offset))]
 
@@ -130,6 +134,7 @@ class ExperimentStoreMixin(StoreBase):
         now = utcnow()
         with self._write() as s:
             dataset = self._get(s, DatasetRow, dataset_id, "dataset")
+            check_visible(s, ResourceKind.DATASET, dataset_id)
             row = ExperimentRow(
                 id=new_id(),
                 dataset_id=dataset_id,
@@ -145,6 +150,7 @@ class ExperimentStoreMixin(StoreBase):
                 updated_at=now,
             )
             s.add(row)
+            record_owner(s, ResourceKind.EXPERIMENT, row.id)
         return to_experiment(row)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -160,7 +166,9 @@ class ExperimentStoreMixin(StoreBase):
         offset: int = 0,
     ) -> list[Experiment]:
         """Newest first, optionally filtered by status and dataset."""
-        query = select(ExperimentRow)
+        query = select(ExperimentRow).where(
+            visible_clause(ResourceKind.EXPERIMENT, ExperimentRow.id)
+        )
         if status is not None:
             query = query.where(ExperimentRow.status == str(status))
         if dataset_id is not None:

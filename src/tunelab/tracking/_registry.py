@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tunelab.entities.auth import ResourceKind, acting_user
 from tunelab.entities.errors import ConfigError
 from tunelab.entities.platform import ConflictError, Deployment, DeploymentStatus, NotFoundError
 from tunelab.entities.registry import (
@@ -17,6 +18,7 @@ from tunelab.entities.registry import (
     check_alias,
     check_model_name,
 )
+from tunelab.tracking._auth import check_visible, record_owner, visible_clause
 from tunelab.tracking._base import StoreBase, new_id, to_deployment
 from tunelab.tracking._json import jsonable
 from tunelab.tracking._orm import (
@@ -32,7 +34,13 @@ from tunelab.tracking._orm import (
     utcnow,
 )
 
-LOCAL_ACTOR = "local"  # who moved an alias, until tunelab has users
+LOCAL_ACTOR = "local"  # who moved an alias without a signed-in user (CLI, single-user mode)
+
+
+def _actor(actor: str) -> str:
+    """The signed-in user's name unless the caller named someone else."""
+    principal = acting_user.get()
+    return principal.name if actor == LOCAL_ACTOR and principal is not None else actor
 
 
 def _version(r: ModelVersionRow, aliases: tuple[str, ...] = ()) -> ModelVersion:
@@ -88,6 +96,7 @@ class RegistryStoreMixin(StoreBase):
                 name=name, description=description or "", created_at=now, updated_at=now
             )
             s.add(row)
+            record_owner(s, ResourceKind.REGISTERED_MODEL, name)
         return RegisteredModel(name, row.description, now, now)
 
     def _registered(self, s: Session, name: str) -> RegisteredModelRow:
@@ -121,7 +130,10 @@ class RegistryStoreMixin(StoreBase):
     def list_registered_models(
         self, *, limit: int = 100, offset: int = 0
     ) -> list[RegisteredModel]:
-        query = select(RegisteredModelRow).order_by(RegisteredModelRow.name)
+        query = select(RegisteredModelRow).where(
+            visible_clause(ResourceKind.REGISTERED_MODEL, RegisteredModelRow.name)
+        )
+        query = query.order_by(RegisteredModelRow.name)
         with self._read() as s:
             rows = list(s.scalars(query.limit(limit).offset(offset)))
             return [self._to_registered(s, row) for row in rows]
@@ -135,6 +147,7 @@ class RegistryStoreMixin(StoreBase):
         with self._write() as s:
             registered = self._registered(s, name)
             model = self._get(s, ModelRow, model_id, "model")
+            check_visible(s, ResourceKind.MODEL, model_id)
             latest = s.scalar(
                 select(func.max(ModelVersionRow.version)).where(ModelVersionRow.name == name)
             )
@@ -248,7 +261,7 @@ class RegistryStoreMixin(StoreBase):
                 alias=alias,
                 from_version=before,
                 to_version=version,
-                actor=actor,
+                actor=_actor(actor),
                 created_at=now,
             )
             s.add(event)
@@ -281,7 +294,7 @@ class RegistryStoreMixin(StoreBase):
                 alias=alias,
                 from_version=row.version,
                 to_version=None,
-                actor=actor,
+                actor=_actor(actor),
                 created_at=now,
             )
             s.delete(row)

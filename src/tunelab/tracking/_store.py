@@ -1,5 +1,6 @@
 """The metadata store: one class, plain methods, frozen entities out."""
 
+from tunelab.tracking._auth import AuthStoreMixin
 from tunelab.tracking._deployments import DeploymentStoreMixin
 from tunelab.tracking._experiments import ExperimentStoreMixin
 from tunelab.tracking._queue import QueueStoreMixin
@@ -7,7 +8,11 @@ from tunelab.tracking._registry import RegistryStoreMixin
 
 
 class MetadataStore(
-    ExperimentStoreMixin, DeploymentStoreMixin, RegistryStoreMixin, QueueStoreMixin
+    ExperimentStoreMixin,
+    DeploymentStoreMixin,
+    RegistryStoreMixin,
+    QueueStoreMixin,
+    AuthStoreMixin,
 ):
     """Everything tunelab remembers, in SQLite (``sqlite:///path``) or PostgreSQL.
 

@@ -26,6 +26,12 @@ TABLES = {
     "model_alias_events",
     "deployment_traffic",
     "runs",
+    "users",
+    "api_tokens",
+    "auth_sessions",
+    "resource_access",
+    "resource_shares",
+    "audit_events",
     "alembic_version",
 }
 
@@ -33,7 +39,7 @@ TABLES = {
 def test_open_creates_every_table_at_head(store: MetadataStore) -> None:
     assert set(inspect(store.engine).get_table_names()) == TABLES
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
 
 
 def test_migrations_match_the_orm(store: MetadataStore) -> None:

@@ -183,7 +183,7 @@ def rest_usage(
 ) -> Any:
     """How to call this deployment: URL, method, headers, example body, a curl line, fields."""
     predictor = predictors.get(deployment_id)
-    return service.usage(predictor, str(request.base_url), token=bool(settings.api_token))
+    return service.usage(predictor, str(request.base_url), token=settings.needs_token)
 
 
 @router.get("/{deployment_id}/snippet", response_class=PlainTextResponse)
@@ -199,7 +199,7 @@ def code_snippet(
     """A ready-to-run snippet: ``python`` (predicts with the unzipped bundle) or ``curl``."""
     predictor = predictors.get(deployment_id)
     return service.snippet(
-        predictor, store, lang, str(request.base_url), bundle_path, bool(settings.api_token)
+        predictor, store, lang, str(request.base_url), bundle_path, settings.needs_token
     )
 
 

@@ -166,7 +166,7 @@ def get_snippet(
     model = store.get_model(model_id)
     record = service.example_record(service.read_manifest(artifacts, model))
     base = str(request.base_url).rstrip("/")
-    token = bool(settings.api_token)
+    token = settings.needs_token
     if lang == "python":
         return bundle_io.python_snippet(model, base, record, token)
     active = [

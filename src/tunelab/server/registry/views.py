@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tunelab.entities.registry import check_alias
 from tunelab.server.deps import PredictorsDep, StoreDep
+from tunelab.server.schemas import Limit, Offset
 
 router = APIRouter(prefix="/registry", tags=["registry"])
 
@@ -85,7 +86,7 @@ def create_registered_model(body: RegisteredModelIn, store: StoreDep) -> Any:
 
 
 @router.get("", response_model=RegisteredModelPage)
-def list_registered_models(store: StoreDep, limit: int = 100, offset: int = 0) -> Any:
+def list_registered_models(store: StoreDep, limit: Limit = 100, offset: Offset = 0) -> Any:
     return {"items": store.list_registered_models(limit=min(max(limit, 1), 1000), offset=offset)}
 
 

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from tunelab.entities.auth import ResourceKind
 from tunelab.server.ui import chart_text, labels
 from tunelab.server.ui.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES, request_language
 from tunelab.server.ui.i18n import translate as _translate
@@ -149,6 +150,24 @@ def _csrf_token(ctx: Context) -> str:
 
 
 @pass_context
+def _current_user(ctx: Context) -> Any:
+    """The signed-in principal (None in single-user mode), set by the auth middleware."""
+    request: Request | None = ctx.get("request")
+    state = request.scope.get("state", {}) if request is not None else {}
+    return state.get("principal")
+
+
+@pass_context
+def _owner_of(ctx: Context, kind: str, resource_id: str) -> str:
+    """The owner's name of a resource (an em dash when it has none), for the lists."""
+    request: Request | None = ctx.get("request")
+    if request is None:
+        return "—"
+    names = request.app.state.store.owner_names(ResourceKind(kind), [resource_id])
+    return str(names.get(resource_id, "—"))
+
+
+@pass_context
 def _csrf_field(ctx: Context) -> Markup:
     """The hidden ``csrf_token`` input every ``method="post"`` form carries."""
     token = _csrf_token(ctx)
@@ -188,6 +207,8 @@ def _build_env() -> Environment:
         url=_url,
         csrf_token=_csrf_token,
         csrf_field=_csrf_field,
+        current_user=_current_user,
+        owner_of=_owner_of,
         lang_url=_lang_url,
         languages=LANGUAGES,
         t_or=_t_or,

@@ -116,7 +116,7 @@ def deployment_page(
         context["load_error"] = public_message(exc)
         return render(request, "deployments/detail.html", context, status_code=409)
     base = str(request.base_url)
-    token = bool(settings.api_token)
+    token = settings.needs_token
     context.update(
         usage=service.usage(predictor, base, token),
         python_snippet=service.snippet(predictor, store, "python", base, token=token),

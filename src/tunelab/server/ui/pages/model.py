@@ -160,7 +160,7 @@ async def model_page(
 ) -> HTMLResponse:
     try:
         context = await run_in_threadpool(
-            _page_context, store, artifacts, model_id, _base_url(request), bool(settings.api_token)
+            _page_context, store, artifacts, model_id, _base_url(request), settings.needs_token
         )
     except NotFoundError:
         return render(request, "model/missing.html", {"model_id": model_id}, status_code=404)
