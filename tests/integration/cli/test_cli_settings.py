@@ -56,6 +56,8 @@ def test_an_unwritable_out_is_refused_before_the_search(
         (["--memory-limit-mb", "-5"], "--memory-limit-mb (memory_limit_mb)"),
         (["--feature-engineering", "pca,magic"], "preprocessing.feature_engineering"),
         (["--column-ranges", "1:2"], "--column-ranges '1:2'"),
+        (["--sample-size", "0"], "--sample-size (sampling.size)"),
+        (["--synthesizer", "gan"], "--synthesizer"),
     ],
 )
 def test_bad_settings_options_name_option_and_field(
@@ -82,6 +84,7 @@ def test_every_option_reaches_the_settings_object(
     options = [
         "--split", "time", "--split-column", "a", "--cv", "4", "--no-shuffle",
         "--sample-ratio", "0.5", "--balance-to", "minority", "--smote",
+        "--synthesizer", "ctgan",
         "--encoding", "onehot", "--scaling", "robust", "--variance-threshold", "0.01",
         "--onehot-max-categories", "12", "--feature-engineering", "select_kbest, pca",
         "--no-refit-final", "--infer-limit", "0.001", "--memory-limit-mb", "512",
@@ -98,7 +101,12 @@ def test_every_option_reaches_the_settings_object(
         "shuffle": False,
         "column": "a",
     }
-    assert stored["sampling"] == {"ratio": 0.5, "balance_to": "minority", "smote": True}
+    assert stored["sampling"] == {
+        "ratio": 0.5,
+        "balance_to": "minority",
+        "smote": True,
+        "synthesizer": "ctgan",
+    }
     assert stored["preprocessing"] == {
         "encoding": "onehot",
         "scaling": "robust",

@@ -11,7 +11,7 @@ from tunelab.entities.platform import (
     NotFoundError,
     Run,
 )
-from tunelab.entities.settings import SettingsError
+from tunelab.entities.settings import AutoMLSettings, SettingsError
 from tunelab.server.errors import FieldError
 from tunelab.tracking import MetadataStore
 
@@ -249,6 +249,10 @@ def run_summaries(store: MetadataStore, experiment: Experiment) -> list[dict[str
             {
                 "run": run,
                 "n_trials": store.count_trials(experiment.id, run=run.number),
+                # the budget the run had: the given one, else the settings' default
+                "time_budget": run.settings.get(
+                    "time_budget", AutoMLSettings.model_fields["time_budget"].default
+                ),
                 "best_score": best[0]["score"] if best else None,
                 "greater_is_better": better,
             }
