@@ -48,7 +48,7 @@ PARAM_KINDS: dict[str, ParamKind] = {
     "job_id": JOB,
 }
 FREE_PARAMS = frozenset(
-    {"plot", "part", "number", "version", "alias", "index", "upload_id", "action", "path"}
+    {"plot", "part", "number", "version", "alias", "index", "upload_id", "action", "path", "fmt", "run"}
 )
 
 
