@@ -47,7 +47,8 @@ def train_model(
         "name": name,
         "settings": settings,
     }
-    experiment = ok(request.post("/api/v1/experiments", data=body))
+    # the first experiment of a server imports the engine: slow on a busy machine
+    experiment = ok(request.post("/api/v1/experiments", data=body, timeout=60_000))
     ok(request.post(f"/api/v1/experiments/{experiment['id']}/start"))
     done = wait_for(
         request,
