@@ -128,6 +128,8 @@
         showDataset(created);
       })
       .catch(function (err) {
+        var detail = err.body && Array.isArray(err.body.detail) ? err.body.detail[0] : null;
+        if (detail && detail.type === "not_a_table") { uploadError(text.notTable + " (" + detail.msg + ")"); return; }
         uploadError(err.status === 413 ? text.tooLarge : (err.message || text.uploadFailed));
       });
   }
