@@ -48,7 +48,19 @@ PARAM_KINDS: dict[str, ParamKind] = {
     "job_id": JOB,
 }
 FREE_PARAMS = frozenset(
-    {"plot", "part", "number", "version", "alias", "index", "upload_id", "action", "path", "fmt", "run"}
+    {
+        "plot",
+        "part",
+        "number",
+        "version",
+        "alias",
+        "index",
+        "upload_id",
+        "action",
+        "path",
+        "fmt",
+        "run",
+    }
 )
 
 
