@@ -25,6 +25,7 @@ from tunelab.entities import (
     SettingsError,
     SplitKind,
 )
+from tunelab.entities.artifact_keys import splits_prefix
 from tunelab.entities.platform import Experiment, ExperimentStatus, JobStatus
 from tunelab.jobs import Worker
 from tunelab.jobs._automl_settings import experiment_settings, preprocessing_for
@@ -287,7 +288,7 @@ def test_holdout_run_uses_every_setting_and_saves_its_parts(
     assert "region" not in prep.feature_columns
     assert "x" in prep.feature_columns
 
-    prefix = f"experiments/{experiment_id}/splits"
+    prefix = splits_prefix(experiment_id, run=1)  # the first run's split
     parts = {
         p: pd.read_csv(io.BytesIO(artifacts.read_bytes(f"{prefix}/{p}.csv")))
         for p in ("train", "valid", "test")
@@ -343,7 +344,7 @@ def test_cv_run_marks_the_fold_of_every_training_row(
         "split": {"kind": "cv", "folds": 3, "test_ratio": 0.1},
     }
     experiment_id = _run(store, worker, dataset_id, settings)
-    prefix = f"experiments/{experiment_id}/splits"
+    prefix = splits_prefix(experiment_id, run=1)  # the first run's split
     train = pd.read_csv(io.BytesIO(artifacts.read_bytes(f"{prefix}/train.csv")))
     assert sorted(train["_fold"].unique()) == [0, 1, 2]
     assert not artifacts.exists(f"{prefix}/valid.csv")
