@@ -2,12 +2,17 @@
 
 from tunelab.tracking._deployments import DeploymentStoreMixin
 from tunelab.tracking._experiments import ExperimentStoreMixin
+from tunelab.tracking._monitoring import MonitoringStoreMixin
 from tunelab.tracking._queue import QueueStoreMixin
 from tunelab.tracking._registry import RegistryStoreMixin
 
 
 class MetadataStore(
-    ExperimentStoreMixin, DeploymentStoreMixin, RegistryStoreMixin, QueueStoreMixin
+    ExperimentStoreMixin,
+    DeploymentStoreMixin,
+    RegistryStoreMixin,
+    QueueStoreMixin,
+    MonitoringStoreMixin,
 ):
     """Everything tunelab remembers, in SQLite (``sqlite:///path``) or PostgreSQL.
 

@@ -25,6 +25,10 @@ TABLES = {
     "model_aliases",
     "model_alias_events",
     "deployment_traffic",
+    "monitor_batches",
+    "prediction_labels",
+    "alert_rules",
+    "alerts",
     "alembic_version",
 }
 
@@ -32,7 +36,7 @@ TABLES = {
 def test_open_creates_every_table_at_head(store: MetadataStore) -> None:
     assert set(inspect(store.engine).get_table_names()) == TABLES
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
 
 
 def test_migrations_match_the_orm(store: MetadataStore) -> None:

@@ -1,0 +1,42 @@
+"""Monitoring statistics: drift of logged inputs and outputs against a bundle's reference,
+performance once labels arrive (with an estimate before), as pure functions on arrays."""
+
+from tunelab.monitoring._drift import (
+    DEFAULT_THRESHOLDS,
+    METHODS,
+    NOT_ENOUGH_DATA,
+    ColumnRule,
+    DriftOptions,
+    column_drift,
+    drift_report,
+)
+from tunelab.monitoring._log import (
+    AT,
+    ID,
+    MODEL,
+    PREDICTION,
+    decode_batches,
+    encode_batch,
+    inputs_of,
+    probabilities_of,
+    window,
+)
+
+__all__ = [
+    "AT",
+    "DEFAULT_THRESHOLDS",
+    "ID",
+    "METHODS",
+    "MODEL",
+    "NOT_ENOUGH_DATA",
+    "PREDICTION",
+    "ColumnRule",
+    "DriftOptions",
+    "column_drift",
+    "decode_batches",
+    "drift_report",
+    "encode_batch",
+    "inputs_of",
+    "probabilities_of",
+    "window",
+]
