@@ -205,6 +205,7 @@ def save_run(automl: FittedRun, path: Path) -> Path:
         metrics=metrics,
         data_fingerprint=summary.dataset["fingerprint"],
         reference_stats=reference_statistics(X.iloc[automl._fit_rows], schema),
+        prediction_reference=X.iloc[automl._fit_rows],
         extra={
             "metric": automl.metric_,
             "model_kind": automl.final_.kind,

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from tunelab.bundles._bundle import Bundle, load_bundle, save_bundle, zip_bundle
     from tunelab.bundles._manifest import FORMAT_VERSION, library_versions
     from tunelab.bundles._schema import ColumnSchema, infer_input_schema, validate_frame
-    from tunelab.bundles._stats import reference_statistics
+    from tunelab.bundles._stats import prediction_statistics, reference_statistics
     from tunelab.bundles._trust import TRUSTED_TYPES, is_trusted, trusted_types
 
 _WHERE = {
@@ -25,6 +25,7 @@ _WHERE = {
     "infer_input_schema": "_schema",
     "validate_frame": "_schema",
     "reference_statistics": "_stats",
+    "prediction_statistics": "_stats",
     "TRUSTED_TYPES": "_trust",
     "is_trusted": "_trust",
     "trusted_types": "_trust",
@@ -39,6 +40,7 @@ __all__ = [
     "is_trusted",
     "library_versions",
     "load_bundle",
+    "prediction_statistics",
     "reference_statistics",
     "save_bundle",
     "trusted_types",

@@ -117,3 +117,23 @@ def reference_statistics(
         stats["missing_ratio"] = float(series.isna().mean()) if len(series) else 0.0
         out[str(name)] = stats
     return out
+
+
+PREDICTION_SAMPLE = 20_000  # reference rows predicted for the prediction statistics
+
+
+def prediction_statistics(
+    model: Any, X: pd.DataFrame, task: str, classes: Sequence[Any] | None
+) -> dict[str, Any]:
+    """Statistics of the model's own outputs on reference rows (at most 20,000), as a column:
+    predicted class names (classification) or predicted values (regression)."""
+    if len(X) > PREDICTION_SAMPLE:
+        X = X.sample(PREDICTION_SAMPLE, random_state=0)
+    output = np.asarray(model.predict(X))
+    if classes:
+        names = [str(c) for c in classes]
+        stats = _categorical(pd.Series([names[int(i)] for i in output], dtype=object))
+    else:
+        stats = _numeric(pd.Series(output.astype(float)))
+    stats["missing_ratio"] = 0.0
+    return stats

@@ -4,6 +4,7 @@ from tunelab.jobs._context import JobCancelledError, JobContext
 from tunelab.jobs._eda_job import EDA_PLOTS
 from tunelab.jobs._isolation import JobLimits, default_memory_limit_mb
 from tunelab.jobs._main import run_worker
+from tunelab.jobs._monitoring import drift_of, logged_window, performance_of
 from tunelab.jobs._registry import JOB_KINDS, default_abort_hooks, default_handlers
 from tunelab.jobs._supervisor import WorkerSupervisor
 from tunelab.jobs._worker import Handler, Worker
@@ -20,5 +21,8 @@ __all__ = [
     "default_abort_hooks",
     "default_handlers",
     "default_memory_limit_mb",
+    "drift_of",
+    "logged_window",
+    "performance_of",
     "run_worker",
 ]

@@ -21,10 +21,19 @@ from tunelab.monitoring._log import (
     probabilities_of,
     window,
 )
+from tunelab.monitoring._performance import (
+    BUCKETS,
+    ESTIMATE_NOTE,
+    estimate,
+    metric_names,
+    performance_report,
+)
 
 __all__ = [
     "AT",
+    "BUCKETS",
     "DEFAULT_THRESHOLDS",
+    "ESTIMATE_NOTE",
     "ID",
     "METHODS",
     "MODEL",
@@ -36,7 +45,10 @@ __all__ = [
     "decode_batches",
     "drift_report",
     "encode_batch",
+    "estimate",
     "inputs_of",
+    "metric_names",
+    "performance_report",
     "probabilities_of",
     "window",
 ]

@@ -111,9 +111,7 @@ def _is_drift(method: str, score: float | None, threshold: float) -> bool | None
     return bool(score < threshold) if method in P_VALUE_METHODS else bool(score >= threshold)
 
 
-def _score(
-    method: str, stats: Mapping[str, Any], current: Any, categorical: bool
-) -> float | None:
+def _score(method: str, stats: Mapping[str, Any], current: Any, categorical: bool) -> float | None:
     if categorical:
         ref = _reference_counts(stats)
         cur = current  # a dict of counts
@@ -266,7 +264,10 @@ def drift_report(
     prediction: dict[str, Any] = {"status": "no_reference"}
     if prediction_reference and predictions is not None:
         prediction = column_drift(
-            "prediction", prediction_reference, predictions, options.columns.get("prediction"),
+            "prediction",
+            prediction_reference,
+            predictions,
+            options.columns.get("prediction"),
             enough,
         )
     return {

@@ -13,6 +13,7 @@ from tunelab.tracking._orm import (
     AlertRuleRow,
     DeploymentRow,
     MonitorBatchRow,
+    MonitorSettingsRow,
     PredictionLabelRow,
     utcnow,
 )
@@ -108,6 +109,30 @@ class MonitoringStoreMixin(StoreBase):
         with self._read() as s:
             requests, errors, rows = s.execute(query).one()
         return {"requests": int(requests), "errors": int(errors), "rows": int(rows)}
+
+    # ----- settings -------------------------------------------------------------------------
+    def get_monitor_settings(self, deployment_id: str) -> dict[str, Any]:
+        """A deployment's drift settings (empty: the defaults)."""
+        with self._read() as s:
+            self._get(s, DeploymentRow, deployment_id, "deployment")
+            row = s.get(MonitorSettingsRow, deployment_id)
+            return dict(row.settings) if row is not None else {}
+
+    def set_monitor_settings(self, deployment_id: str, settings: dict[str, Any]) -> None:
+        with self._write() as s:
+            self._get(s, DeploymentRow, deployment_id, "deployment")
+            row = s.get(MonitorSettingsRow, deployment_id)
+            if row is None:
+                s.add(
+                    MonitorSettingsRow(
+                        deployment_id=deployment_id,
+                        settings=jsonable(settings),
+                        updated_at=utcnow(),
+                    )
+                )
+            else:
+                row.settings = jsonable(settings)
+                row.updated_at = utcnow()
 
     # ----- labels ---------------------------------------------------------------------------
     def add_labels(self, deployment_id: str, labels: list[tuple[str, Any]]) -> int:

@@ -300,3 +300,15 @@ class AlertRow(Base):
     delivered: Mapped[bool | None] = mapped_column(Boolean, default=None)
     delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime]
+
+
+class MonitorSettingsRow(Base):
+    """A deployment's drift settings (``tunelab.monitoring.DriftOptions`` as JSON)."""
+
+    __tablename__ = "monitor_settings"
+
+    deployment_id: Mapped[str] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

@@ -29,6 +29,7 @@ TABLES = {
     "prediction_labels",
     "alert_rules",
     "alerts",
+    "monitor_settings",
     "alembic_version",
 }
 

@@ -47,6 +47,11 @@ class DeploymentIn(BaseModel):
 
 class PredictExplainedOut(PredictOut):
     model: str | None = None
+    prediction_ids: list[str] | None = Field(
+        default=None,
+        description="The id of each record's logged prediction, in order (attach true "
+        "labels to them later: POST .../labels).",
+    )
     explanations: list[dict[str, Any]] | None = None
 
 
@@ -133,13 +138,16 @@ async def predict(
     column's contribution). ``model`` names the version that answered (``name/3``; the
     model id outside the registry). With sticky traffic the ``X-Request-Key`` header picks
     the route (same key, same route). Every prediction is stored with its explanation in
-    the history. Small requests a verified fast path can answer run inline; the rest run
+    the history; ``prediction_ids`` name each record's logged prediction (for labels later).
+    Small requests a verified fast path can answer run inline; the rest run
     in a thread.
     """
     found = await serving.answer(
         request.app.state, deployment_id, body.records, key=x_request_key, explain=explain
     )
     reply = {**found.out, "model": found.model, "latency_ms": found.latency_ms}
+    if found.prediction_ids is not None:
+        reply["prediction_ids"] = found.prediction_ids
     if found.explanations is not None:
         reply["explanations"] = found.explanations
     return JSONResponse(reply)

@@ -1,4 +1,5 @@
-"""Monitoring: the columnar prediction log, true labels, alert rules and alerts.
+"""Monitoring: the columnar prediction log, true labels, drift settings, alert rules and
+alerts.
 
 Revision ID: 0004
 Revises: 0002
@@ -71,9 +72,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_alerts_deployment_id_id", "alerts", ["deployment_id", "id"])
+    op.create_table(
+        "monitor_settings",
+        sa.Column("deployment_id", sa.String(length=32), nullable=False),
+        sa.Column("settings", sa.JSON(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["deployment_id"], ["deployments.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("deployment_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("monitor_settings")
     op.drop_index("ix_alerts_deployment_id_id", table_name="alerts")
     op.drop_table("alerts")
     op.drop_index("ix_alert_rules_deployment_id", table_name="alert_rules")
