@@ -40,7 +40,7 @@ def table(rows: int, columns: int, seed: int) -> pd.DataFrame:
 def fill(store: Any, deployment_id: str, current: pd.DataFrame) -> None:
     from tunelab.monitoring import encode_batch
 
-    kinds = {c: ("numeric" if c.startswith("num") else "categorical") for c in current}
+    kinds = {str(c): ("numeric" if str(c).startswith("num") else "categorical") for c in current}
     records = current.to_dict("records")
     now = time.time() - 60
     batches = []

@@ -54,6 +54,7 @@ class JobKind(StrEnum):
     EVALUATE = "evaluate"
     DEPLOY = "deploy"
     BATCH_PREDICT = "batch_predict"
+    MONITOR = "monitor"
 
 
 class DeploymentStatus(StrEnum):

@@ -5,6 +5,7 @@ from tunelab.jobs._automl_job import abort_automl, run_automl
 from tunelab.jobs._eda_job import run_eda
 from tunelab.jobs._evaluate_job import evaluate
 from tunelab.jobs._handlers import batch_predict, deploy, parse_profile
+from tunelab.jobs._monitor_job import run_monitor
 from tunelab.jobs._worker import AbortHook, Handler
 
 JOB_KINDS = tuple(kind.value for kind in JobKind)
@@ -19,6 +20,7 @@ def default_handlers() -> dict[str, Handler]:
         JobKind.EVALUATE: evaluate,
         JobKind.DEPLOY: deploy,
         JobKind.BATCH_PREDICT: batch_predict,
+        JobKind.MONITOR: run_monitor,
     }
 
 

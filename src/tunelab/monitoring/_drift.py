@@ -156,24 +156,24 @@ def _distribution(
 ) -> dict[str, Any]:
     """Reference and current shares for a plot: decile bins or the top categories."""
     if categorical:
-        ref = _reference_counts(stats)
+        counts = _reference_counts(stats)
         cur: Mapping[str, float] = current
-        rtotal, ctotal = max(sum(ref.values()), 1.0), max(sum(cur.values()), 1.0)
-        keys = sorted(set(ref) | set(cur), key=lambda k: -(ref.get(k, 0) / rtotal))[:top]
+        rtotal, ctotal = max(sum(counts.values()), 1.0), max(sum(cur.values()), 1.0)
+        keys = sorted(set(counts) | set(cur), key=lambda k: -(counts.get(k, 0) / rtotal))[:top]
         return {
             "labels": keys,
-            "reference": [ref.get(k, 0.0) / rtotal for k in keys],
+            "reference": [counts.get(k, 0.0) / rtotal for k in keys],
             "current": [cur.get(k, 0.0) / ctotal for k in keys],
         }
     histogram = stats.get("histogram") or {}
-    edges, counts = histogram.get("edges") or [], histogram.get("counts") or []
-    if len(edges) != len(counts) + 1 or not counts:
+    edges, bins = histogram.get("edges") or [], histogram.get("counts") or []
+    if len(edges) != len(bins) + 1 or not bins:
         return {"labels": [], "reference": [], "current": []}
-    ref = np.asarray(counts, dtype=float)
+    ref = np.asarray(bins, dtype=float)
     cur_counts = t.histogram_counts(np.asarray(edges), current).astype(float)
     return {
         "edges": [float(e) for e in edges],
-        "labels": [f"{edges[i]:.4g}–{edges[i + 1]:.4g}" for i in range(len(counts))],
+        "labels": [f"{edges[i]:.4g}–{edges[i + 1]:.4g}" for i in range(len(bins))],
         "reference": (ref / max(ref.sum(), 1.0)).tolist(),
         "current": (cur_counts / max(cur_counts.sum(), 1.0)).tolist(),
     }

@@ -57,7 +57,7 @@ def estimate(task: TaskType, proba: np.ndarray) -> dict[str, dict[str, Any]]:
     hit = proba.max(axis=1)
     value = float(hit.mean())
     half = 1.96 * float(np.sqrt(np.sum(hit * (1 - hit)))) / n
-    out = {
+    out: dict[str, dict[str, Any]] = {
         "accuracy": {
             "value": value,
             "ci_low": max(0.0, value - half),

@@ -246,6 +246,13 @@ class MonitoringStoreMixin(StoreBase):
             s.add(row)
         return _alert(row)
 
+    def last_alert_at(self, rule_id: str) -> datetime | None:
+        """When the rule last fired (None: never)."""
+        with self._read() as s:
+            return s.scalar(
+                select(func.max(AlertRow.created_at)).where(AlertRow.rule_id == rule_id)
+            )
+
     def list_alerts(self, deployment_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
         query = (
             select(AlertRow)
