@@ -55,6 +55,7 @@ class JobKind(StrEnum):
     DEPLOY = "deploy"
     BATCH_PREDICT = "batch_predict"
     MONITOR = "monitor"
+    RETRAIN = "retrain"
 
 
 class DeploymentStatus(StrEnum):
