@@ -78,11 +78,11 @@ def run_retrain(ctx: JobContext) -> dict[str, Any]:
         ctx, str(payload["champion_model_id"]), challenger_id, experiment.id, metric
     )
     promoted = False
-    minimum = payload.get("min_improvement")
-    if payload.get("auto_promote") and comparison["improvement"] is not None:
-        if comparison["improvement"] >= float(minimum or 0.0):
-            store.set_alias(name, CHAMPION, version.version, actor="retrain (automatic)")
-            promoted = True
+    minimum = float(payload.get("min_improvement") or 0.0)
+    gain = comparison["improvement"]
+    if payload.get("auto_promote") and gain is not None and gain >= minimum:
+        store.set_alias(name, CHAMPION, version.version, actor="retrain (automatic)")
+        promoted = True
     return {
         **result,
         "deployment_id": payload["deployment_id"],

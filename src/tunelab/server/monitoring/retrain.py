@@ -1,5 +1,6 @@
 """Retraining a deployment's champion on new data, and promoting the challenger."""
 
+import contextlib
 import re
 from typing import Any
 
@@ -41,10 +42,8 @@ def champion_reference(store: MetadataStore, deployment_id: str) -> tuple[str, i
         name, number = versions[0].name, versions[0].version
     else:
         name = _registry_name(deployment.name)
-        try:
+        with contextlib.suppress(ConflictError):
             store.create_registered_model(name, description=f"deployment {deployment.name}")
-        except ConflictError:
-            pass
         number = store.add_model_version(name, deployment.model_id).version
     try:
         current = store.resolve_reference(f"{name}@{CHAMPION}")
