@@ -6,21 +6,14 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from tunelab.entities.errors import ConfigError
 from tunelab.entities.platform import JobKind
-from tunelab.jobs import RULE_KINDS, check_webhook_url
+from tunelab.jobs import RULE_KINDS
 from tunelab.server.deps import SettingsDep, StoreDep
-from tunelab.server.errors import FieldError
+from tunelab.server.monitoring import service
 from tunelab.server.monitoring.schedule import monitor_payload
 from tunelab.server.schemas import Created, Limit
 
 router = APIRouter(prefix="/deployments", tags=["monitoring"])
-NEEDED = {
-    "column_drift": ("column",),
-    "metric_below": ("metric", "value"),
-    "error_rate": ("value",),
-    "latency_p95": ("value",),
-}
 
 
 class RuleIn(BaseModel):
@@ -36,23 +29,6 @@ class RuleIn(BaseModel):
     webhook_url: str | None = Field(default=None, max_length=2000)
 
 
-def _check_rule(body: RuleIn, allow_private: bool) -> None:
-    if body.kind not in RULE_KINDS:
-        raise FieldError(["body", "kind"], f"kind must be one of {', '.join(RULE_KINDS)}", "enum")
-    for name in NEEDED.get(body.kind, ()):
-        if name not in body.params:
-            raise FieldError(["body", "params", name], f"{body.kind} needs {name}", "missing")
-    for name in ("value", "window_hours", "cooldown_minutes"):
-        value = body.params.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise FieldError(["body", "params", name], f"{name} must be a number", "value_error")
-    if body.webhook_url:
-        try:
-            check_webhook_url(body.webhook_url, allow_private=allow_private)
-        except ConfigError as exc:
-            raise FieldError(["body", "webhook_url"], str(exc), "value_error") from None
-
-
 @router.get("/{deployment_id}/alert-rules")
 def list_rules(deployment_id: str, store: StoreDep) -> Any:
     store.get_deployment(deployment_id)
@@ -63,7 +39,7 @@ def list_rules(deployment_id: str, store: StoreDep) -> Any:
 def add_rule(deployment_id: str, body: RuleIn, store: StoreDep, settings: SettingsDep) -> Any:
     """Add a rule; a webhook URL must be http(s) and, unless the administrator allowed
     private addresses, resolve to public ones only."""
-    _check_rule(body, settings.webhook_allow_private)
+    service.check_rule(body.kind, body.params, body.webhook_url, settings.webhook_allow_private)
     return store.add_alert_rule(
         deployment_id, kind=body.kind, params=body.params, webhook_url=body.webhook_url or None
     )

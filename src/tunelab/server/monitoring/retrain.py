@@ -134,3 +134,20 @@ def retrains(store: MetadataStore, deployment_id: str) -> list[dict[str, Any]]:
         if len(out) >= MAX_LISTED:
             break
     return out
+
+
+def promote(
+    store: MetadataStore, traffic: Any, predictors: Any, deployment_id: str, version: int
+) -> dict[str, Any]:
+    """Make ``version`` of the deployment's registered model its ``champion``: the bundle is
+    loaded first, the traffic rebuilt, then the alias moves and the new plan is swapped in
+    (no request fails)."""
+    name, _ = champion_reference(store, deployment_id)
+    found = store.get_model_version(name, version)
+    predictors.for_model(found.model_id)  # load (and verify) the bundle before the move
+    traffic.refresh(deployment_id)
+    plans = traffic.prepare_alias_move(name, CHAMPION, found.version)
+    event = store.set_alias(name, CHAMPION, found.version, actor="promote")
+    for plan in plans:
+        traffic.swap(plan)
+    return {"name": name, "version": found.version, "from_version": event.from_version}

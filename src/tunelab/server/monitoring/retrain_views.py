@@ -64,13 +64,5 @@ def promote(
 ) -> Any:
     """Make a version of the deployment's registered model the ``champion`` (the
     deployment follows ``name@champion``; the switch loses no request)."""
-    name, _ = retrain.champion_reference(store, deployment_id)
-    version = store.get_model_version(name, body.version)
-    predictors.for_model(version.model_id)  # load (and verify) the bundle before the move
     traffic = request.app.state.traffic
-    traffic.refresh(deployment_id)
-    plans = traffic.prepare_alias_move(name, retrain.CHAMPION, version.version)
-    event = store.set_alias(name, retrain.CHAMPION, version.version, actor="promote")
-    for plan in plans:
-        traffic.swap(plan)
-    return {"name": name, "version": version.version, "from_version": event.from_version}
+    return retrain.promote(store, traffic, predictors, deployment_id, body.version)

@@ -7,12 +7,39 @@ from typing import Any
 
 import pandas as pd
 
-from tunelab.jobs import logged_window
+from tunelab.entities.errors import ConfigError
+from tunelab.jobs import RULE_KINDS, check_webhook_url, logged_window
 from tunelab.monitoring import ID, METHODS, DriftOptions, inputs_of
 from tunelab.server.errors import FieldError
 from tunelab.tracking import MetadataStore
 
 MAX_CSV_BYTES = 50 * 1024 * 1024
+RULE_NEEDS = {
+    "column_drift": ("column",),
+    "metric_below": ("metric", "value"),
+    "error_rate": ("value",),
+    "latency_p95": ("value",),
+}
+
+
+def check_rule(
+    kind: str, params: dict[str, Any], webhook_url: str | None, allow_private: bool
+) -> None:
+    """422 naming the field unless the alert rule is complete and its webhook allowed."""
+    if kind not in RULE_KINDS:
+        raise FieldError(["body", "kind"], f"kind must be one of {', '.join(RULE_KINDS)}", "enum")
+    for name in RULE_NEEDS.get(kind, ()):
+        if params.get(name) in (None, ""):
+            raise FieldError(["body", "params", name], f"{kind} needs {name}", "missing")
+    for name in ("value", "window_hours", "cooldown_minutes"):
+        value = params.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise FieldError(["body", "params", name], f"{name} must be a number", "value_error")
+    if webhook_url:
+        try:
+            check_webhook_url(webhook_url, allow_private=allow_private)
+        except ConfigError as exc:
+            raise FieldError(["body", "webhook_url"], str(exc), "value_error") from None
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:
