@@ -4,6 +4,7 @@ performance once labels arrive (with an estimate before), as pure functions on a
 from tunelab.monitoring._drift import (
     DEFAULT_THRESHOLDS,
     METHODS,
+    MIN_ROWS,
     NOT_ENOUGH_DATA,
     ColumnRule,
     DriftOptions,
@@ -36,6 +37,7 @@ __all__ = [
     "ESTIMATE_NOTE",
     "ID",
     "METHODS",
+    "MIN_ROWS",
     "MODEL",
     "NOT_ENOUGH_DATA",
     "PREDICTION",

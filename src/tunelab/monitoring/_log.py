@@ -62,13 +62,13 @@ def encode_batch(
         models.extend([request.get("model_id")] * k)
         predictions.extend(outputs.get("predictions") or [None] * k)
         probs = outputs.get("probabilities") or []
-        for label in {label for proba in probs for label in proba}:
+        for label in dict.fromkeys(label for proba in probs for label in proba):
             probabilities.setdefault(label, [float("nan")] * n)
         for label, column in probabilities.items():
             column.extend(
                 [float(p.get(label, "nan")) for p in probs] if probs else [float("nan")] * k
             )
-        for name in set(fields) | {key for record in records for key in record}:
+        for name in dict.fromkeys([*fields, *(key for record in records for key in record)]):
             column = fields.setdefault(name, [None] * n)
             column.extend(record.get(name) for record in records)
         n += k

@@ -19,16 +19,19 @@ def ks_pvalue(reference: np.ndarray, current: np.ndarray) -> float:
     return float(sps.ks_2samp(reference, current).pvalue)
 
 
-def wasserstein_normed(sketch: np.ndarray, current: np.ndarray, std: float) -> float:
-    """Wasserstein-1 distance between the reference (quantile sketch at evenly spaced levels)
-    and the current values, divided by the reference standard deviation.
+def wasserstein_normed(
+    sketch: np.ndarray, current: np.ndarray, std: float, grid: np.ndarray | None = None
+) -> float:
+    """Wasserstein-1 distance between the reference (quantiles at the levels ``grid``, evenly
+    spaced by default) and the current values, divided by the reference standard deviation.
 
     Computed on quantile functions: the mean over the sorted current values of their distance
     to the reference quantile at the same level (the sketch interpolated linearly).
     """
     x = np.sort(current)
     levels = (np.arange(x.size) + 0.5) / x.size
-    grid = np.linspace(0.0, 1.0, sketch.size)
+    if grid is None:
+        grid = np.linspace(0.0, 1.0, sketch.size)
     distance = float(np.mean(np.abs(x - np.interp(levels, grid, sketch))))
     return distance / std if std > 0 else (0.0 if distance == 0 else float("inf"))
 

@@ -60,11 +60,11 @@ def test_drift_alert_reaches_the_webhook(
     rules = [
         {"kind": "dataset_drift", "webhook_url": url},
         {"kind": "column_drift", "params": {"column": "size"}},
-        {"kind": "error_rate", "params": {"value": 0.5}},  # 1 of 3 requests failed
+        {"kind": "error_rate", "params": {"value": 0.5}},  # 1 of 4 requests failed
     ]
     for rule in rules:
         assert client.post(f"{base}/alert-rules", json=rule).status_code == 201
-    rows = frame(300, seed=7)
+    rows = frame(600, seed=7)
     rows["x"] = rows["x"] + 5
     rows["color"] = "purple"
     predict(client, deployment, rows)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from tunelab.entities.errors import ConfigError
 from tunelab.jobs import RULE_KINDS, check_webhook_url, logged_window
-from tunelab.monitoring import ID, METHODS, DriftOptions, inputs_of
+from tunelab.monitoring import ID, METHODS, MIN_ROWS, DriftOptions, inputs_of
 from tunelab.server.errors import FieldError
 from tunelab.tracking import MetadataStore
 
@@ -69,7 +69,7 @@ def check_settings(settings: dict[str, Any]) -> DriftOptions:
     share = settings.get("drift_share", 0.5)
     if not isinstance(share, int | float) or not 0 < float(share) <= 1:
         raise FieldError(["body", "drift_share"], "drift_share must be in (0, 1]", "value_error")
-    rows = settings.get("min_rows", 30)
+    rows = settings.get("min_rows", MIN_ROWS)
     if not isinstance(rows, int) or rows < 1:
         raise FieldError(["body", "min_rows"], "min_rows must be an integer >= 1", "value_error")
     for name, rule in dict(settings.get("columns") or {}).items():

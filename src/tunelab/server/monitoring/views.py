@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from tunelab.jobs import drift_of, performance_of
-from tunelab.monitoring import BUCKETS
+from tunelab.monitoring import BUCKETS, MIN_ROWS
 from tunelab.server.deps import PredictorsDep, StoreDep
 from tunelab.server.errors import FieldError
 from tunelab.server.monitoring import service
@@ -49,7 +49,7 @@ class SettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     drift_share: float = Field(default=0.5, gt=0, le=1)
-    min_rows: int = Field(default=30, ge=1)
+    min_rows: int = Field(default=MIN_ROWS, ge=1)
     columns: dict[str, ColumnRuleIn] = Field(default_factory=dict)
 
 

@@ -38,7 +38,7 @@ def test_monitoring_tab_in_english_and_korean(client: TestClient, bundle: Path) 
     deployment = _deploy(client, bundle)
     detail = client.get(f"/deployments/{deployment}").text
     assert f"/deployments/{deployment}/monitoring" in detail
-    rows = frame(300, seed=3)
+    rows = frame(600, seed=3)
     rows["color"] = "purple"
     records = rows[["x", "color", "size"]].to_dict("records")
     assert client.post(f"/api/v1/deployments/{deployment}/predict", json={"records": records})
