@@ -142,3 +142,13 @@ def test_cbpe_accuracy_is_the_mean_top_probability() -> None:
     assert found["accuracy"]["value"] == pytest.approx((0.9 + 0.7 + 0.5) / 3)
     assert found["accuracy"]["estimate"] is True
     assert 0.0 <= found["roc_auc"]["value"] <= 1.0
+
+
+def test_wasserstein_from_the_sketch_matches_scipy_on_raw_values() -> None:
+    reference = table(5000, 0)["num"]
+    stats = reference_statistics(reference.to_frame())["num"]
+    for seed in (1, 2, 3):
+        current = table(800, seed)["num"] + 0.3 * seed
+        raw = sps.wasserstein_distance(reference, current) / reference.std(ddof=0)
+        found = column_drift("num", stats, current)["score"]
+        assert found == pytest.approx(raw, rel=0.01)
