@@ -139,12 +139,12 @@ def _score(method: str, stats: Mapping[str, Any], current: Any, categorical: boo
         std = float(stats.get("std") or 0.0)
         sketch = stats.get("sketch")
         if sketch:
-            return t.wasserstein_normed(np.asarray(sketch, dtype=float), x, std)
+            return t.wasserstein_normed(np.asarray(sketch, dtype=float), x, std, sorted_=True)
         quantiles = stats.get("quantiles") or {}  # older bundles: 11 quantiles only
         levels = sorted(quantiles, key=float)
         values = np.asarray([quantiles[k] for k in levels], dtype=float)
         grid = np.asarray([float(k) for k in levels])
-        return t.wasserstein_normed(values, x, std, grid) if levels else None
+        return t.wasserstein_normed(values, x, std, grid, sorted_=True) if levels else None
     if method == "psi":
         return _psi_numeric(stats, x)
     raise ValueError(f"{method} does not apply to numbers")
@@ -156,7 +156,8 @@ def _psi_numeric(stats: Mapping[str, Any], x: np.ndarray) -> float | None:
     if not edges or not counts or len(edges) != len(counts) + 1:
         return None
     ref = np.asarray(counts, dtype=float)
-    return t.psi(ref / max(ref.sum(), 1.0), t.histogram_counts(np.asarray(edges), x))
+    counts = t.histogram_counts(np.asarray(edges), x, sorted_=True)
+    return t.psi(ref / max(ref.sum(), 1.0), counts)
 
 
 def _distribution(
@@ -178,7 +179,7 @@ def _distribution(
     if len(edges) != len(bins) + 1 or not bins:
         return {"labels": [], "reference": [], "current": []}
     ref = np.asarray(bins, dtype=float)
-    cur_counts = t.histogram_counts(np.asarray(edges), current).astype(float)
+    cur_counts = t.histogram_counts(np.asarray(edges), current, sorted_=True).astype(float)
     return {
         "edges": [float(e) for e in edges],
         "labels": [f"{edges[i]:.4g}–{edges[i + 1]:.4g}" for i in range(len(bins))],
@@ -218,7 +219,7 @@ def column_drift(
         n_current = int(counts.sum())
     else:
         x = _numbers(values, kind)
-        current = x[np.isfinite(x)]
+        current = np.sort(x[np.isfinite(x)])  # sorted once for every statistic below
         missing = len(values) - int(current.size)
         n_categories = 0
         n_current = int(current.size)

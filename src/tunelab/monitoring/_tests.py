@@ -20,7 +20,11 @@ def ks_pvalue(reference: np.ndarray, current: np.ndarray) -> float:
 
 
 def wasserstein_normed(
-    sketch: np.ndarray, current: np.ndarray, std: float, grid: np.ndarray | None = None
+    sketch: np.ndarray,
+    current: np.ndarray,
+    std: float,
+    grid: np.ndarray | None = None,
+    sorted_: bool = False,
 ) -> float:
     """Wasserstein-1 distance between the reference (quantiles at the levels ``grid``, evenly
     spaced by default) and the current values, divided by the reference standard deviation.
@@ -28,7 +32,7 @@ def wasserstein_normed(
     Computed on quantile functions: the mean over the sorted current values of their distance
     to the reference quantile at the same level (the sketch interpolated linearly).
     """
-    x = np.sort(current)
+    x = current if sorted_ else np.sort(current)
     levels = (np.arange(x.size) + 0.5) / x.size
     if grid is None:
         grid = np.linspace(0.0, 1.0, sketch.size)
@@ -87,7 +91,10 @@ def psi(reference_shares: np.ndarray, current_counts: np.ndarray) -> float:
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
-def histogram_counts(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Counts of ``values`` in the reference bins, the outer bins open to ±infinity."""
+def histogram_counts(edges: np.ndarray, values: np.ndarray, sorted_: bool = False) -> np.ndarray:
+    """Counts of ``values`` in the reference bins ``[e_i, e_i+1)``, the outer bins open to
+    ±infinity (``sorted_``: the values are sorted already)."""
     inner = np.asarray(edges, dtype=float)[1:-1]
-    return np.bincount(np.searchsorted(inner, values, side="right"), minlength=inner.size + 1)
+    x = values if sorted_ else np.sort(values)
+    below = np.searchsorted(x, inner, side="left")  # values under each inner edge
+    return np.diff(np.concatenate([[0], below, [x.size]]))
