@@ -134,7 +134,7 @@ def _score(method: str, stats: Mapping[str, Any], current: Any, categorical: boo
         sample = stats.get("sample")
         if sample is None:  # a large reference: its sketch stands in (same quantiles)
             sample = stats.get("sketch")
-        return t.ks_pvalue(np.asarray(sample, dtype=float), x) if sample else None
+        return t.ks_pvalue(np.asarray(sample, dtype=float), x, sorted_=True) if sample else None
     if method == "wasserstein":
         std = float(stats.get("std") or 0.0)
         sketch = stats.get("sketch")

@@ -152,3 +152,14 @@ def test_wasserstein_from_the_sketch_matches_scipy_on_raw_values() -> None:
         raw = sps.wasserstein_distance(reference, current) / reference.std(ddof=0)
         found = column_drift("num", stats, current)["score"]
         assert found == pytest.approx(raw, rel=0.01)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.05, 0.5])
+def test_ks_on_a_large_window_equals_scipy(shift: float) -> None:
+    rng = np.random.default_rng(4)
+    reference = rng.normal(size=700)
+    current = rng.normal(size=30_000) + shift
+    current[:500] = np.round(current[:500], 1)  # ties
+    expected = sps.ks_2samp(reference, current, method="asymp").pvalue
+    stats = reference_statistics(pd.DataFrame({"v": reference}))["v"]
+    assert column_drift("v", stats, pd.Series(current))["score"] == pytest.approx(expected)
