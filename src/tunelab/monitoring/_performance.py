@@ -6,10 +6,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from tunelab.entities import TaskType
-from tunelab.evaluation import evaluate_predictions, list_metrics
 from tunelab.monitoring._log import AT, PREDICTION, probabilities_of
 
 BUCKETS = {"hour": 3600, "day": 86400, "week": 7 * 86400}
@@ -27,6 +25,8 @@ ESTIMATE_NOTE = (
 
 def metric_names(task: TaskType, main: str | None = None) -> list[str]:
     """The model's own metric first, then the task's usual ones (known metrics only)."""
+    from tunelab.evaluation import list_metrics
+
     known = set(list_metrics(task))
     names = [main] if main else []
     names += list(DEFAULT_METRICS.get(task, ()))
@@ -66,6 +66,8 @@ def estimate(task: TaskType, proba: np.ndarray) -> dict[str, dict[str, Any]]:
         }
     }
     if task is TaskType.BINARY:
+        from sklearn.metrics import roc_auc_score
+
         p = proba[:, 1]
         scores = np.concatenate([p, p])
         truth = np.concatenate([np.ones(n), np.zeros(n)])
@@ -83,6 +85,8 @@ def _measured(
     classes: Sequence[Any] | None,
     n_resamples: int,
 ) -> dict[str, Any]:
+    from tunelab.evaluation import evaluate_predictions
+
     if task.is_classification:
         assert classes is not None
         yt = _codes(part[LABEL], classes)

@@ -2,14 +2,13 @@
 
 Numeric references come as a sorted sample (small references) or a quantile sketch; category
 references as counts. Each function returns the method's score: a p-value for the tests
-(drift when below the threshold), a distance otherwise (drift when at or above it).
+(drift when below the threshold), a distance otherwise (drift when at or above it). scipy is
+imported on first use (the server imports this package at start).
 """
 
 from collections.abc import Mapping
 
 import numpy as np
-from scipy import stats as sps
-from scipy.spatial.distance import jensenshannon
 
 PSI_FLOOR = 1e-4  # empty bins count as this share (PSI is infinite otherwise)
 
@@ -24,6 +23,8 @@ def ks_pvalue(reference: np.ndarray, current: np.ndarray, sorted_: bool = False)
     distribution) the statistic is found at the reference values only: between two of them
     the reference CDF is flat and the current one monotone, so the largest gap sits at a
     reference value or just before one. That costs O(m log n) instead of sorting both."""
+    from scipy import stats as sps
+
     if current.size <= SCIPY_KS_ROWS:
         return float(sps.ks_2samp(reference, current).pvalue)
     x = current if sorted_ else np.sort(current)
@@ -69,6 +70,8 @@ def _aligned(
 
 def jensen_shannon(reference: Mapping[str, float], current: Mapping[str, float]) -> float:
     """Jensen–Shannon distance (natural log, as Evidently) between two category counts."""
+    from scipy.spatial.distance import jensenshannon
+
     ref, cur = _aligned(reference, current)
     if ref.sum() == 0 or cur.sum() == 0:
         return 0.0
@@ -77,6 +80,8 @@ def jensen_shannon(reference: Mapping[str, float], current: Mapping[str, float])
 
 def chi_square_pvalue(reference: Mapping[str, float], current: Mapping[str, float]) -> float:
     """p-value of the chi-square test of homogeneity of the two category counts."""
+    from scipy import stats as sps
+
     ref, cur = _aligned(reference, current)
     keep = (ref + cur) > 0
     if keep.sum() < 2:
@@ -87,6 +92,8 @@ def chi_square_pvalue(reference: Mapping[str, float], current: Mapping[str, floa
 
 def z_test_pvalue(reference: Mapping[str, float], current: Mapping[str, float]) -> float:
     """Two-sided Z-test for the share of the reference's first category (binary columns)."""
+    from scipy import stats as sps
+
     ref, cur = _aligned(reference, current)
     n1, n2 = ref.sum(), cur.sum()
     if n1 == 0 or n2 == 0:
