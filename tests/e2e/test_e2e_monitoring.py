@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from e2e_api import ok, train_model
+from e2e_api import ok, train_model, wait_for
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +25,20 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
     return frame
 
 
+def _warm(request: Any) -> None:
+    """Create (and drop) an experiment with a long timeout: the server's first settings check
+    imports the ML libraries, which takes more than the default 15 s on a busy machine."""
+    upload = {"file": {"name": "w.csv", "mimeType": "text/csv", "buffer": b"a,b\n1,2\n3,4\n"}}
+    dataset = ok(request.post("/api/v1/datasets", multipart=upload))
+    if dataset.get("job_id"):
+        wait_for(request, f"/api/v1/jobs/{dataset['job_id']}", lambda j: j["finished_at"], 120)
+    body = {"dataset_id": dataset["id"], "target": "b"}
+    created = ok(request.post("/api/v1/experiments", data=body, timeout=180_000))
+    request.delete(f"/api/v1/experiments/{created['id']}")
+
+
 def test_monitoring_tab(page: Any, shot: Callable[[str], Path]) -> None:
+    _warm(page.request)
     csv = _frame(300, 5).to_csv(index=False).encode()
     settings = {"max_trials": 2, "algorithms": ["lightgbm"]}
     model_id = train_model(

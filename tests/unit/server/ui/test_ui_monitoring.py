@@ -59,11 +59,14 @@ def test_monitoring_tab_in_english_and_korean(client: TestClient, bundle: Path) 
 def test_rule_form_adds_and_refuses(client: TestClient, bundle: Path) -> None:
     deployment = _deploy(client, bundle)
     url = f"/deployments/{deployment}/monitoring/rules"
-    added = client.post(url, data={"kind": "error_rate", "value": "0.1"}, follow_redirects=False)
+    form = {"kind": "error_rate", "value": "0.1", "metric": "roc_auc", "column": "x"}
+    added = client.post(url, data=form, follow_redirects=False)
     assert added.status_code == 303
     assert "notice=rule_added" in added.headers["location"]
     page = client.get(f"/deployments/{deployment}/monitoring").text
     assert 'data-testid="rule-error_rate"' in page
+    rules = client.get(f"/api/v1/deployments/{deployment}/alert-rules").json()["items"]
+    assert rules[0]["params"] == {"value": 0.1}  # fields of other kinds are dropped
     refused = client.post(
         url,
         data={"kind": "dataset_drift", "webhook_url": "http://127.0.0.1:9/x"},

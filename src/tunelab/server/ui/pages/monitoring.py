@@ -115,14 +115,12 @@ def add_rule(
     webhook_url: str = Form(""),
 ) -> RedirectResponse:
     try:
-        params: dict[str, Any] = {}
-        if column:
-            params["column"] = column
-        if metric:
-            params["metric"] = metric
+        given: dict[str, Any] = {"column": column, "metric": metric}
         number = _number(value, "value")
         if number is not None:
-            params["value"] = number
+            given["value"] = number
+        needed = service.RULE_NEEDS.get(kind, ())  # the form's other fields are ignored
+        params = {k: v for k, v in given.items() if k in needed and v not in (None, "")}
         service.check_rule(kind, params, webhook_url or None, settings.webhook_allow_private)
         store.add_alert_rule(
             deployment_id, kind=kind, params=params, webhook_url=webhook_url or None
