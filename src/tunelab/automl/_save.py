@@ -213,6 +213,7 @@ def save_run(
         data_fingerprint=summary.dataset["fingerprint"],
         reference_stats=reference_statistics(X.iloc[automl._fit_rows], schema),
         data_dictionary=data_dictionary,
+        prediction_reference=X.iloc[automl._fit_rows],
         extra={
             "metric": automl.metric_,
             "model_kind": automl.final_.kind,

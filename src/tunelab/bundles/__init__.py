@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from tunelab.bundles._mlflow import export_mlflow
     from tunelab.bundles._onnx import OnnxExport, export_onnx
     from tunelab.bundles._schema import ColumnSchema, infer_input_schema, validate_frame
-    from tunelab.bundles._stats import reference_statistics
+    from tunelab.bundles._stats import prediction_statistics, reference_statistics
     from tunelab.bundles._trust import TRUSTED_TYPES, is_trusted, trusted_types
 
 _WHERE = {
@@ -30,6 +30,7 @@ _WHERE = {
     "infer_input_schema": "_schema",
     "validate_frame": "_schema",
     "reference_statistics": "_stats",
+    "prediction_statistics": "_stats",
     "TRUSTED_TYPES": "_trust",
     "is_trusted": "_trust",
     "trusted_types": "_trust",
@@ -47,6 +48,7 @@ __all__ = [
     "is_trusted",
     "library_versions",
     "load_bundle",
+    "prediction_statistics",
     "reference_statistics",
     "save_bundle",
     "trusted_types",

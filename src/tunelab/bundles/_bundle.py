@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import shutil
 import tempfile
@@ -29,9 +30,11 @@ from tunelab.bundles._manifest import (
 )
 from tunelab.bundles._schema import ColumnSchema, infer_input_schema, validate_frame
 from tunelab.bundles._skops import skops_io
-from tunelab.bundles._stats import reference_statistics
+from tunelab.bundles._stats import prediction_statistics, reference_statistics
 from tunelab.bundles._trust import LIBRARIES, check_types, libraries_of, trusted_types
 from tunelab.entities import BundleError, ConfigError, TaskType
+
+log = logging.getLogger(__name__)
 
 
 def _label(value: Any) -> str | int | float | bool:
@@ -60,6 +63,7 @@ def save_bundle(
     reference_stats: Mapping[str, Any] | pd.DataFrame | None = None,
     extra: Mapping[str, Any] | None = None,
     data_dictionary: Mapping[str, Mapping[str, str]] | None = None,
+    prediction_reference: pd.DataFrame | None = None,
 ) -> Path:
     """Write a bundle folder at ``path`` atomically and return it.
 
@@ -73,6 +77,8 @@ def save_bundle(
         data_dictionary: ``{column: {"description": ..., "meaning": ...}}`` for the target
             and input columns (others are left out), kept as the manifest's
             ``data_dictionary``.
+        prediction_reference: rows whose predictions by ``model`` become the reference of
+            prediction drift (default: ``reference_stats`` when it is a frame).
 
     The bundle is built in a temporary folder beside ``path`` and renamed into place; an
     existing bundle at ``path`` is replaced only once the new one is complete.
@@ -102,6 +108,16 @@ def save_bundle(
         if not classes:
             raise ConfigError(f"a {task.value} bundle needs its class labels (field 'classes')")
         labels = [_label(c) for c in classes]
+    if prediction_reference is None and isinstance(reference_stats, pd.DataFrame):
+        prediction_reference = reference_stats
+    prediction_stats = None
+    if prediction_reference is not None:
+        try:
+            prediction_stats = prediction_statistics(
+                model, prediction_reference[list(feature_columns)], task.value, labels
+            )
+        except Exception:  # the bundle stays usable; prediction drift reports no reference
+            log.warning("could not compute the prediction statistics", exc_info=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
@@ -120,6 +136,7 @@ def save_bundle(
             "libraries": library_versions(),
             "data_fingerprint": data_fingerprint,
             "reference_statistics": jsonable(stats),
+            "prediction_statistics": jsonable(prediction_stats),
             "trusted_types": trusted,
             "model_libraries": libraries_of(trusted),
             "extra": jsonable(dict(extra or {})),
@@ -186,6 +203,11 @@ class Bundle:
     @property
     def reference_statistics(self) -> dict[str, Any]:
         return dict(self.manifest.get("reference_statistics") or {})
+
+    @property
+    def prediction_statistics(self) -> dict[str, Any]:
+        """Statistics of the model's outputs on the reference rows (empty in older bundles)."""
+        return dict(self.manifest.get("prediction_statistics") or {})
 
     def validate(self, df: pd.DataFrame) -> pd.DataFrame:
         """The model's input columns of ``df``, checked and coerced (see validate_frame)."""

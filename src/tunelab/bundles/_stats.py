@@ -14,6 +14,9 @@ from tunelab.entities import ColumnKind
 QUANTILES = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
 N_BINS = 10
 TOP_CATEGORIES = 50
+SKETCH_POINTS = 201  # quantiles at 0, 0.005, ..., 1: the reference for Wasserstein and KS
+SAMPLE_CAP = 1000  # references up to this size keep every value (Evidently's small reference)
+FEW_VALUES = 5  # numeric columns with at most this many values are tested as categories
 
 
 def _finite(value: float) -> float | None:
@@ -41,7 +44,28 @@ def _numeric(values: pd.Series) -> dict[str, Any]:
             for q, v in zip(QUANTILES, np.quantile(x, QUANTILES), strict=True)
         },
         "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
+        **_sketch(x),
     }
+
+
+def _sketch(x: np.ndarray) -> dict[str, Any]:
+    """Finer reference for drift tests: a quantile sketch, every value of a small reference,
+    and the value counts of a column with few distinct values."""
+    out: dict[str, Any] = {
+        "sketch": [float(v) for v in np.quantile(x, np.linspace(0.0, 1.0, SKETCH_POINTS))]
+    }
+    if x.size <= SAMPLE_CAP:
+        out["sample"] = [float(v) for v in np.sort(x)]
+    values, counts = np.unique(x, return_counts=True)
+    out["n_unique"] = int(values.size)
+    if values.size <= FEW_VALUES:
+        out["value_counts"] = {repr_number(v): int(c) for v, c in zip(values, counts, strict=True)}
+    return out
+
+
+def repr_number(value: float) -> str:
+    """A number as a category name: ``3`` for 3.0, else ``repr``."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _categorical(values: pd.Series) -> dict[str, Any]:
@@ -55,6 +79,7 @@ def _categorical(values: pd.Series) -> dict[str, Any]:
         "count": total,
         "n_unique": len(counts),
         "frequencies": freqs,
+        "counts": {str(k): int(v) for k, v in top.items()},
         "other_frequency": other / total if total else 0.0,
     }
 
@@ -65,7 +90,10 @@ def reference_statistics(
     """Per column: missing ratio plus numeric quantiles/decile histogram or category frequencies.
 
     Numeric histograms use the training deciles as bin edges, so each bin holds about a tenth of
-    the rows (a ready baseline for PSI). Categorical frequencies keep the top 50 values.
+    the rows (a ready baseline for PSI); a 201-point quantile sketch, the sorted values of a
+    reference of at most 1,000 rows and the counts of a column of at most 5 distinct values
+    serve the drift tests (``tunelab.monitoring``). Categorical frequencies and counts keep the
+    top 50 values.
     """
     kinds = {c.name: ColumnKind(c.kind) for c in schema} if schema is not None else {}
     out: dict[str, dict[str, Any]] = {}
@@ -89,3 +117,23 @@ def reference_statistics(
         stats["missing_ratio"] = float(series.isna().mean()) if len(series) else 0.0
         out[str(name)] = stats
     return out
+
+
+PREDICTION_SAMPLE = 20_000  # reference rows predicted for the prediction statistics
+
+
+def prediction_statistics(
+    model: Any, X: pd.DataFrame, task: str, classes: Sequence[Any] | None
+) -> dict[str, Any]:
+    """Statistics of the model's own outputs on reference rows (at most 20,000), as a column:
+    predicted class names (classification) or predicted values (regression)."""
+    if len(X) > PREDICTION_SAMPLE:
+        X = X.sample(PREDICTION_SAMPLE, random_state=0)
+    output = np.asarray(model.predict(X))
+    if classes:
+        names = [str(c) for c in classes]
+        stats = _categorical(pd.Series([names[int(i)] for i in output], dtype=object))
+    else:
+        stats = _numeric(pd.Series(output.astype(float)))
+    stats["missing_ratio"] = 0.0
+    return stats

@@ -55,6 +55,8 @@ class JobKind(StrEnum):
     DEPLOY = "deploy"
     TRIAL_MODEL = "trial_model"
     BATCH_PREDICT = "batch_predict"
+    MONITOR = "monitor"
+    RETRAIN = "retrain"
 
 
 class DeploymentStatus(StrEnum):

@@ -6,6 +6,8 @@ from tunelab.jobs._eda_job import run_eda
 from tunelab.jobs._evaluate_job import evaluate
 from tunelab.jobs._handlers import batch_predict, deploy, parse_profile
 from tunelab.jobs._trial_model_job import run_trial_model
+from tunelab.jobs._monitor_job import run_monitor
+from tunelab.jobs._retrain_job import run_retrain
 from tunelab.jobs._worker import AbortHook, Handler
 
 JOB_KINDS = tuple(kind.value for kind in JobKind)
@@ -21,9 +23,11 @@ def default_handlers() -> dict[str, Handler]:
         JobKind.DEPLOY: deploy,
         JobKind.BATCH_PREDICT: batch_predict,
         JobKind.TRIAL_MODEL: run_trial_model,
+        JobKind.MONITOR: run_monitor,
+        JobKind.RETRAIN: run_retrain,
     }
 
 
 def default_abort_hooks() -> dict[str, AbortHook]:
     """Job kind -> what closes its records when the worker had to kill the job's process."""
-    return {"automl": abort_automl}
+    return {"automl": abort_automl, "retrain": abort_automl}

@@ -22,6 +22,7 @@ from tunelab.server.deployments.traffic import TrafficTable
 from tunelab.server.deps import StoreDep, check_token
 from tunelab.server.errors import ERROR_RESPONSES, install_error_handlers
 from tunelab.server.guard import LOCAL_HOSTS, WILDCARD_HOSTS, RequestGuard, allowed_host_names
+from tunelab.server.monitoring.schedule import MonitorSchedule
 from tunelab.server.predictor import SWITCH_INTERVAL, PredictionLog, PredictorCache
 from tunelab.server.protocols import protocol_routers
 from tunelab.server.ui import mount_ui
@@ -91,6 +92,8 @@ def create_app(
         app.state.traffic = TrafficTable(store, predictors)
         predictors.warming = True  # before the thread starts: health never says "done" early
         threading.Thread(target=predictors.warm_all, name="warm-deployments", daemon=True).start()
+        schedule = MonitorSchedule(store, settings)  # alert rules, every interval
+        schedule.start()
         # Move what is loaded now out of the collector's reach: full collections over the
         # large heap of the ML libraries otherwise add ~200 ms pauses to random requests.
         gc.collect()
@@ -98,6 +101,7 @@ def create_app(
         try:
             yield
         finally:
+            schedule.close()
             app.state.traffic.close()
             if predictors.log is not None:
                 predictors.log.close()

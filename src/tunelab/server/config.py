@@ -22,6 +22,9 @@ class ServerSettings(BaseSettings):
     ``allowed_hosts`` are extra names the ``Host`` header may carry besides ``localhost``,
     ``127.0.0.1``, ``::1`` and ``host`` (comma-separated in ``TUNELAB_ALLOWED_HOSTS``; ``*``
     allows any, e.g. behind a proxy that checks it).
+    ``monitor_interval_seconds``: how often a ``monitor`` job evaluates the alert rules (0:
+    never on a schedule). ``webhook_allow_private``: alert webhooks may call loopback and
+    private-network addresses (off by default: users could otherwise reach internal services).
     """
 
     model_config = SettingsConfigDict(env_prefix="TUNELAB_", extra="ignore")
@@ -49,6 +52,8 @@ class ServerSettings(BaseSettings):
     sse_poll_seconds: float = 0.5
     lease_seconds: float = 30.0
     job_memory_mb: float | None = None  # per job (its process tree); None: a share of RAM
+    monitor_interval_seconds: float = 300.0
+    webhook_allow_private: bool = False
     cancel_grace_seconds: float = 15.0  # a cancelled job that has not stopped is then killed
 
     @field_validator("allowed_hosts", mode="before")

@@ -49,6 +49,8 @@ class Predictor:
         )
         # a clustering bundle answers clusters, distances (and memberships), as ``predict``
         self.clustering = not self.bundle.task.is_supervised
+        # each input field's schema kind, for the monitoring log's column types
+        self.kinds: dict[str, str] = {c.name: str(c.kind) for c in self.bundle.schema}
 
     def generic_output(self, records: list[dict[str, Any]]) -> Any:
         """Probabilities (n, k) for classifiers or values (n,), through the bundle; for a
@@ -335,6 +337,7 @@ class PredictionLog:
         self._thread.start()
 
     def record(self, deployment_id: str, **row: Any) -> None:
+        row.setdefault("at", time.time())
         try:
             self._queue.put_nowait((deployment_id, row))
         except queue.Full:
@@ -396,8 +399,10 @@ class PredictionLog:
             batch, done = self._take()
             try:
                 if batch:
-                    self._explain(batch)
-                    self.store.add_predictions([(d, row) for d, row in batch])
+                    answered = [(d, row) for d, row in batch if not row.get("error")]
+                    self._explain(answered)
+                    self.store.add_predictions(answered)
+                    self.store.add_monitor_batches(monitor_batches(batch))
             except Exception:  # a database hiccup
                 log.exception("storing %d predictions failed", len(batch))
             finally:
@@ -411,6 +416,33 @@ class PredictionLog:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
+
+
+def monitor_batches(batch: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The monitoring log's batches (one per deployment) of a drained batch: answered
+    records as Arrow columns, requests and failed requests counted."""
+    from tunelab.monitoring import encode_batch
+
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for deployment_id, row in batch:
+        if not row.get("shadow"):
+            groups.setdefault(deployment_id, []).append(row)
+    out: list[dict[str, Any]] = []
+    for deployment_id, rows in groups.items():
+        answered = [r for r in rows if not r.get("error")]
+        stamps = [float(r["at"]) for r in rows]
+        item: dict[str, Any] = {
+            "deployment_id": deployment_id,
+            "first_at": min(stamps),
+            "last_at": max(stamps),
+            "n_requests": len(rows),
+            "n_errors": len(rows) - len(answered),
+            "n_rows": 0,
+        }
+        if answered:
+            item["data"], item["n_rows"] = encode_batch(answered, answered[-1].get("kinds"))
+        out.append(item)
+    return out
 
 
 def timed_predict(

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -339,3 +340,72 @@ class AuditEventRow(Base):
     target: Mapped[str] = mapped_column(String(255))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(index=True)
+class MonitorBatchRow(Base):
+    """Predicted records of one deployment as Arrow IPC columns (``tunelab.monitoring``),
+    with the requests and failed requests counted in the same span of time."""
+
+    __tablename__ = "monitor_batches"
+    __table_args__ = (Index("ix_monitor_batches_deployment_last_at", "deployment_id", "last_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    n_rows: Mapped[int] = mapped_column(Integer)
+    n_requests: Mapped[int] = mapped_column(Integer, default=0)
+    n_errors: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+
+class PredictionLabelRow(Base):
+    """The true label of one predicted record, attached later."""
+
+    __tablename__ = "prediction_labels"
+
+    deployment_id: Mapped[str] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    prediction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime]
+
+
+class AlertRuleRow(Base):
+    __tablename__ = "alert_rules"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    deployment_id: Mapped[str] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    webhook_url: Mapped[str | None] = mapped_column(Text, default=None)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    checked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_deployment_id_id", "deployment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule_id: Mapped[str] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    delivered: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime]
+
+
+class MonitorSettingsRow(Base):
+    """A deployment's drift settings (``tunelab.monitoring.DriftOptions`` as JSON)."""
+
+    __tablename__ = "monitor_settings"
+
+    deployment_id: Mapped[str] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

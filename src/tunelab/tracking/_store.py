@@ -3,6 +3,7 @@
 from tunelab.tracking._auth import AuthStoreMixin
 from tunelab.tracking._deployments import DeploymentStoreMixin
 from tunelab.tracking._experiments import ExperimentStoreMixin
+from tunelab.tracking._monitoring import MonitoringStoreMixin
 from tunelab.tracking._queue import QueueStoreMixin
 from tunelab.tracking._registry import RegistryStoreMixin
 
@@ -13,6 +14,7 @@ class MetadataStore(
     RegistryStoreMixin,
     QueueStoreMixin,
     AuthStoreMixin,
+    MonitoringStoreMixin,
 ):
     """Everything tunelab remembers, in SQLite (``sqlite:///path``) or PostgreSQL.
 

@@ -32,6 +32,11 @@ TABLES = {
     "resource_access",
     "resource_shares",
     "audit_events",
+    "monitor_batches",
+    "prediction_labels",
+    "alert_rules",
+    "alerts",
+    "monitor_settings",
     "alembic_version",
 }
 

@@ -2,6 +2,7 @@
 scoring): pick the route, answer (fast path inline, else in a thread), log which version
 answered, and hand a copy to the shadow references."""
 
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,14 @@ class Answer:
     latency_ms: float
     predictor: Predictor
     explanations: list[dict[str, Any]] | None = None
+    prediction_ids: list[str] | None = None
+
+
+def prediction_ids(n: int, at: float) -> list[str]:
+    """Ids of ``n`` predicted records: the time in hex milliseconds (so ids sort by time),
+    a random part and the record's index."""
+    prefix = f"{int(at * 1000):011x}-{secrets.token_hex(4)}"
+    return [f"{prefix}-{i}" for i in range(n)]
 
 
 async def plan_of(traffic: TrafficTable, deployment_id: str) -> TrafficPlan:
@@ -38,8 +47,28 @@ async def answer(
     key: str | None = None,
     explain: bool = False,
 ) -> Answer:
-    """Predict ``records`` with the deployment's traffic (see ``TrafficPlan.choose``)."""
+    """Predict ``records`` with the deployment's traffic (see ``TrafficPlan.choose``).
+
+    A failed request is counted in the monitoring log (error rate) and re-raised."""
+    try:
+        return await _answer(state, deployment_id, records, key=key, explain=explain)
+    except Exception:
+        log = state.traffic.predictors.log
+        if state.settings.store_predictions and log is not None:
+            log.record(deployment_id, error=True)
+        raise
+
+
+async def _answer(
+    state: State,
+    deployment_id: str,
+    records: list[dict[str, Any]],
+    *,
+    key: str | None = None,
+    explain: bool = False,
+) -> Answer:
     traffic: TrafficTable = state.traffic
+    at = time.time()
     started = time.perf_counter()
     plan = await plan_of(traffic, deployment_id)
     route = plan.choose(key)
@@ -55,6 +84,7 @@ async def answer(
             explanations = await run_in_threadpool(predictor.explain, records)
     latency_ms = (time.perf_counter() - started) * 1000.0
     log = traffic.predictors.log
+    ids = prediction_ids(len(records), at)
     if state.settings.store_predictions and log is not None:
         log.record(
             deployment_id,
@@ -64,9 +94,12 @@ async def answer(
             explanation=None if explanations is None else {"rows": explanations},
             model=route.label,
             model_id=predictor.model_id,
+            prediction_ids=ids,
+            at=at,
+            kinds=predictor.kinds,
         )
         traffic.mirror(plan, records)
-    return Answer(out, route.label, latency_ms, predictor, explanations)
+    return Answer(out, route.label, latency_ms, predictor, explanations, ids)
 
 
 def deployment_named(store: MetadataStore, name: str) -> str:

@@ -50,6 +50,10 @@ class PredictExplainedOut(PredictOut):
     filled_in: list[list[str]] | None = Field(
         default=None,
         description="Per record, the columns sent as null: the model filled in (imputed) them.",
+    prediction_ids: list[str] | None = Field(
+        default=None,
+        description="The id of each record's logged prediction, in order (attach true "
+        "labels to them later: POST .../labels).",
     )
     explanations: list[dict[str, Any]] | None = None
 
@@ -148,7 +152,8 @@ async def predict(
     column's contribution). ``model`` names the version that answered (``name/3``; the
     model id outside the registry). With sticky traffic the ``X-Request-Key`` header picks
     the route (same key, same route). Every prediction is stored with its explanation in
-    the history. Small requests a verified fast path can answer run inline; the rest run
+    the history; ``prediction_ids`` name each record's logged prediction (for labels later).
+    Small requests a verified fast path can answer run inline; the rest run
     in a thread.
     """
     found = await serving.answer(
@@ -158,6 +163,8 @@ async def predict(
     filled = [sorted(k for k, v in record.items() if v is None) for record in body.records]
     if any(filled):  # the model fills in (imputes) these values: say so
         reply["filled_in"] = filled
+    if found.prediction_ids is not None:
+        reply["prediction_ids"] = found.prediction_ids
     if found.explanations is not None:
         reply["explanations"] = found.explanations
     return JSONResponse(reply)

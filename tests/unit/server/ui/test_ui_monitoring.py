@@ -1,0 +1,85 @@
+"""The Monitoring tab over a real app, in English and Korean: drift table with
+distributions, performance, alert rules (form), the retrain form."""
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from deployment_bundles import fit_model, frame, register, save
+
+from tunelab.server import ServerSettings, create_app
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    df = frame(1500)
+    folder = tmp_path_factory.mktemp("b") / "b"
+    return save(fit_model("lightgbm", "binary", df), "binary", df, folder)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = ServerSettings(home=tmp_path / "home")
+    with TestClient(create_app(settings), base_url="http://localhost") as test_client:
+        yield test_client
+
+
+def _deploy(client: TestClient, bundle: Path) -> str:
+    state = client.app.state  # type: ignore[attr-defined]
+    model_id = register(state.store, state.artifacts, bundle, "churn")
+    return str(client.post("/api/v1/deployments", json={"model_id": model_id}).json()["id"])
+
+
+def test_monitoring_tab_in_english_and_korean(client: TestClient, bundle: Path) -> None:
+    deployment = _deploy(client, bundle)
+    detail = client.get(f"/deployments/{deployment}").text
+    assert f"/deployments/{deployment}/monitoring" in detail
+    rows = frame(600, seed=3)
+    rows["color"] = "purple"
+    records = rows[["x", "color", "size"]].to_dict("records")
+    assert client.post(f"/api/v1/deployments/{deployment}/predict", json={"records": records})
+    page = client.get(f"/deployments/{deployment}/monitoring?lang=en")
+    assert page.status_code == 200
+    assert 'data-testid="drift-row-color"' in page.text
+    assert 'data-testid="drift-row-prediction"' in page.text
+    assert "purple" in page.text  # an unseen category
+    assert "Dataset drift" in page.text or "No dataset drift" in page.text
+    assert "Jensen–Shannon distance" in page.text
+    assert 'data-testid="performance-table"' in page.text
+    assert 'data-testid="dist-x"' in page.text
+    korean = client.get(f"/deployments/{deployment}/monitoring?lang=ko").text
+    assert "데이터 드리프트" in korean
+    assert "재학습" in korean
+
+
+def test_rule_form_adds_and_refuses(client: TestClient, bundle: Path) -> None:
+    deployment = _deploy(client, bundle)
+    url = f"/deployments/{deployment}/monitoring/rules"
+    form = {"kind": "error_rate", "value": "0.1", "metric": "roc_auc", "column": "x"}
+    added = client.post(url, data=form, follow_redirects=False)
+    assert added.status_code == 303
+    assert "notice=rule_added" in added.headers["location"]
+    page = client.get(f"/deployments/{deployment}/monitoring").text
+    assert 'data-testid="rule-error_rate"' in page
+    rules = client.get(f"/api/v1/deployments/{deployment}/alert-rules").json()["items"]
+    assert rules[0]["params"] == {"value": 0.1}  # fields of other kinds are dropped
+    refused = client.post(
+        url,
+        data={"kind": "dataset_drift", "webhook_url": "http://127.0.0.1:9/x"},
+        follow_redirects=False,
+    )
+    assert "error=" in refused.headers["location"]
+    shown = client.get(refused.headers["location"]).text
+    assert 'data-testid="monitoring-error"' in shown
+    assert 'data-testid="rule-dataset_drift"' not in shown
+
+
+def test_not_enough_data_is_said(client: TestClient, bundle: Path) -> None:
+    deployment = _deploy(client, bundle)
+    page = client.get(f"/deployments/{deployment}/monitoring").text
+    assert "Not enough data" in page
+    assert "No predictions logged" in page
