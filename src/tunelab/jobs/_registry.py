@@ -5,9 +5,9 @@ from tunelab.jobs._automl_job import abort_automl, run_automl
 from tunelab.jobs._eda_job import run_eda
 from tunelab.jobs._evaluate_job import evaluate
 from tunelab.jobs._handlers import batch_predict, deploy, parse_profile
-from tunelab.jobs._trial_model_job import run_trial_model
 from tunelab.jobs._monitor_job import run_monitor
 from tunelab.jobs._retrain_job import run_retrain
+from tunelab.jobs._trial_model_job import run_trial_model
 from tunelab.jobs._worker import AbortHook, Handler
 
 JOB_KINDS = tuple(kind.value for kind in JobKind)

@@ -340,6 +340,8 @@ class AuditEventRow(Base):
     target: Mapped[str] = mapped_column(String(255))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class MonitorBatchRow(Base):
     """Predicted records of one deployment as Arrow IPC columns (``tunelab.monitoring``),
     with the requests and failed requests counted in the same span of time."""

@@ -50,6 +50,7 @@ class PredictExplainedOut(PredictOut):
     filled_in: list[list[str]] | None = Field(
         default=None,
         description="Per record, the columns sent as null: the model filled in (imputed) them.",
+    )
     prediction_ids: list[str] | None = Field(
         default=None,
         description="The id of each record's logged prediction, in order (attach true "
