@@ -60,6 +60,7 @@ FREE_PARAMS = frozenset(
         "path",
         "fmt",
         "run",
+        "rule_id",  # an alert rule: the store looks it up under its deployment
     }
 )
 
