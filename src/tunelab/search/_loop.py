@@ -56,7 +56,8 @@ class SearchOptions:
     use_opening: bool = True
     prune: bool = True
     # seconds to keep free before ``deadline`` given the kept trials, best first (e.g. to
-    # refit the best on all rows): the search, running trials included, ends that early
+    # refit the best on all rows, build the ensemble, save the run): the search stops
+    # submitting trials, and running trials are killed, that much before ``deadline``
     reserve: Callable[[list[TrialOutcome]], float] | None = None
 
 
@@ -152,8 +153,10 @@ class _Search:
         return self.deadline - self.reserved()
 
     def reserved(self) -> float:
+        """Seconds kept free before the deadline: ``options.reserve`` of the kept trials
+        (asked before any is kept too, for costs that do not depend on them)."""
         reserve = self.options.reserve
-        if reserve is None or not self.kept:
+        if reserve is None:
             return 0.0
         ranked = sorted(self.kept.values(), key=lambda o: -o.details["signed_score"])
         return max(0.0, float(reserve(ranked)))
