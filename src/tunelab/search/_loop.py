@@ -31,7 +31,7 @@ from tunelab.search._space import SearchSpace
 from tunelab.search._trial import TrialOutcome, TrialTask, running_means
 
 MIN_TRIALS_FOR_PRUNING = 5
-REFIT_REASON = "killed at the search's end (time kept to refit the best trial)"
+REFIT_REASON = "killed at the search's end (time kept for the refit, ensemble and save)"
 
 
 @dataclass(frozen=True)
