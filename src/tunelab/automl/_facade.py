@@ -325,6 +325,10 @@ class AutoML:
             deterministic=budget.max_trials is not None,
             reserve=None if planner is None else planner.reserve,
         )
+        if reserve_save:  # imported now, the search adapts to its cost; not after it
+            import tunelab.bundles
+
+            tunelab.bundles.skops_io()
         searched = time.monotonic()
         result = run_search(
             data,

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from tunelab.bundles._bundle import Bundle, load_bundle, save_bundle, zip_bundle
     from tunelab.bundles._manifest import FORMAT_VERSION, library_versions
     from tunelab.bundles._schema import ColumnSchema, infer_input_schema, validate_frame
+    from tunelab.bundles._skops import skops_io
     from tunelab.bundles._stats import reference_statistics
     from tunelab.bundles._trust import TRUSTED_TYPES, is_trusted, trusted_types
 
@@ -25,6 +26,7 @@ _WHERE = {
     "infer_input_schema": "_schema",
     "validate_frame": "_schema",
     "reference_statistics": "_stats",
+    "skops_io": "_skops",
     "TRUSTED_TYPES": "_trust",
     "is_trusted": "_trust",
     "trusted_types": "_trust",
@@ -41,6 +43,7 @@ __all__ = [
     "load_bundle",
     "reference_statistics",
     "save_bundle",
+    "skops_io",
     "trusted_types",
     "validate_frame",
     "zip_bundle",

@@ -158,3 +158,30 @@ def test_save_past_its_deadline_keeps_the_essentials_only(
     assert report["models"][0]["importance"] == []
     assert "importance skipped" in report["models"][0]["notes"]
     assert report["models"][0]["metrics"]["test"]  # the final model's metrics are kept
+
+
+def test_later_refits_expect_the_slowdown_measured_on_earlier_ones() -> None:
+    from tunelab.automl._refit import Refit, slowdown_of
+
+    assert slowdown_of([]) == 1.0
+    assert slowdown_of([Refit(None, None, "not made")]) == 1.0
+    assert slowdown_of([Refit(object(), 0, "", seconds=3.0, expected=1.0)]) == 3.0
+    assert slowdown_of([Refit(object(), 0, "", seconds=0.5, expected=1.0)]) == 1.0  # never < 1
+
+
+def test_a_refit_expected_past_the_end_once_slowed_down_is_skipped(fitted: AutoML) -> None:
+    from tunelab.automl._refit import refit_best
+    from tunelab.search import SearchProblem
+
+    result = fitted.search_
+    number = result.best_number
+    assert number is not None
+    outcome = result.kept[number]
+    data = TrialData(fitted._X.iloc[fitted._fit_rows], fitted._y[fitted._fit_rows], fitted._folds)
+    expected = expected_refit_seconds(outcome, data, 1)
+    problem = SearchProblem(
+        task=fitted.task_, metric=fitted.metric_, n_classes=2, settings=fitted.settings_
+    )
+    end = time.monotonic() + 5 * SAFETY * expected + 1.0
+    slow = refit_best(result, data, problem, end=end, n_jobs=1, slowdown=1e6)
+    assert slow.model is None and slow.note.startswith("skipped")
