@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,18 @@ def predict_file(test: Path, out: Path, target: str) -> Path:
 
 
 def run_one(
-    name: str, task: str, target: str, split: Any, budget: float, n_jobs: int
+    name: str,
+    task: str,
+    target: str,
+    split: Any,
+    budget: float,
+    n_jobs: int,
+    *,
+    label: str = "",
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The automl and predict commands on one dataset, measured."""
-    run_dir = WORK_DIR / f"{name}-b{budget:g}"
+    run_dir = WORK_DIR / f"{name}-b{budget:g}{'-' + label if label else ''}"
     out = run_dir / "out"
     cmd = [
         str(TUNELAB),
@@ -66,7 +75,7 @@ def run_one(
         "--out",
         str(out),
     ]
-    fit = run_monitored(cmd, timeout=3 * budget + 120, log_path=run_dir / "automl.log")
+    fit = run_monitored(cmd, timeout=3 * budget + 120, log_path=run_dir / "automl.log", env=env)
     record: dict[str, Any] = {
         "dataset": name,
         "task": task,
@@ -78,17 +87,18 @@ def run_one(
             "limit_s": round(budget * 1.05 + 2, 2),
         },
     }
-    board = out / "leaderboard.json"
+    timings = out / "timings.json"
+    if timings.is_file():
+        record["timings"] = json.loads(timings.read_text())
+    board = out / "leaderboard.csv"
     if board.is_file():
-        data = json.loads(board.read_text())
-        if isinstance(data, dict):
-            record["timings"] = data.get("timings")
-            record["n_trials"] = len(data.get("trials", data.get("rows", [])))
+        record["n_trials"] = max(0, len(pd.read_csv(board)) - 1)
     rows = predict_file(split.test, run_dir / "predict-input.parquet", target)
     pred = run_monitored(
         [str(TUNELAB), "predict", str(out), str(rows), "--out", str(run_dir / "p.csv")],
         timeout=120,
         log_path=run_dir / "predict.log",
+        env=env,
     )
     record["predict"] = {
         "returncode": pred.returncode,
@@ -108,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--label", default="", help="free text stored with the results")
     p.add_argument("--n-jobs", type=int, default=2, help="trials in parallel (--n-jobs)")
     p.add_argument("--data-dir", type=Path, default=DATASETS_DIR)
+    p.add_argument(
+        "--src",
+        type=Path,
+        default=None,
+        help="run tunelab from this src folder (PYTHONPATH), e.g. an older commit's",
+    )
     args = p.parse_args(argv)
     results: dict[str, Any] = {
         "label": args.label,
@@ -115,9 +131,21 @@ def main(argv: list[str] | None = None) -> int:
         "load_start": load_average(),
         "runs": [],
     }
+    env = dict(os.environ)
+    if args.src is not None:
+        env["PYTHONPATH"] = str(args.src.resolve())
     for dataset in select(discover(args.data_dir), args.datasets):
         split = make_split(dataset, 0, REPO_ROOT / ".bench" / "splits")
-        rec = run_one(dataset.name, dataset.task, dataset.target, split, args.budget, args.n_jobs)
+        rec = run_one(
+            dataset.name,
+            dataset.task,
+            dataset.target,
+            split,
+            args.budget,
+            args.n_jobs,
+            label=args.label,
+            env=env,
+        )
         rec["load"] = load_average()
         results["runs"].append(rec)
         print(json.dumps(rec), flush=True)
