@@ -147,9 +147,7 @@ def test_save_records_its_timings_and_the_fits(fitted: AutoML, tmp_path: Path) -
     assert len(report["models"]) > 1
 
 
-def test_save_past_its_deadline_keeps_the_essentials_only(
-    fitted: AutoML, tmp_path: Path
-) -> None:
+def test_save_past_its_deadline_keeps_the_essentials_only(fitted: AutoML, tmp_path: Path) -> None:
     save_run(fitted, tmp_path, deadline=time.monotonic() - 1.0)
     for name in ("manifest.json", "model.skops", "leaderboard.json", "timings.json"):
         assert (tmp_path / name).is_file(), name
@@ -184,4 +182,5 @@ def test_a_refit_expected_past_the_end_once_slowed_down_is_skipped(fitted: AutoM
     )
     end = time.monotonic() + 5 * SAFETY * expected + 1.0
     slow = refit_best(result, data, problem, end=end, n_jobs=1, slowdown=1e6)
-    assert slow.model is None and slow.note.startswith("skipped")
+    assert slow.model is None
+    assert slow.note.startswith("skipped")
