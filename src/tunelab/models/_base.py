@@ -9,18 +9,16 @@ small subclass living in its own module; the registry (``_registry.py``) lists t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
+from optuna.distributions import BaseDistribution
 from sklearn.base import BaseEstimator
 
 from tunelab.entities import ConfigError, TaskType
 
 Params = dict[str, Any]
-if TYPE_CHECKING:  # optuna is the search's: loading a model never imports it
-    from optuna.distributions import BaseDistribution
-
-Space = dict[str, "BaseDistribution"]
+Space = dict[str, BaseDistribution]
 
 
 @dataclass(frozen=True)
