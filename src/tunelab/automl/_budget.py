@@ -37,6 +37,8 @@ REPORT_TRAIN_ROWS = 20_000
 # Writing the bundle: fixed cost + per fitted model of the final model (skops dump).
 SAVE_BASE_SECONDS = 0.5
 SAVE_MODEL_SECONDS = 0.05
+# ... + per MB of the members' fitted models (``model_bytes``, measured in the trial).
+SAVE_MB_SECONDS = 0.1
 # Metrics with bootstrap intervals of the final model's parts (valid, test): per part.
 EVALUATE_PART_SECONDS = 0.3
 
@@ -148,9 +150,11 @@ class PhasePlanner:
         )
         rows = min(self.data.n_rows, REPORT_TRAIN_ROWS) + self.n_test_rows
         parts = 2 if self.n_test_rows else 1
+        megabytes = sum(float(o.details.get("model_bytes", 0)) for o in members) / 2**20
         return float(
             SAVE_BASE_SECONDS
             + SAVE_MODEL_SECONDS * n_models
+            + SAVE_MB_SECONDS * megabytes
             + row_cost * rows
             + EVALUATE_PART_SECONDS * parts
         )

@@ -88,12 +88,21 @@ def _parts(
     if clock is not None:
         clock.timings["row_seconds"] = (time.monotonic() - started) / max(1, len(train_rows))
     # In-sample scores only show overfitting: no interval for them.
+    started = time.monotonic()
     parts["train"] = _evaluate(automl, y[train_rows], train_pred, with_ci=False)
+    # Bootstrap intervals cost hundreds of times one evaluation: only while time is left.
+    with_ci = clock is None or clock.left() > CI_COST_RATIO * (time.monotonic() - started)
     if oof is not None:
-        parts["valid"] = _evaluate(automl, y[fit_rows][automl._valid_rows], oof)
+        parts["valid"] = _evaluate(automl, y[fit_rows][automl._valid_rows], oof, with_ci=with_ci)
     if len(test_rows):
-        parts["test"] = _evaluate(automl, y[test_rows], _predict(automl, model, X.iloc[test_rows]))
+        test_pred = _predict(automl, model, X.iloc[test_rows])
+        parts["test"] = _evaluate(automl, y[test_rows], test_pred, with_ci=with_ci)
     return parts
+
+
+# A part's bootstrap intervals cost about this many times one evaluation without them (a
+# bound: metrics on resamples are vectorised, so fewer than ``CI_RESAMPLES`` times).
+CI_COST_RATIO = 20
 
 
 IMPORTANCE_REPEATS = 2

@@ -72,6 +72,16 @@ def test_reserve_adds_refit_ensemble_and_save_from_the_trials_costs() -> None:
     )
 
 
+def test_bigger_models_reserve_more_time_to_save() -> None:
+    planner = PhasePlanner(_data(), n_jobs=1, budget=60.0, save=True)
+    small, big = _outcome(0, 1.0, 0.01), _outcome(0, 1.0, 0.01)
+    small.details["model_bytes"] = 2**20
+    big.details["model_bytes"] = 500 * 2**20
+    assert planner.save_seconds([big]) - planner.save_seconds([small]) == pytest.approx(
+        _budget.SAVE_MB_SECONDS * 499
+    )
+
+
 def test_slower_trials_reserve_more() -> None:
     planner = PhasePlanner(_data(), n_jobs=1, budget=60.0, save=True)
     fast = planner.reserve([_outcome(0, 1.0, 0.01), _outcome(1, 1.0, 0.01)])
