@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tunelab.automl._budget import PhaseCosts, PhasePlanner, ranked_kept
 from tunelab.automl._final import FinalModel, build_final
 from tunelab.automl._leaderboard import leaderboard_frame
 from tunelab.automl._prepare import encode_target, plan_splits
-from tunelab.automl._refit import Refit, refit_best, refit_reserve
+from tunelab.automl._refit import Refit, refit_best
 from tunelab.automl._refit_final import refit_members, with_refitted_members
 from tunelab.automl._settings import check_algorithms
 from tunelab.automl._speed import SingleChoice, choose_single, measure_budget
@@ -71,6 +72,13 @@ _SETTING_ARGS = (
 REFIT_SHARE = 0.2
 # ... for the refits of this many best trials (the likely ensemble members) with refit_final.
 REFIT_TOP = 2
+
+
+def _refit_top(run: AutoMLSettings) -> int:
+    """How many of the best trials the phases after the search are likely to refit."""
+    if run.refit_final:
+        return REFIT_TOP
+    return 1 if run.refit_best else 0
 
 
 class AutoML:
@@ -228,12 +236,26 @@ class AutoML:
         self._stop_event.set()
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, df: pd.DataFrame, target: str | None = None) -> "AutoML":
+    def fit(
+        self,
+        df: pd.DataFrame,
+        target: str | None = None,
+        *,
+        budget_started: float | None = None,
+        reserve_save: bool = False,
+    ) -> "AutoML":
         """Search, ensemble and keep the final model. Returns ``self``.
 
         ``target`` may be left out when the settings given to ``from_settings`` name it.
+        ``budget_started`` is the ``time.monotonic()`` instant the time budget began
+        (default: now; the CLI passes its process's start, so that the budget spans the
+        whole command). With ``reserve_save`` the search also keeps the predicted time of
+        ``save`` free, and ``save`` cheapens its optional report parts to end in time.
+        ``timings_`` records each phase, with what was reserved for the phases after the
+        search (``planned``).
         """
         started = time.monotonic()
+        budget_start = started if budget_started is None else min(budget_started, started)
         run = self.to_settings()
         target = target or run.target
         if not target:
@@ -276,16 +298,27 @@ class AutoML:
             sampling=sampling,
             seed=run.seed,
         )
-        deadline = None
-        if budget.time_budget is not None:
-            # time kept for ensembling, refitting the best model and storing the result
-            reserve = min(20.0, 1.0 + 0.1 * budget.time_budget)
-            if run.infer_limit is not None:  # and for timing the trials' predictions
-                reserve += measure_budget(budget.time_budget)
-            deadline = started + budget.time_budget - reserve
         data = TrialData(
             X.iloc[fit_rows].reset_index(drop=True), encoded.y[fit_rows], tuple(folds)
         )
+        deadline, planner = None, None
+        if budget.time_budget is not None:
+            deadline = budget_start + budget.time_budget
+            if run.infer_limit is not None:  # time kept for timing the trials' predictions
+                deadline -= measure_budget(budget.time_budget)
+            # time kept for ensembling, refits and (with reserve_save) saving, predicted
+            # from the kept trials as they finish
+            planner = PhasePlanner(
+                data,
+                n_jobs=run.n_jobs,
+                budget=budget.time_budget,
+                refit_top=_refit_top(run),
+                refit_cap=REFIT_SHARE * budget.time_budget,
+                ensemble=run.ensemble != "none",
+                n_classes=encoded.n_classes,
+                save=reserve_save,
+                n_test_rows=len(test_rows),
+            )
         options = SearchOptions(
             families=tuple(families),
             sampler=run.sampler,
@@ -299,16 +332,13 @@ class AutoML:
             if self.opening is None
             else tuple((family, dict(params), "trial") for family, params in self.opening),
             deterministic=budget.max_trials is not None,
-            reserve=refit_reserve(
-                data,
-                run.n_jobs,
-                cap=REFIT_SHARE * budget.time_budget,
-                top=REFIT_TOP if run.refit_final else 1,
-            )
-            if (run.refit_best or run.refit_final) and budget.time_budget is not None
-            else None,
+            reserve=None if planner is None else planner.reserve,
         )
         prepare_synthetic(data, problem)  # each fold's synthetic rows, once (see sampling)
+        if reserve_save:  # imported now, the search adapts to its cost; not after it
+            import tunelab.bundles
+
+            tunelab.bundles.skops_io()
         searched = time.monotonic()
         result = run_search(
             data,
@@ -321,6 +351,9 @@ class AutoML:
             executor=self.executor,
         )
         ensembled = time.monotonic()
+        planned = PhaseCosts()
+        if planner is not None:
+            planned = planner.costs(ranked_kept(result))
         y_fit = encoded.y[fit_rows]
         valid_rows = data.valid_rows
         choice = SingleChoice(result.best_number)
@@ -341,10 +374,13 @@ class AutoML:
             y_fit=y_fit,
             single_number=choice.number,
         )
+        built = time.monotonic()
         refit = Refit(None, None, "refit_best=False")
-        end = None
+        end = budget_end = None
         if budget.time_budget is not None:  # the budget spans resumed attempts
-            end = started + budget.time_budget - result.elapsed_before
+            budget_end = budget_start + budget.time_budget - result.elapsed_before
+            # refits end before the time kept for saving and for the exit
+            end = budget_end - planned.save - planned.margin
         if run.refit_best:
             refit = refit_best(
                 result, data, problem, end=end, n_jobs=run.n_jobs, number=final.best_number
@@ -365,6 +401,7 @@ class AutoML:
             end=end,
             n_jobs=run.n_jobs,
         )
+        refitted = time.monotonic()
         self._store(
             synthetic=synthetic,
             choice=choice,
@@ -388,11 +425,17 @@ class AutoML:
         )
         ended = time.monotonic()
         self.fit_time_ = ended - started
-        self.timings_ = {
-            "prepare": searched - started,
-            "search": ensembled - searched,
-            "ensemble": ended - ensembled,
+        self.timings_: dict[str, Any] = {
+            "prepare": round(searched - started, 3),
+            "search": round(ensembled - searched, 3),
+            "ensemble": round(built - ensembled, 3),
+            "refit": round(refitted - built, 3),
+            "store": round(ended - refitted, 3),
+            "fit": round(ended - started, 3),
+            "before_fit": round(started - budget_start, 3),
+            "planned": planned.as_dict(),
         }
+        self._budget_end = budget_end if reserve_save else None
         return self
 
     def _families(
@@ -498,7 +541,9 @@ class AutoML:
     def save(
         self, path: str | Path, *, data_dictionary: Mapping[str, Mapping[str, str]] | None = None
     ) -> Path:
-        """Write the model bundle, leaderboard (CSV, JSON) and the run report into ``path``.
+        """Write the model bundle, leaderboard (CSV, JSON), the run report and the phase
+        timings (``timings.json``) into ``path``. After ``fit(..., reserve_save=True)`` the
+        report's optional parts are cut down to end within the time budget.
 
         ``data_dictionary`` (``{column: {"description", "meaning"}}``) goes into the
         bundle's manifest.
@@ -506,7 +551,12 @@ class AutoML:
         self._check_fitted()
         from tunelab.automl._save import save_run
 
-        return save_run(self, Path(path), data_dictionary=data_dictionary)
+        return save_run(
+            self,
+            Path(path),
+            data_dictionary=data_dictionary,
+            deadline=getattr(self, "_budget_end", None),
+        )
 
     def evaluate(self, df: pd.DataFrame, target: str | None = None) -> dict[str, Any]:
         """All metrics of the task (with 95% bootstrap intervals) on a labelled table."""

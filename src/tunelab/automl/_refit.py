@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tunelab.executors import Call, CallEnd, EndState, LocalProcessExecutor, Resources
 from tunelab.models import get_model_spec
 from tunelab.search import (
     SearchProblem,
@@ -42,6 +43,7 @@ class Refit:
     number: int | None
     note: str
     seconds: float = 0.0
+    expected: float = 0.0  # the seconds it was expected to take
 
 
 def refit_params(family: str, params: dict[str, Any], fold_models: list[Any]) -> dict[str, Any]:
@@ -101,6 +103,41 @@ def refit_reserve(
     return reserve
 
 
+def _refit_call(
+    family: str,
+    params: dict[str, Any],
+    problem: SearchProblem,
+    X: Any,
+    y: Any,
+    deadline: float | None,
+) -> Any:
+    """One model of ``family`` on every row (no validation data): what a refit runs."""
+    model, _ = fit_fold_model(family, params, problem, X, y, None, None, deadline=deadline)
+    return model
+
+
+def fit_before(end: float | None, args: tuple[Any, ...], *, cpus: int) -> tuple[Any, str]:
+    """``_refit_call(*args)``: in this process without ``end``; else in a forked child
+    killed at ``end`` (a refit slower than expected, e.g. on a busy machine, cannot run
+    past the budget). Returns ``(model, "")``, or ``(None, why)`` when none came back."""
+    if end is None:
+        return _refit_call(*args), ""
+    executor = LocalProcessExecutor(1)
+    try:
+        timeout = max(0.0, end - time.monotonic())
+        executor.submit(Call(0, _refit_call, args, timeout, Resources(cpus=cpus)))
+        ended: list[CallEnd] = []
+        while not ended:
+            ended = executor.wait(timeout=max(0.05, end - time.monotonic()))
+    finally:
+        executor.shutdown()
+    if ended[0].state is EndState.RETURNED:
+        return ended[0].value, ""
+    if ended[0].state is EndState.TIMED_OUT:
+        return None, "the refit reached the budget end"
+    return None, ended[0].reason or str(ended[0].state)
+
+
 def refit_best(
     result: SearchResult,
     data: TrialData,
@@ -109,10 +146,12 @@ def refit_best(
     end: float | None,
     n_jobs: int,
     number: int | None = None,
+    slowdown: float = 1.0,
 ) -> Refit:
     """Refit a kept trial on ``data`` (all its rows) if it fits before ``end``.
 
-    ``number`` is the trial to refit; by default the best one.
+    ``number`` is the trial to refit; by default the best one. ``slowdown`` scales the
+    expected time (measured on earlier refits of the same fit: a busy machine).
     """
     number = result.best_number if number is None else number
     if number is None or number not in result.kept:
@@ -121,7 +160,7 @@ def refit_best(
     models = list(outcome.models or [])
     if not needs_refit(outcome, data):
         return Refit(None, number, "the best trial was already fitted on all rows")
-    expected = expected_refit_seconds(outcome, data, n_jobs)
+    expected = expected_refit_seconds(outcome, data, n_jobs) * max(1.0, slowdown)
     now = time.monotonic()
     if end is not None and now + SAFETY * expected > end:
         return Refit(None, number, f"skipped: ~{expected:.1f} s needed, budget nearly spent")
@@ -131,17 +170,19 @@ def refit_best(
     X, y = resample_training_rows(
         data.X, data.y, problem.sampling, problem.task, seed=refit_seed(problem, data)
     )
-    model, _ = fit_fold_model(
-        family,
-        refit_params(family, params, models),
-        threads,
-        X,
-        y,
-        None,
-        None,
-        deadline=end,
-    )
+    args = (family, refit_params(family, params, models), threads, X, y, end)
+    model, reason = fit_before(end, args, cpus=max(1, n_jobs))
     seconds = time.monotonic() - now
-    if end is not None and time.monotonic() >= end:
-        return Refit(None, number, "dropped: the refit reached the budget's end", seconds)
-    return Refit(model, number, f"refitted trial {number} on {data.n_rows} rows", seconds)
+    if model is None or (end is not None and time.monotonic() >= end):
+        dropped = f"dropped: {reason or 'the refit reached the budget end'}"
+        return Refit(None, number, dropped, seconds, expected)
+    note = f"refitted trial {number} on {data.n_rows} rows"
+    return Refit(model, number, note, seconds, expected)
+
+
+def slowdown_of(refits: list[Refit]) -> float:
+    """How much slower than expected the refits made so far ran (at least 1)."""
+    done = [r for r in refits if r.expected > 0 and r.seconds > 0]
+    if not done:
+        return 1.0
+    return max(1.0, max(r.seconds / r.expected for r in done))

@@ -16,7 +16,7 @@ import dataclasses
 from typing import Any
 
 from tunelab.automl._final import FinalModel
-from tunelab.automl._refit import Refit, refit_best
+from tunelab.automl._refit import Refit, refit_best, slowdown_of
 from tunelab.ensembling import FoldBag, WeightedEnsemble
 from tunelab.search import SearchProblem, SearchResult, TrialData
 
@@ -34,14 +34,26 @@ def refit_members(
     """Refitted models of the final model's members (heaviest first, while time allows).
 
     ``done`` is a refit already made (the best single model's), reused when it is a member.
+    Each refit's expected time is scaled by how much slower than expected the earlier ones
+    ran (a busy machine), so the last refits do not run past ``end``.
     """
     models: dict[int, Any] = {}
     if done.model is not None and done.number is not None:
         models[done.number] = done.model
+    made = [done]
     for number in sorted(final.members, key=lambda n: -final.members[n]):
         if number in models:
             continue
-        refit = refit_best(result, data, problem, end=end, n_jobs=n_jobs, number=number)
+        refit = refit_best(
+            result,
+            data,
+            problem,
+            end=end,
+            n_jobs=n_jobs,
+            number=number,
+            slowdown=slowdown_of(made),
+        )
+        made.append(refit)
         if refit.model is not None:
             models[number] = refit.model
     return {n: m for n, m in models.items() if n in final.members}

@@ -1,6 +1,9 @@
 """Writing a finished run: the model bundle, the leaderboard and the report."""
 
+from __future__ import annotations
+
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -69,24 +72,82 @@ def _evaluate(
     )
 
 
-def _parts(automl: FittedRun, model: Any, oof: np.ndarray | None) -> dict[str, dict[str, Any]]:
-    """Metrics (and curves) on train (in-sample), valid (out-of-fold) and test rows."""
+def _parts(
+    automl: FittedRun, model: Any, oof: np.ndarray | None, clock: SaveClock | None = None
+) -> dict[str, dict[str, Any]]:
+    """Metrics (and curves) on train (in-sample), valid (out-of-fold) and test rows.
+
+    With a ``clock``, the model's measured seconds per predicted row are recorded in its
+    timings (``row_seconds``), for sizing the optional work after it.
+    """
     X, y = automl._X, automl._y
     fit_rows, test_rows = automl._fit_rows, automl._test_rows
     parts: dict[str, dict[str, Any]] = {}
     train_rows = fit_rows[:20_000]  # in-sample scores need no more rows than this
+    started = time.monotonic()
+    train_pred = _predict(automl, model, X.iloc[train_rows])
+    if clock is not None:
+        clock.timings["row_seconds"] = (time.monotonic() - started) / max(1, len(train_rows))
     # In-sample scores only show overfitting: no interval for them.
-    parts["train"] = _evaluate(
-        automl, y[train_rows], _predict(automl, model, X.iloc[train_rows]), with_ci=False
-    )
+    started = time.monotonic()
+    parts["train"] = _evaluate(automl, y[train_rows], train_pred, with_ci=False)
+    # Bootstrap intervals cost hundreds of times one evaluation: only while time is left.
+    with_ci = clock is None or clock.left() > CI_COST_RATIO * (time.monotonic() - started)
     if oof is not None:
-        parts["valid"] = _evaluate(automl, y[fit_rows][automl._valid_rows], oof)
+        parts["valid"] = _evaluate(automl, y[fit_rows][automl._valid_rows], oof, with_ci=with_ci)
     if len(test_rows):
-        parts["test"] = _evaluate(automl, y[test_rows], _predict(automl, model, X.iloc[test_rows]))
+        test_pred = _predict(automl, model, X.iloc[test_rows])
+        parts["test"] = _evaluate(automl, y[test_rows], test_pred, with_ci=with_ci)
     return parts
 
 
-def _importance(automl: FittedRun, model: Any) -> list[tuple[str, float, float]]:
+# A part's bootstrap intervals cost about this many times one evaluation without them (a
+# bound: metrics on resamples are vectorised, so fewer than ``CI_RESAMPLES`` times).
+CI_COST_RATIO = 20
+
+
+IMPORTANCE_REPEATS = 2
+IMPORTANCE_ROWS = 1000
+MIN_IMPORTANCE_ROWS = 100
+
+
+class SaveClock:
+    """The time left for saving a run (``deadline``: a ``time.monotonic()`` instant, None
+    for no limit), and how long each step took (``timings``)."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.timings: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def left(self) -> float:
+        """Seconds before the deadline (infinite without one)."""
+        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
+
+    def lap(self, step: str) -> float:
+        """Record the seconds since the last lap under ``step``; returns them."""
+        now = time.monotonic()
+        seconds = now - self._last
+        self.timings[step] = round(self.timings.get(step, 0.0) + seconds, 3)
+        self._last = now
+        return seconds
+
+
+def importance_rows(n_rows: int, n_features: int, row_seconds: float, left: float) -> int:
+    """Rows for permutation importance so that it ends within ``left`` seconds.
+
+    It predicts ``IMPORTANCE_REPEATS`` shuffled copies per feature (plus the unshuffled
+    rows) at ``row_seconds`` per row (measured on the final model); at most
+    ``IMPORTANCE_ROWS``, and 0 (skip it) when fewer than ``MIN_IMPORTANCE_ROWS`` fit.
+    """
+    rows = min(n_rows, IMPORTANCE_ROWS)
+    copies = IMPORTANCE_REPEATS * max(1, n_features) + 1
+    if row_seconds > 0 and left != float("inf"):
+        rows = min(rows, int(max(0.0, left) / (row_seconds * copies)))
+    return rows if rows >= min(MIN_IMPORTANCE_ROWS, n_rows) and rows > 0 else 0
+
+
+def _importance(automl: FittedRun, model: Any, max_rows: int) -> list[tuple[str, float, float]]:
     rows = automl._test_rows if len(automl._test_rows) else automl._fit_rows
     metric = get_metric(automl.metric_, automl.task_)
     return permutation_importance(
@@ -94,9 +155,9 @@ def _importance(automl: FittedRun, model: Any) -> list[tuple[str, float, float]]
         automl._X.iloc[rows],
         automl._y[rows],
         metric,
-        n_repeats=2,
+        n_repeats=IMPORTANCE_REPEATS,
         seed=automl.seed,
-        max_rows=1000,
+        max_rows=max_rows,
     )
 
 
@@ -112,31 +173,46 @@ def _refit_text(refitted: tuple[int, ...], members: list[int]) -> str:
     return text
 
 
-def _summary(automl: FittedRun) -> RunSummary:
+def _final_details(
+    automl: FittedRun, final_parts: dict[str, dict[str, Any]], clock: SaveClock
+) -> ModelDetails:
+    """The final model's report entry; its permutation importance only as time allows."""
     final = automl.final_
-    board = automl.leaderboard()
     curves_part = "test" if len(automl._test_rows) else "valid"
-    final_parts = _parts(automl, automl.model_, final.oof)
-    models = [
-        ModelDetails(
-            name=final.kind if final.kind != "single" else "best",
-            family=final.kind,
-            params={f"trial {n}": round(w, 4) for n, w in final.members.items()},
-            cv_score=final.score,
-            validation=automl.split_description_,
-            metrics={k: v["metrics"] for k, v in final_parts.items()},
-            curves=final_parts.get(curves_part, final_parts["train"]).get("curves", {}),
-            curves_part=curves_part if curves_part in final_parts else "train",
-            importance=_importance(automl, automl.model_),
-            notes=f"Final model ({final.kind}); search stopped: {automl.stop_reason_}. "
-            + _refit_text(final.refitted, list(final.members)),
-        )
-    ]
+    scored = len(automl._test_rows) or len(automl._fit_rows)
+    n_rows = importance_rows(
+        scored, len(automl.feature_columns_), clock.timings.get("row_seconds", 0.0), clock.left()
+    )
+    importance = _importance(automl, automl.model_, n_rows) if n_rows else []
+    note = "" if n_rows else " Permutation importance skipped: no time left in the budget."
+    clock.lap("importance")
+    return ModelDetails(
+        name=final.kind if final.kind != "single" else "best",
+        family=final.kind,
+        params={f"trial {n}": round(w, 4) for n, w in final.members.items()},
+        cv_score=final.score,
+        validation=automl.split_description_,
+        metrics={k: v["metrics"] for k, v in final_parts.items()},
+        curves=final_parts.get(curves_part, final_parts["train"]).get("curves", {}),
+        curves_part=curves_part if curves_part in final_parts else "train",
+        importance=importance,
+        notes=f"Final model ({final.kind}); search stopped: {automl.stop_reason_}. "
+        + _refit_text(final.refitted, list(final.members))
+        + note,
+    )
+
+
+def _trial_details(automl: FittedRun, clock: SaveClock) -> list[ModelDetails]:
+    """Report entries of the best kept trials, while the time left allows another one."""
     kept = automl.search_.kept
     ok = [r for r in automl.trials_ if r.status is TrialStatus.OK and r.number in kept]
     greater = get_metric(automl.metric_, automl.task_).greater_is_better
     ok.sort(key=lambda r: -(r.score or 0.0) if greater else (r.score or 0.0))
+    models = []
+    slowest = 0.0
     for record in ok[:REPORTED_TRIALS]:
+        if clock.left() < 2 * slowest:
+            break
         oof = kept[record.number].oof
         if oof is None:
             continue
@@ -158,6 +234,15 @@ def _summary(automl: FittedRun) -> RunSummary:
                 curves_part="valid",
             )
         )
+        slowest = max(slowest, clock.lap("trials"))
+    return models
+
+
+def _summary(
+    automl: FittedRun, final_parts: dict[str, dict[str, Any]], models: list[ModelDetails]
+) -> RunSummary:
+    final = automl.final_
+    board = automl.leaderboard()
     leaderboard = [jsonable(row) for row in board.to_dict(orient="records")]
     return RunSummary(
         task=automl.task_.value,
@@ -193,14 +278,25 @@ def save_run(
     path: Path,
     *,
     data_dictionary: Mapping[str, Mapping[str, str]] | None = None,
+    deadline: float | None = None,
 ) -> Path:
-    """Bundle + leaderboard.csv/json + report/ in ``path``; returns ``path``."""
+    """Bundle + leaderboard.csv/json + report/ + timings.json in ``path``; returns ``path``.
+
+    The bundle, the leaderboard and the final model's metrics are always written; with a
+    ``deadline`` (``time.monotonic()``) the report's optional parts (permutation importance,
+    the best trials' pages) are cut down or left out to end by then. ``timings.json`` holds
+    the fit's phase timings (``AutoML.timings_``) and the save's. ``data_dictionary``
+    (``{column: {"description", "meaning"}}``) goes into the bundle's manifest.
+    """
+    clock = SaveClock(deadline)
     X = automl._X
     kinds = {c.name: c.kind for c in automl.profile_.columns if c.name in X.columns}
     schema = infer_input_schema(X, kinds)
-    summary = _summary(automl)
-    metrics = {part: m for part, m in summary.models[0].metrics.items()}
+    final_parts = _parts(automl, automl.model_, automl.final_.oof, clock)
+    metrics = {part: m["metrics"] for part, m in final_parts.items()}
     board = automl.leaderboard()
+    fingerprint_text = fingerprint(X)
+    clock.lap("evaluation")
     save_bundle(
         path,
         automl.model_,
@@ -210,7 +306,7 @@ def save_run(
         feature_columns=automl.feature_columns_,
         input_schema=schema,
         metrics=metrics,
-        data_fingerprint=summary.dataset["fingerprint"],
+        data_fingerprint=fingerprint_text,
         reference_stats=reference_statistics(X.iloc[automl._fit_rows], schema),
         data_dictionary=data_dictionary,
         prediction_reference=X.iloc[automl._fit_rows],
@@ -231,10 +327,26 @@ def save_run(
     (path / "leaderboard.json").write_text(
         json.dumps(jsonable(board.to_dict(orient="records")), indent=2)
     )
+    clock.lap("bundle")
+    models = [_final_details(automl, final_parts, clock)]
+    models += _trial_details(automl, clock)
+    summary = _summary(automl, final_parts, models)
     if summary.synthetic is not None:
         (path / "synthetic.json").write_text(json.dumps(jsonable(summary.synthetic), indent=2))
     write_report(path, summary)
+    clock.lap("report")
+    write_timings(path, automl, clock.timings)
     return path
+
+
+TIMINGS_FILE = "timings.json"
+
+
+def write_timings(path: Path, automl: FittedRun, save: dict[str, float]) -> None:
+    """``timings.json``: seconds per phase of the fit (``AutoML.timings_``) and the save."""
+    data = {"fit": dict(getattr(automl, "timings_", {})), "save": dict(save)}
+    data["save"]["total"] = round(sum(v for k, v in save.items() if k != "row_seconds"), 3)
+    (path / TIMINGS_FILE).write_text(json.dumps(jsonable(data), indent=2))
 
 
 def evaluate_frame(automl: FittedRun, df: pd.DataFrame, target: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from tunelab.bundles._mlflow import export_mlflow
     from tunelab.bundles._onnx import OnnxExport, export_onnx
     from tunelab.bundles._schema import ColumnSchema, infer_input_schema, validate_frame
+    from tunelab.bundles._skops import skops_io
     from tunelab.bundles._stats import prediction_statistics, reference_statistics
     from tunelab.bundles._trust import TRUSTED_TYPES, is_trusted, trusted_types
 
@@ -31,6 +32,7 @@ _WHERE = {
     "validate_frame": "_schema",
     "reference_statistics": "_stats",
     "prediction_statistics": "_stats",
+    "skops_io": "_skops",
     "TRUSTED_TYPES": "_trust",
     "is_trusted": "_trust",
     "trusted_types": "_trust",
@@ -51,6 +53,7 @@ __all__ = [
     "prediction_statistics",
     "reference_statistics",
     "save_bundle",
+    "skops_io",
     "trusted_types",
     "validate_frame",
     "zip_bundle",

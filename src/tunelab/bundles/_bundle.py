@@ -274,13 +274,19 @@ def load_bundle(path: str | Path) -> Bundle:
     model_path = folder / MODEL_FILE
     check_model_archive(model_path)
     sio = skops_io()
-    try:
-        needed = sio.get_untrusted_types(file=model_path)
-    except Exception as exc:
-        raise BundleError(f"bundle file {MODEL_FILE} cannot be read: {exc}") from None
-    check_types(needed, f"bundle file {model_path}", libraries)
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    # One pass: skops refuses, before constructing anything, a file holding any type off
+    # ``trusted``; only then are the refused types listed (a second, slower pass).
     try:
         model = sio.load(model_path, trusted=trusted_types(libraries))
+    except UntrustedTypesFoundException:
+        try:
+            needed = sio.get_untrusted_types(file=model_path)
+        except Exception as exc:
+            raise BundleError(f"bundle file {MODEL_FILE} cannot be read: {exc}") from None
+        check_types(needed, f"bundle file {model_path}", libraries)
+        raise BundleError(f"bundle file {MODEL_FILE} holds types tunelab does not trust") from None
     except Exception as exc:
         raise BundleError(f"bundle file {MODEL_FILE} cannot be loaded: {exc}") from None
     _warn_versions(manifest, folder)

@@ -206,6 +206,33 @@ def settings_from_options(**options: Any) -> Any:
         ) from None
 
 
+def process_started() -> float:
+    """The ``time.monotonic()`` instant this process started (interpreter start-up and
+    imports included): a time budget given on the command line spans the whole command."""
+    import time
+
+    import psutil
+
+    age = max(0.0, time.time() - psutil.Process().create_time())
+    return time.monotonic() - age
+
+
+def record_command_timings(out: Path, started: float) -> None:
+    """Add the command's own timings to ``timings.json`` (written by ``AutoML.save``):
+    ``startup`` (process start to the fit) and ``until_saved`` (process start to now)."""
+    import json
+    import time
+
+    path = out / "timings.json"
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    fit = data.get("fit", {})
+    data["command"] = {
+        "startup": fit.get("before_fit"),
+        "until_saved": round(time.monotonic() - started, 3),
+    }
+    path.write_text(json.dumps(data, indent=2))
+
+
 def automl(
     train_file: Annotated[
         Path, typer.Argument(help="training table (csv, tsv, txt, xls, xlsx, parquet)")
@@ -343,6 +370,7 @@ def automl(
     from tunelab.executors import cluster_executor
 
     console = Console(stderr=True)
+    started = process_started()
     executor = cluster_executor(ray_address)
     try:
         settings = settings_from_options(**options)
@@ -362,8 +390,10 @@ def automl(
         )
         engine.callbacks = [view]
         with view:
-            engine.fit(frame, target=target)
+            # the budget spans the whole command: from the process's start, saving included
+            engine.fit(frame, target=target, budget_started=started, reserve_save=True)
         engine.save(out)
+        record_command_timings(out, started)
     except TunelabError as error:
         _fail(str(error))
         return

@@ -8,6 +8,7 @@ reported; the others go on.
 """
 
 import contextlib
+import gc
 import multiprocessing as mp
 import os
 import socket
@@ -79,7 +80,13 @@ class LocalProcessExecutor:
         now = time.monotonic()
         receiver, sender = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(target=_child_main, args=(sender, call), daemon=True)
-        process.start()
+        # The child's garbage collector then leaves the parent's objects alone: walking them
+        # would write to (copy) every page they live on, in every child.
+        gc.freeze()
+        try:
+            process.start()
+        finally:
+            gc.unfreeze()
         sender.close()
         self._running[call.key] = _Running(call, process, receiver, now, now + call.timeout)
 

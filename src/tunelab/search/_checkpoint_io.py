@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 
 from tunelab.entities import ConfigError
 from tunelab.models import trusted_types
@@ -149,6 +148,8 @@ def remove_tmp(folder: Path) -> None:
 
 def save_models(models: list[Any], path: Path) -> None:
     """Save fitted fold models with skops (no pickle)."""
+    import skops.io as sio  # only a checkpointed search pays skops' import (all of sklearn)
+
     sio.dump(list(models), path)
 
 
@@ -157,6 +158,8 @@ def load_models(path: Path) -> list[Any]:
     models are made of: tunelab's exact list (``tunelab.entities.trusted_types``, no
     prefixes), as for bundles; anything else in the file is refused with a ConfigError
     naming it (a checkpoint may come back from a shared artifact store)."""
+    import skops.io as sio
+
     needed = sio.get_untrusted_types(file=path)
     allowed = set(trusted_types())
     refused = [t for t in needed if t not in allowed]

@@ -31,7 +31,7 @@ from tunelab.search._space import SearchSpace
 from tunelab.search._trial import TrialOutcome, TrialTask, running_means
 
 MIN_TRIALS_FOR_PRUNING = 5
-REFIT_REASON = "killed at the search's end (time kept to refit the best trial)"
+REFIT_REASON = "killed at the search's end (time kept for the refit, ensemble and save)"
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ class SearchOptions:
     use_opening: bool = True
     prune: bool = True
     # seconds to keep free before ``deadline`` given the kept trials, best first (e.g. to
-    # refit the best on all rows): the search, running trials included, ends that early
+    # refit the best on all rows, build the ensemble, save the run): the search stops
+    # submitting trials, and running trials are killed, that much before ``deadline``
     reserve: Callable[[list[TrialOutcome]], float] | None = None
     # the configurations to try first instead of the default opening plan (e.g. one trial
     # of an earlier search, fitted again as a model of its own)
@@ -159,8 +160,10 @@ class _Search:
         return self.deadline - self.reserved()
 
     def reserved(self) -> float:
+        """Seconds kept free before the deadline: ``options.reserve`` of the kept trials
+        (asked before any is kept too, for costs that do not depend on them)."""
         reserve = self.options.reserve
-        if reserve is None or not self.kept:
+        if reserve is None:
             return 0.0
         ranked = sorted(self.kept.values(), key=lambda o: -o.details["signed_score"])
         return max(0.0, float(reserve(ranked)))

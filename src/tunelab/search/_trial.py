@@ -5,6 +5,7 @@ in-process (tests, debugging). It returns the fitted fold models, so that the be
 become the final model without any refit.
 """
 
+import pickle
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -153,6 +154,9 @@ def execute_trial(
             )
             outcome.models, outcome.oof = None, None
             return outcome
+    # the models' pickled size: what keeping, sending and saving them costs (the planner of
+    # the phases after the search predicts writing the bundle from it)
+    outcome.details["model_bytes"] = len(pickle.dumps(outcome.models, protocol=5))
     rows = data.valid_rows
     oof = oof_sum[rows] / oof_count[rows, None]
     outcome.oof = oof if problem.n_classes else oof[:, 0]

@@ -266,3 +266,24 @@ def test_evaluate_names_a_missing_target(small_bundle: Path, tmp_path: Path) -> 
     result = _invoke(["evaluate", str(small_bundle), str(data)])
     assert result.exit_code == 2
     assert "'outcome'" in result.output
+
+
+def test_automl_process_counts_its_budget_from_its_start_and_records_timings(
+    tmp_path: Path,
+) -> None:
+    """A real process: its output is flushed before the immediate exit, and timings.json
+    holds the fit's and the save's phases with the command's start-up."""
+    train = tmp_path / "train.csv"
+    _table(120).to_csv(train, index=False)
+    model = tmp_path / "model"
+    done = _run(
+        "automl", str(train), "--target", "outcome", "--out", str(model),
+        "--time-budget", "30", "--max-trials", "2", "--algorithms", "logistic_regression",
+        "--cv", "2",
+    )  # fmt: skip
+    assert "saved model bundle" in done.stdout  # flushed before os._exit
+    timings = json.loads((model / "timings.json").read_text())
+    assert timings["command"]["startup"] > 0  # the interpreter's start-up counted
+    assert timings["command"]["until_saved"] >= timings["fit"]["fit"]
+    assert timings["fit"]["before_fit"] == timings["command"]["startup"]
+    assert {"evaluation", "bundle", "report"} <= set(timings["save"])
