@@ -32,7 +32,7 @@ def compare(
     """Both models' metrics (with intervals) on the new run's test rows, and the challenger's
     improvement in ``metric`` (positive: better, whatever the metric's direction)."""
     experiment = ctx.store.get_experiment(experiment_id)
-    keys = _split_keys(ctx, experiment_id)
+    keys = _split_keys(ctx, experiment_id, ctx.store.latest_run_number(experiment_id))
     part = "test" if "test" in keys else "valid"
     if part not in keys:
         raise DataError("the new experiment held back no rows to compare the models on")

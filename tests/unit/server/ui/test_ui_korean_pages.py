@@ -28,6 +28,8 @@ from tunelab.server import ServerSettings, create_app
 # protocols, units, and the usual abbreviations of methods (as Korean manuals write them).
 PRODUCT_NAMES = {
     "tunelab",
+    "onnx",
+    "mlflow",
     "automl",
     "lightgbm",
     "xgboost",
