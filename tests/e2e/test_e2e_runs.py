@@ -41,9 +41,14 @@ def _run(request: Any, experiment_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def two_runs(browser: Any, server: str, test_data: Path) -> dict[str, Any]:
+def two_runs(
+    browser: Any, server: str, test_data: Path, signed_in: dict[str, Any]
+) -> dict[str, Any]:
     """One experiment run twice through REST: holdout (3 trials), then 3-fold CV (2)."""
-    context = browser.new_context(base_url=server)
+    csrf = next(c["value"] for c in signed_in["cookies"] if c["name"] == "tunelab_csrf")
+    context = browser.new_context(
+        base_url=server, storage_state=signed_in, extra_http_headers={"X-CSRF-Token": csrf}
+    )
     try:
         request = context.request
         dataset_id = _dataset(request, test_data)
