@@ -369,12 +369,16 @@ class RegistryStoreMixin(StoreBase):
         weights = [float(r["weight"]) for r in routes]
         if any(w < 0 for w in weights) or sum(weights) <= 0:
             raise ConfigError("routes: weights must be >= 0 and sum to more than 0")
-        for reference in [str(r["model"]) for r in routes] + list(shadow):
+        references = [str(r["model"]) for r in routes] + list(shadow)
+        for reference in references:
             self.resolve_reference(reference)
         now = utcnow()
         clean = [{"model": str(r["model"]), "weight": float(r["weight"])} for r in routes]
         with self._write() as s:
             self._get(s, DeploymentRow, deployment_id, "deployment")
+            for name in dict.fromkeys(ModelReference.parse(r).name for r in references):
+                # a route serves what the caller may see (serving itself does not ask again)
+                check_visible(s, ResourceKind.REGISTERED_MODEL, name)
             row = s.get(DeploymentTrafficRow, deployment_id)
             if row is None:
                 row = DeploymentTrafficRow(deployment_id=deployment_id)

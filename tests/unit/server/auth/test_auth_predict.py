@@ -66,3 +66,39 @@ def test_a_predict_token_predicts_and_does_nothing_else(
         ).status_code
         == 404
     )
+
+
+def test_traffic_routes_only_to_registered_models_the_caller_may_see(
+    client: TestClient, store: MetadataStore, model_id: str
+) -> None:
+    add_user(store, "admin", Role.ADMIN)
+    add_user(store, "editor", Role.EDITOR)
+    admin = bearer(create_token(store, "admin", "a", scope=Scope.WRITE)[0])
+    editor = bearer(create_token(store, "editor", "e", scope=Scope.WRITE)[0])
+    assert client.post("/api/v1/registry", json={"name": "secret"}, headers=admin).is_success
+    version = client.post(
+        "/api/v1/registry/secret/versions", json={"model_id": model_id}, headers=admin
+    )
+    assert version.status_code in (200, 201), version.text
+    store.set_access(ResourceKind.MODEL, model_id, shares={"editor": ShareLevel.READ})
+    created = client.post(
+        "/api/v1/deployments", json={"model_id": model_id, "name": "mine"}, headers=editor
+    )
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/deployments/{created.json()['id']}/traffic"
+    body = {"routes": [{"model": "secret/1", "weight": 100}], "shadow": [], "sticky": False}
+
+    hidden = client.put(url, json=body, headers=editor)  # admin's private registered model
+    assert hidden.status_code == 404, hidden.text
+    assert "secret" in hidden.json()["detail"]
+    shadowed = client.put(
+        url,
+        json={**body, "routes": [{"model": "secret/1", "weight": 100}], "shadow": ["secret/1"]},
+        headers=editor,
+    )
+    assert shadowed.status_code == 404
+
+    store.set_access(ResourceKind.REGISTERED_MODEL, "secret", shares={"editor": ShareLevel.READ})
+    shared = client.put(url, json=body, headers=editor)
+    assert shared.status_code == 200, shared.text
+    assert shared.json()["routes"][0]["model"] == "secret/1"
