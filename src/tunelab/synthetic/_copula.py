@@ -8,7 +8,7 @@ from scipy.special import ndtr
 from sklearn.base import BaseEstimator
 
 from tunelab.entities import DataError
-from tunelab.synthetic._marginals import Marginal, fit_marginal
+from tunelab.synthetic._marginals import Marginal, fit_marginal, sampling_seed
 
 # eigenvalues of the correlation matrix are kept at least this large (positive definite)
 MIN_EIGENVALUE = 1e-6
@@ -68,11 +68,7 @@ class GaussianCopulaSynthesizer(BaseEstimator):
 
     def sample(self, n_rows: int, random_state: int | None = None) -> pd.DataFrame:
         """``n_rows`` synthetic rows with the fitted columns and dtypes."""
-        if not hasattr(self, "marginals_"):
-            raise DataError("the synthesizer is not fitted: call fit(X) first")
-        if int(n_rows) <= 0:
-            raise DataError(f"the number of rows to sample must be positive, got {n_rows}")
-        seed = self.random_state + 1 if random_state is None else random_state
+        seed = sampling_seed(self, n_rows, random_state)
         rng = np.random.default_rng(seed)
         normals = rng.standard_normal((int(n_rows), len(self.columns_))) @ self._factor.T
         uniforms = ndtr(normals)

@@ -25,6 +25,7 @@ from tunelab.synthetic._marginals import (
     Marginal,
     NumericMarginal,
     fit_marginal,
+    sampling_seed,
 )
 
 NOISE_DIM = 64
@@ -182,11 +183,7 @@ class TabularGANSynthesizer(BaseEstimator):
     # -- sampling --------------------------------------------------------------------------
     def sample(self, n_rows: int, random_state: int | None = None) -> pd.DataFrame:
         """``n_rows`` synthetic rows with the fitted columns and dtypes."""
-        if not hasattr(self, "marginals_"):
-            raise DataError("the synthesizer is not fitted: call fit(X) first")
-        if int(n_rows) <= 0:
-            raise DataError(f"the number of rows to sample must be positive, got {n_rows}")
-        seed = self.random_state + 1 if random_state is None else random_state
+        seed = sampling_seed(self, n_rows, random_state)
         rng = np.random.default_rng(seed)
         if self._generator_state is None:
             picks = rng.integers(0, len(self._rows), int(n_rows))

@@ -18,8 +18,20 @@ import pandas as pd
 from scipy.special import ndtri
 from scipy.stats import rankdata
 
+from tunelab.entities import DataError
+
 # uniforms are kept inside (EPS, 1 - EPS) so that their normal scores are finite
 EPS = 1e-6
+
+
+def sampling_seed(synthesizer: Any, n_rows: int, random_state: int | None) -> int:
+    """The seed of one ``sample(n_rows, random_state)`` call of a fitted synthesizer
+    (default: its ``random_state`` + 1); DataError when unfitted or ``n_rows`` <= 0."""
+    if not hasattr(synthesizer, "marginals_"):
+        raise DataError("the synthesizer is not fitted: call fit(X) first")
+    if int(n_rows) <= 0:
+        raise DataError(f"the number of rows to sample must be positive, got {n_rows}")
+    return int(synthesizer.random_state + 1 if random_state is None else random_state)
 
 
 def _clip(u: np.ndarray) -> np.ndarray:
