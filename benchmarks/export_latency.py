@@ -12,6 +12,7 @@ for one row, over ``--big-calls`` calls for 10,000 rows.
 
 import argparse
 import json
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -20,20 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "examples" / "data" / "credit-g.csv"
-ALGORITHMS = ["lightgbm", "logistic_regression", "random_forest", "extra_trees"]
+if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def train(out: Path, budget: float) -> None:
-    from tunelab import AutoML
-
-    df = pd.read_csv(DATA)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        automl = AutoML(time_budget=budget, algorithms=ALGORITHMS, ensemble="greedy", seed=0)
-        automl.fit(df, target="class")
-    automl.save(out)
+from benchmarks.ensemble_latency import DATA, ROOT, train  # the same cached ensemble
 
 
 def rows(n: int, seed: int = 1) -> pd.DataFrame:
