@@ -1,5 +1,6 @@
 """End-to-end fixtures: a real ``tunelab serve`` subprocess and a headless Chromium page.
 
+- ``server_home``: that server's ``--home`` (a test may record rows in its database).
 - ``server``: base URL of ``tunelab serve --host 127.0.0.1 --port <free> --workers 2 --home <tmp>``
   (one per pytest process, so ``pytest -n 2`` runs two servers on two ports), with auth on:
   the admin ``E2E_USER`` is added first (``tunelab users add ... --password-stdin``).
@@ -114,10 +115,15 @@ def _start_server(home: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], 
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``--home`` of the ``server`` fixture's process (its database and artifacts)."""
+    return tmp_path_factory.mktemp("tunelab-e2e") / "home"
+
+
+@pytest.fixture(scope="session")
+def server(server_home: Path) -> Iterator[str]:
     """Base URL of a real ``tunelab serve`` (one per test process)."""
-    root = tmp_path_factory.mktemp("tunelab-e2e")
-    process, url = _start_server(root / "home", root / "server.log")
+    process, url = _start_server(server_home, server_home.parent / "server.log")
     try:
         yield url
     finally:
