@@ -1,6 +1,7 @@
 """End-to-end fixtures: a real ``tunelab serve`` subprocess and a headless Chromium page.
 
 - ``server_home``: that server's ``--home`` (a test may record rows in its database).
+- ``object_store_endpoint``: the loopback S3 endpoint that server lets requests name.
 - ``server``: base URL of ``tunelab serve --host 127.0.0.1 --port <free> --workers 2 --home <tmp>``
   (one per pytest process, so ``pytest -n 2`` runs two servers on two ports), with auth on:
   the admin ``E2E_USER`` is added first (``tunelab users add ... --password-stdin``).
@@ -13,6 +14,7 @@
   (default ``test-artifacts/screenshots/``), named ``<area>-<name>.png``.
 """
 
+import json
 import os
 import re
 import shutil
@@ -80,9 +82,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _start_server(home: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start_server(
+    home: Path, log_path: Path, object_store: str
+) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server on a free port; retry on another port if that one was taken."""
-    env = {**os.environ, "TUNELAB_AUTH": "true"}  # the unit tests' default is single-user
+    env = {
+        **os.environ,
+        "TUNELAB_AUTH": "true",  # the unit tests' default is single-user
+        # the one S3 endpoint a request may name: the test that needs it starts moto there
+        "TUNELAB_OBJECT_STORE_ENDPOINTS": json.dumps([object_store]),
+    }
     add_user = [*_tunelab_command(), "users", "add", E2E_USER, "--role", "admin"]
     subprocess.run(
         [*add_user, "--password-stdin", "--home", str(home)],
@@ -121,9 +130,17 @@ def server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(server_home: Path) -> Iterator[str]:
+def object_store_endpoint() -> str:
+    """An S3 endpoint on loopback the ``server`` accepts in requests' credentials; nothing
+    listens there until a test starts a moto server on it."""
+    return f"http://127.0.0.1:{_free_port()}"
+
+
+@pytest.fixture(scope="session")
+def server(server_home: Path, object_store_endpoint: str) -> Iterator[str]:
     """Base URL of a real ``tunelab serve`` (one per test process)."""
-    process, url = _start_server(server_home, server_home.parent / "server.log")
+    log = server_home.parent / "server.log"
+    process, url = _start_server(server_home, log, object_store_endpoint)
     try:
         yield url
     finally:

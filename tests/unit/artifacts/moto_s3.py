@@ -16,9 +16,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """Yield the endpoint URL of a fresh ``moto_server``; stop it after."""
-    port = free_port()
+def moto_server(port: int | None = None) -> Iterator[str]:
+    """Yield the endpoint URL of a fresh ``moto_server`` (on ``port``, or a free one); stop it
+    after."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
