@@ -70,6 +70,11 @@ def splits_prefix(experiment_id: str, run: int | None = None) -> str:
     return f"experiments/{experiment_id}/runs/{run}/splits"
 
 
+def run_columns_key(experiment_id: str, run: int) -> str:
+    """The dataset's per-column settings as run ``run`` started with them (JSON)."""
+    return f"experiments/{experiment_id}/runs/{run}/column_settings.json"
+
+
 def splits_summary_key(experiment_id: str, run: int | None = None) -> str:
     return f"{splits_prefix(experiment_id, run)}/summary.json"
 

@@ -28,6 +28,7 @@ from tunelab.jobs._automl_splits import save_splits
 from tunelab.jobs._checkpoint_sync import CheckpointMirror
 from tunelab.jobs._context import JobCancelledError, JobContext
 from tunelab.jobs._handlers import _read_dataset
+from tunelab.jobs._run_columns import run_column_settings
 
 
 def _now() -> tuple[str, float]:
@@ -168,7 +169,9 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         hooks = [callbacks] if mirror is None else [mirror, callbacks]
         automl = AutoML.from_settings(
             settings,
-            preprocessing=_column_preprocessing(ctx, experiment, df),
+            preprocessing=_column_preprocessing(
+                experiment, df, run_column_settings(ctx, experiment, run)
+            ),
             callbacks=hooks,
             checkpoint_dir=str(_checkpoint_dir(ctx, experiment.id)),
             executor=executor,
@@ -277,10 +280,9 @@ def abort_automl(ctx: JobContext, status: JobStatus, error: str) -> None:
     )
 
 
-def _column_preprocessing(ctx: JobContext, experiment: Experiment, df: Any) -> Any:
-    """The recommendation with the dataset's per-column settings (None when there are none:
+def _column_preprocessing(experiment: Experiment, df: Any, column_settings: dict[str, Any]) -> Any:
+    """The recommendation with the run's per-column settings (None when there are none:
     the engine then recommends for itself)."""
-    column_settings = ctx.store.get_dataset(experiment.dataset_id).column_settings
     if not column_settings:
         return None
     from tunelab.data import prepare_target, profile_dataset

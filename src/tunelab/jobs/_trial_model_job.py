@@ -5,7 +5,8 @@ is made on demand by **refitting**: the engine runs once more with the run's set
 split, seed, sampling and refit options) restricted to exactly that trial's family and
 hyperparameters (``AutoML.from_settings(opening=...)``, ``max_trials=1``, no ensemble). The
 result is a bundle like the final model's (evaluation, deployment, download), whose model
-record names its run and trial.
+record names its run and trial. The column settings are the ones the run started with
+(recorded beside its split), not the dataset's current ones.
 """
 
 import dataclasses
@@ -15,6 +16,7 @@ from tunelab.entities.platform import Experiment, Trial
 from tunelab.jobs._automl_job import _column_preprocessing, _engine_settings, _save_model
 from tunelab.jobs._context import JobContext
 from tunelab.jobs._handlers import _read_dataset
+from tunelab.jobs._run_columns import recorded_column_settings
 
 MATERIALISED = "refit"  # how the model was made: its configuration refitted, see above
 
@@ -51,9 +53,14 @@ def run_trial_model(ctx: JobContext) -> dict[str, Any]:
         metric=run.metric or experiment.metric,
     )
     settings = _engine_settings(as_run, df)
+    columns = recorded_column_settings(ctx, experiment.id, run.number)
+    if columns is None:  # a run from before runs recorded them: the dataset's current ones
+        message = "this run did not record its column settings; the current ones are used"
+        ctx.emit("log", {"experiment_id": experiment.id, "level": "warning", "message": message})
+        columns = dict(ctx.store.get_dataset(experiment.dataset_id).column_settings or {})
     automl = AutoML.from_settings(
         settings,
-        preprocessing=_column_preprocessing(ctx, as_run, df),
+        preprocessing=_column_preprocessing(as_run, df, columns),
         opening=[(trial.family, trial.params)],
     )
     ctx.set_step("fitting")

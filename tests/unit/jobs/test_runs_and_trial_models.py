@@ -103,3 +103,23 @@ def test_a_trial_refitted_as_its_own_model_matches_its_leaderboard_row(
     assert best["score"] == pytest.approx(trial.score, rel=1e-6)
     again = service.trial_model(store, experiment_id, 1, trial.number)
     assert again == {"model_id": model.id, "job_id": None, "status": "ready"}
+
+
+def test_a_trial_model_uses_the_column_settings_its_run_started_with(
+    two_runs: tuple[str, dict], worker: Worker, store: MetadataStore, artifacts: ArtifactStore
+) -> None:
+    from tunelab.server.experiments import service
+
+    experiment_id, _ = two_runs
+    experiment = store.get_experiment(experiment_id)
+    key = f"experiments/{experiment_id}/runs/1/column_settings.json"
+    assert artifacts.read_bytes(key) == b"{}"  # recorded at the run's start: none were set
+    # later the user drops the column that carries the signal: run 1's trials did not
+    store.update_dataset(experiment.dataset_id, column_settings={"x": {"use": False}})
+    trial = next(t for t in store.list_trials(experiment_id, run=1) if t.status == "ok")
+    asked = service.trial_model(store, experiment_id, 1, trial.number)
+    done = worker.run_once()
+    assert done is not None
+    assert done.status is JobStatus.SUCCEEDED, done.error
+    best = store.get_model(asked["model_id"]).metrics["best"]
+    assert best["score"] == pytest.approx(trial.score, rel=1e-6)
