@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,3 +82,96 @@ def test_https_keeps_the_name_for_tls_and_ipv6_gets_brackets(
     assert target == "http://[2606:2800:21f:cb07::1]:8080/a"
     assert headers == {"Host": "hooks.example.com:8080"}
     assert extensions == {}
+
+
+def _certificates(folder: Path, name: str) -> tuple[Path, Path, Path]:
+    """A CA, and a server certificate for ``name`` only (no IP address) signed by it."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def build(subject: str, issuer: Any, key: Any, signer: Any, ca: bool) -> Any:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca = build("test CA", ca_name, ca_key, ca_key, True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = build(name, ca.subject, key, ca_key, False)
+    pem = serialization.Encoding.PEM
+    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(pem))
+    paths[1].write_bytes(leaf.public_bytes(pem))
+    paths[2].write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
+
+
+@pytest.mark.parametrize("certified", ["hooks.test", "other.test"])
+def test_https_checks_the_certificate_of_the_name_at_the_pinned_address(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, certified: str
+) -> None:
+    import ssl
+
+    import httpx
+
+    ca, cert, key = _certificates(tmp_path, certified)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    server_context.sni_callback = lambda sock, name, ctx: names.append(name)
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hosts.append(self.headers["Host"])
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    real_client = httpx.Client
+
+    def client_trusting_the_ca(**options: Any) -> httpx.Client:
+        return real_client(verify=ssl.create_default_context(cafile=str(ca)), **options)
+
+    monkeypatch.setattr(_webhook.httpx, "Client", client_trusting_the_ca)
+    monkeypatch.setattr(_webhook, "_resolve", lambda host, port: ["127.0.0.1"])
+    url = f"https://hooks.test:{server.server_port}/x"
+    try:
+        if certified == "hooks.test":
+            send_webhook(url, {"a": 1}, allow_private=True)
+            assert hosts == [f"hooks.test:{server.server_port}"]
+        else:  # the certificate is checked against the URL's name, not the address
+            with pytest.raises(httpx.ConnectError, match=r"certificate|hostname"):
+                send_webhook(url, {"a": 1}, allow_private=True)
+            assert hosts == []
+        assert names[0] == "hooks.test"
+    finally:
+        server.shutdown()
+        server.server_close()
