@@ -172,6 +172,8 @@ def test_client_retrain_on_a_labelled_window(served: dict[str, Any], tmp_path: P
     state.predictors.log.flush()
     with pytest.raises(ValidationApiError, match="0 labelled predictions"):
         client.retrain(deployment, window=(None, None))
+    with pytest.raises(ValidationApiError, match=r"'window', 'start'"):
+        client.retrain(deployment, window=("yesterday", None))
     with pytest.raises(ValidationApiError, match="either dataset_id or window"):
         client._call("POST", f"/deployments/{deployment}/retrain", json={})
     ids = answers["prediction_ids"]

@@ -112,7 +112,12 @@ def window_dataset(
 
 
 def window_bounds(window: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
-    """``{"start", "end"}`` (ISO times, both optional) as a checked window."""
+    """``{"start", "end"}`` (ISO times, both optional) as a checked window; 422 naming
+    ``body.window.<field>`` otherwise."""
     from tunelab.server.monitoring.service import window_of
 
-    return window_of(window.get("start"), window.get("end"))
+    try:
+        return window_of(window.get("start"), window.get("end"))
+    except FieldError as exc:
+        name = str(exc.errors[0]["loc"][-1])
+        raise FieldError(["body", "window", name], exc.errors[0]["msg"], "value_error") from None

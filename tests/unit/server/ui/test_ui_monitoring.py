@@ -108,6 +108,8 @@ def test_retrain_form_on_the_labelled_window(client: TestClient, bundle: Path) -
         json={"records": rows[["x", "color", "size"]].to_dict("records")},
     ).json()
     state.predictors.log.flush()
+    before = client.get(f"/deployments/{deployment}/monitoring?lang=en").text
+    assert f'<option value="{dataset_id}" selected>' in before  # no labels yet: a dataset
     labels = [
         {"prediction_id": i, "label": y}
         for i, y in zip(answer["prediction_ids"][:40], rows["label"][:40], strict=True)
@@ -115,6 +117,7 @@ def test_retrain_form_on_the_labelled_window(client: TestClient, bundle: Path) -
     client.post(f"/api/v1/deployments/{deployment}/labels", json={"labels": labels})
     page = client.get(f"/deployments/{deployment}/monitoring?lang=en").text
     assert "Labelled predictions of this window (40 rows)" in page
+    assert f'<option value="{dataset_id}" >' in page  # the window is the default now
     assert 'data-testid="retrain-include"' in page
     korean = client.get(f"/deployments/{deployment}/monitoring?lang=ko").text
     assert "이 기간의 정답이 달린 예측 (40행)" in korean

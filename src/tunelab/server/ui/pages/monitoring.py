@@ -15,6 +15,7 @@ from tunelab.server.deps import ArtifactsDep, PredictorsDep, SettingsDep, StoreD
 from tunelab.server.errors import FieldError
 from tunelab.server.monitoring import retrain, service
 from tunelab.server.monitoring.schedule import monitor_payload
+from tunelab.server.monitoring.window_data import MIN_LABELLED
 from tunelab.server.ui.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -88,6 +89,7 @@ def monitoring_page(
         alerts=store.list_alerts(deployment_id, limit=20),
         retrains=retrain.retrains(store, deployment_id),
         datasets=store.list_datasets(limit=200),
+        min_labelled=MIN_LABELLED,
         columns=list(bundle.feature_columns),
     )
     return render(request, "monitoring/detail.html", context)
