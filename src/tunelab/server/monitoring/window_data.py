@@ -119,5 +119,5 @@ def window_bounds(window: dict[str, Any]) -> tuple[datetime | None, datetime | N
     try:
         return window_of(window.get("start"), window.get("end"))
     except FieldError as exc:
-        name = str(exc.errors[0]["loc"][-1])
-        raise FieldError(["body", "window", name], exc.errors[0]["msg"], "value_error") from None
+        name, message = str(exc.errors[0]["loc"][-1]), str(exc.errors[0]["msg"])
+        raise FieldError(["body", "window", name], message, "value_error") from None
