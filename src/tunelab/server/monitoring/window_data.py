@@ -11,6 +11,7 @@ import pandas as pd
 
 from tunelab.artifacts import ArtifactStore
 from tunelab.entities.artifact_keys import dataset_file_key
+from tunelab.entities.auth import ResourceKind, acting_user
 from tunelab.jobs import label_id_range, logged_window
 from tunelab.monitoring import ID, inputs_of
 from tunelab.server.datasets.service import new_dataset_id, register_dataset
@@ -72,8 +73,21 @@ def window_dataset(
 ) -> tuple[str, dict[str, int]]:
     """Store the labelled window (after the original rows when asked) as a new dataset with
     the original dataset's column settings; returns its id and the rows from each source.
-    422 when the window holds fewer than ``MIN_LABELLED`` labelled predictions."""
+    422 when the window holds fewer than ``MIN_LABELLED`` labelled predictions, or when the
+    original rows are asked for by a user who may not see that dataset."""
     source = store.get_dataset(source_dataset_id)
+    principal = acting_user.get()
+    hidden = (
+        include_training_data
+        and principal is not None
+        and store.permission(principal, ResourceKind.DATASET, source_dataset_id) is None
+    )
+    if hidden:
+        raise FieldError(
+            ["body", "include_training_data"],
+            "the champion's training dataset is not shared with you; retrain on the window alone",
+            "value_error",
+        )
     window = labelled_rows(
         store, deployment_id, start, end, target, dataset_columns(store, source_dataset_id)
     )
