@@ -18,8 +18,8 @@ TRUTH, PREDICTED, PROBA = "__y", "__prediction", "__p:"
 def _logged(values: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.Series(values.astype("int64") / 1e9, index=values.index).where(values.notna())
+    if pd.api.types.is_datetime64_any_dtype(values):  # as a client sends it: ISO text
+        return values.map(lambda v: None if pd.isna(v) else v.isoformat()).astype(object)
     return values.map(lambda v: None if v is None or v != v else str(v)).astype(object)
 
 
@@ -35,14 +35,19 @@ def held_back_frame(
     """The held-back rows as the monitoring log holds predictions.
 
     ``y``: class codes ``0..k-1`` (classification) or values; ``output``: class
-    probabilities (n, k) or predicted values (n,). At most ``max_rows`` rows (a sample)."""
+    probabilities (n, k) (or (n,) of the positive class) or predicted values (n,) / (n, 1).
+    At most ``max_rows`` rows (a sample)."""
     n = len(X)
     keep = np.arange(n)
     if n > max_rows:
         keep = np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
     frame = pd.DataFrame({c: _logged(X[c].iloc[keep]) for c in X.columns}).reset_index(drop=True)
     y = np.asarray(y)[keep]
-    output = np.asarray(output)[keep]
+    output = np.asarray(output, dtype=np.float64)[keep]
+    if classes and output.ndim == 1:  # the positive class's probability only
+        output = np.column_stack([1 - output, output])
+    if not classes:
+        output = output.reshape(len(output), -1)[:, 0]
     if classes:
         names = [str(c) for c in classes]
         frame[TRUTH] = [names[int(i)] for i in y]
