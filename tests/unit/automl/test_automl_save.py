@@ -124,3 +124,19 @@ def test_bundle_keeps_the_test_rows_with_outputs_for_monitoring(
     (copy / "held_back.parquet").write_bytes(b"PAR1 not the file")
     with pytest.raises(BundleError, match="held_back"):
         tunelab.load_bundle(copy)
+
+
+def test_without_a_test_part_the_out_of_fold_rows_are_kept(tmp_path: Path) -> None:
+    from automl_frames import regression_frame
+
+    frame = regression_frame(200)
+    automl = AutoML(time_budget=None, max_trials=2, algorithms=["decision_tree"], test_ratio=0.0)
+    automl.fit(frame, target="price")
+    assert not len(automl._test_rows)
+    held = tunelab.load_bundle(automl.save(tmp_path / "model")).held_back()
+    assert held is not None
+    rows = automl._fit_rows[automl._valid_rows]
+    assert len(held) == len(rows) > 0
+    np.testing.assert_allclose(held["__y"], automl._y[rows])
+    oof = np.asarray(automl.final_.oof, dtype=float).reshape(len(rows), -1)[:, 0]
+    np.testing.assert_allclose(held["__prediction"], oof)
