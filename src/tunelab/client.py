@@ -352,10 +352,10 @@ class Client:
         ``prediction_id``): ``{"labelled", "rows", "unmatched"}``."""
         file = Path(path)
         data = {"key_column": key_column, "label_column": label_column}
+        url = f"/deployments/{deployment_id}/labels/csv"
         with file.open("rb") as handle:
             files = {"file": (file.name, handle, "text/csv")}
-            path_ = f"/deployments/{deployment_id}/labels/csv"
-            return dict(self._call("POST", path_, files=files, data=data))
+            return dict(self._call("POST", url, files=files, data=data))
 
     def performance(
         self,
