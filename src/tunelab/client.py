@@ -4,6 +4,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,18 @@ def _settings(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _FINAL_JOB = ("succeeded", "failed", "cancelled")
+TimeArg = datetime | str | None
+
+
+def _window(start: TimeArg, end: TimeArg) -> dict[str, str]:
+    """Query parameters of a time window (a naive datetime is taken as UTC)."""
+    out = {}
+    for name, value in (("start", start), ("end", end)):
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        if value:
+            out[name] = str(value)
+    return out
 
 
 class ApiError(TunelabError):
@@ -290,6 +303,134 @@ class Client:
     def predictions(self, deployment_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
         path = f"/deployments/{deployment_id}/predictions"
         return list(self._call("GET", path, params={"limit": limit}))
+
+    # ----- monitoring and retraining ------------------------------------------------------
+    def drift(
+        self, deployment_id: str, *, start: TimeArg = None, end: TimeArg = None
+    ) -> dict[str, Any]:
+        """Drift of the inputs logged in ``[start, end)`` against the training reference:
+        per column method, score, threshold and verdict; ``dataset_drift``; prediction drift
+        (``status: "not_enough_data"`` and null verdicts below ``min_rows``)."""
+        params = _window(start, end)
+        return dict(self._call("GET", f"/deployments/{deployment_id}/drift", params=params))
+
+    def monitoring_settings(self, deployment_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/deployments/{deployment_id}/monitoring/settings"))
+
+    def set_monitoring_settings(
+        self,
+        deployment_id: str,
+        *,
+        drift_share: float = 0.5,
+        min_rows: int = 500,
+        columns: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Replace the drift settings; ``columns``: name -> ``{"method", "threshold"}``."""
+        body = {"drift_share": drift_share, "min_rows": min_rows, "columns": dict(columns or {})}
+        path = f"/deployments/{deployment_id}/monitoring/settings"
+        return dict(self._call("PUT", path, json=body))
+
+    def add_labels(
+        self, deployment_id: str, labels: Mapping[str, Any] | Sequence[tuple[str, Any]]
+    ) -> int:
+        """Attach true labels by prediction id (``{id: label}`` or ``[(id, label)]``, ids
+        from ``predict(...)["prediction_ids"]``); returns how many were stored."""
+        pairs = labels.items() if isinstance(labels, Mapping) else labels
+        body = {"labels": [{"prediction_id": str(i), "label": y} for i, y in pairs]}
+        path = f"/deployments/{deployment_id}/labels"
+        return int(self._call("POST", path, json=body)["labelled"])
+
+    def upload_labels(
+        self,
+        deployment_id: str,
+        path: str | os.PathLike[str],
+        *,
+        key_column: str,
+        label_column: str,
+    ) -> dict[str, Any]:
+        """Attach labels from a CSV joined on ``key_column`` (a logged input field or
+        ``prediction_id``): ``{"labelled", "rows", "unmatched"}``."""
+        file = Path(path)
+        data = {"key_column": key_column, "label_column": label_column}
+        url = f"/deployments/{deployment_id}/labels/csv"
+        with file.open("rb") as handle:
+            files = {"file": (file.name, handle, "text/csv")}
+            return dict(self._call("POST", url, files=files, data=data))
+
+    def performance(
+        self,
+        deployment_id: str,
+        *,
+        start: TimeArg = None,
+        end: TimeArg = None,
+        bucket: str = "day",
+    ) -> dict[str, Any]:
+        """The task's metrics per ``hour``/``day``/``week`` bucket on the labelled
+        predictions (95% intervals), the label-free estimate and the held-back metrics."""
+        params = {**_window(start, end), "bucket": bucket}
+        path = f"/deployments/{deployment_id}/performance"
+        return dict(self._call("GET", path, params=params))
+
+    def add_alert_rule(
+        self,
+        deployment_id: str,
+        kind: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        webhook_url: str | None = None,
+    ) -> dict[str, Any]:
+        """Add an alert rule (``dataset_drift``, ``column_drift``, ``metric_below``,
+        ``error_rate``, ``latency_p95``); returns it with its id."""
+        body: dict[str, Any] = {"kind": kind, "params": dict(params or {})}
+        if webhook_url:
+            body["webhook_url"] = webhook_url
+        path = f"/deployments/{deployment_id}/alert-rules"
+        return dict(self._call("POST", path, json=body))
+
+    def alert_rules(self, deployment_id: str) -> list[dict[str, Any]]:
+        return list(self._call("GET", f"/deployments/{deployment_id}/alert-rules")["items"])
+
+    def delete_alert_rule(self, deployment_id: str, rule_id: str) -> None:
+        self._call("DELETE", f"/deployments/{deployment_id}/alert-rules/{rule_id}")
+
+    def alerts(self, deployment_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        """The alerts raised, newest first (message, details, whether the webhook took it)."""
+        path = f"/deployments/{deployment_id}/alerts"
+        return list(self._call("GET", path, params={"limit": limit})["items"])
+
+    def check_alerts(self, deployment_id: str) -> str:
+        """Queue a check of the deployment's alert rules now; returns the job id."""
+        return str(self._call("POST", f"/deployments/{deployment_id}/alerts/check")["job_id"])
+
+    def retrain(
+        self,
+        deployment_id: str,
+        dataset_id: str | None = None,
+        *,
+        window: tuple[TimeArg, TimeArg] | None = None,
+        include_training_data: bool = False,
+        auto_promote: bool = False,
+        min_improvement: float = 0.0,
+    ) -> dict[str, Any]:
+        """Retrain the champion on ``dataset_id``, or on the labelled predictions logged in
+        ``window=(start, end)`` (optionally with the champion's training rows); returns
+        ``{"job_id", "experiment_id", "name"}``. See ``retrains`` for the comparison."""
+        body: dict[str, Any] = {"auto_promote": auto_promote, "min_improvement": min_improvement}
+        if dataset_id is not None:
+            body["dataset_id"] = dataset_id
+        if window is not None:
+            body["window"] = _window(*window)
+            body["include_training_data"] = include_training_data
+        return dict(self._call("POST", f"/deployments/{deployment_id}/retrain", json=body))
+
+    def retrains(self, deployment_id: str) -> list[dict[str, Any]]:
+        """The deployment's retrains, newest first, with the challenger's comparison."""
+        return list(self._call("GET", f"/deployments/{deployment_id}/retrain")["items"])
+
+    def promote(self, deployment_id: str, version: int) -> dict[str, Any]:
+        """Make ``version`` of the deployment's registered model its ``champion``."""
+        path = f"/deployments/{deployment_id}/promote"
+        return dict(self._call("POST", path, json={"version": version}))
 
     # ----- jobs and events ----------------------------------------------------------------
     def get_job(self, job_id: str) -> dict[str, Any]:

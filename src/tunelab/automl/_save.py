@@ -13,7 +13,12 @@ import pandas as pd
 
 from tunelab.automl._fitted import FittedRun
 from tunelab.automl._leaderboard import model_name
-from tunelab.bundles import infer_input_schema, reference_statistics, save_bundle
+from tunelab.bundles import (
+    held_back_frame,
+    infer_input_schema,
+    reference_statistics,
+    save_bundle,
+)
 from tunelab.data import fingerprint
 from tunelab.entities import DataError, TrialStatus
 from tunelab.evaluation import (
@@ -263,6 +268,37 @@ def _summary(
     )
 
 
+def _held_back(automl: FittedRun) -> pd.DataFrame | None:
+    """The test rows with the final model's outputs, else the out-of-fold validation rows
+    with theirs (at most ``MAX_HELD_BACK_ROWS``), for the monitoring estimates."""
+    from tunelab.bundles._held_back import MAX_HELD_BACK_ROWS
+
+    classes = list(automl.classes_) if automl.task_.is_classification else None
+    if len(automl._test_rows):
+        rows = automl._test_rows
+        if len(rows) > MAX_HELD_BACK_ROWS:
+            rng = np.random.default_rng(automl.seed)
+            rows = np.sort(rng.choice(rows, MAX_HELD_BACK_ROWS, replace=False))
+        X = automl._X.iloc[rows]
+        output = _predict(automl, automl.model_, X)
+        return held_back_frame(X, automl._y[rows], output, classes, seed=automl.seed)
+    oof = automl.final_.oof
+    if oof is None:
+        return None
+    rows = automl._fit_rows[automl._valid_rows]
+    return held_back_frame(automl._X.iloc[rows], automl._y[rows], oof, classes, seed=automl.seed)
+
+
+def _held_back_or_none(automl: FittedRun) -> pd.DataFrame | None:
+    try:
+        return _held_back(automl)
+    except Exception:  # the bundle stays usable; monitoring then estimates without them
+        import logging
+
+        logging.getLogger(__name__).warning("no held-back rows for monitoring", exc_info=True)
+        return None
+
+
 def split_summary_for(automl: FittedRun) -> dict[str, Any]:
     """Row and class counts of the train/valid/test parts."""
     from tunelab.evaluation import Splits
@@ -310,6 +346,7 @@ def save_run(
         reference_stats=reference_statistics(X.iloc[automl._fit_rows], schema),
         data_dictionary=data_dictionary,
         prediction_reference=X.iloc[automl._fit_rows],
+        held_back=_held_back_or_none(automl),
         extra={
             "metric": automl.metric_,
             "model_kind": automl.final_.kind,

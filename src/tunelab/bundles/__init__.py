@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tunelab.bundles._bundle import Bundle, load_bundle, save_bundle, zip_bundle
+    from tunelab.bundles._held_back import held_back_frame
     from tunelab.bundles._manifest import FORMAT_VERSION, library_versions
     from tunelab.bundles._mlflow import export_mlflow
     from tunelab.bundles._onnx import OnnxExport, export_onnx
@@ -22,6 +23,7 @@ _WHERE = {
     "load_bundle": "_bundle",
     "save_bundle": "_bundle",
     "zip_bundle": "_bundle",
+    "held_back_frame": "_held_back",
     "FORMAT_VERSION": "_manifest",
     "library_versions": "_manifest",
     "export_mlflow": "_mlflow",
@@ -46,6 +48,7 @@ __all__ = [
     "OnnxExport",
     "export_mlflow",
     "export_onnx",
+    "held_back_frame",
     "infer_input_schema",
     "is_trusted",
     "library_versions",

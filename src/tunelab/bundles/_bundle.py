@@ -19,6 +19,7 @@ import pandas as pd
 
 from tunelab.bundles._archive import check_model_archive
 from tunelab.bundles._fast_dump import dump_model
+from tunelab.bundles._held_back import HELD_BACK_FILE, read_held_back, write_held_back
 from tunelab.bundles._manifest import (
     FORMAT_VERSION,
     MANIFEST,
@@ -64,6 +65,7 @@ def save_bundle(
     extra: Mapping[str, Any] | None = None,
     data_dictionary: Mapping[str, Mapping[str, str]] | None = None,
     prediction_reference: pd.DataFrame | None = None,
+    held_back: pd.DataFrame | None = None,
 ) -> Path:
     """Write a bundle folder at ``path`` atomically and return it.
 
@@ -79,6 +81,9 @@ def save_bundle(
             ``data_dictionary``.
         prediction_reference: rows whose predictions by ``model`` become the reference of
             prediction drift (default: ``reference_stats`` when it is a frame).
+        held_back: rows the model was not fitted on with their target and the model's
+            outputs (``held_back_frame``), kept as ``held_back.parquet`` for the monitoring
+            estimates before labels.
 
     The bundle is built in a temporary folder beside ``path`` and renamed into place; an
     existing bundle at ``path`` is replaced only once the new one is complete.
@@ -147,6 +152,10 @@ def save_bundle(
             },
             "files": {MODEL_FILE: sha256_file(tmp / MODEL_FILE)},
         }
+        if held_back is not None and len(held_back):
+            written = write_held_back(tmp, held_back)
+            manifest["files"][HELD_BACK_FILE] = sha256_file(written)
+            manifest["held_back_rows"] = len(held_back)
         write_manifest(tmp, jsonable(manifest))
         _replace_dir(tmp, path)
     except BaseException:
@@ -208,6 +217,12 @@ class Bundle:
     def prediction_statistics(self) -> dict[str, Any]:
         """Statistics of the model's outputs on the reference rows (empty in older bundles)."""
         return dict(self.manifest.get("prediction_statistics") or {})
+
+    def held_back(self) -> pd.DataFrame | None:
+        """Held-back rows with target and the model's outputs (None in older bundles)."""
+        if HELD_BACK_FILE not in (self.manifest.get("files") or {}):
+            return None
+        return read_held_back(self.path)
 
     def validate(self, df: pd.DataFrame) -> pd.DataFrame:
         """The model's input columns of ``df``, checked and coerced (see validate_frame)."""

@@ -5,7 +5,7 @@ from tunelab.jobs._eda_job import EDA_PLOTS
 from tunelab.jobs._isolation import JobLimits, default_memory_limit_mb
 from tunelab.jobs._main import run_worker
 from tunelab.jobs._monitor_job import RULE_KINDS
-from tunelab.jobs._monitoring import drift_of, logged_window, performance_of
+from tunelab.jobs._monitoring import drift_of, label_id_range, logged_window, performance_of
 from tunelab.jobs._registry import JOB_KINDS, default_abort_hooks, default_handlers
 from tunelab.jobs._supervisor import WorkerSupervisor
 from tunelab.jobs._webhook import check_webhook_url
@@ -26,6 +26,7 @@ __all__ = [
     "default_handlers",
     "default_memory_limit_mb",
     "drift_of",
+    "label_id_range",
     "logged_window",
     "performance_of",
     "run_worker",

@@ -76,11 +76,11 @@ def check_rule(
                 )
         return None
     if kind == "latency_p95":
-        p95 = store.prediction_stats(deployment_id).get("latency_p95_ms")
+        p95, n = store.latency_quantile(deployment_id, start, now, 0.95)
         if p95 is not None and p95 > float(params["value"]):
             return (
                 f"p95 latency {p95:.1f} ms is above {float(params['value']):.1f} ms",
-                {"latency_p95_ms": p95},
+                {"latency_p95_ms": p95, "predictions": n},
             )
         return None
     raise ValueError(f"unknown alert rule kind {kind!r}")

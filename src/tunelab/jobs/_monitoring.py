@@ -1,6 +1,7 @@
 """Monitoring reports of a deployment from its logged predictions and its bundle: drift and
 performance. Shared by the REST endpoints and the alert job."""
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,8 @@ from tunelab.monitoring import (
     DriftOptions,
     decode_batches,
     drift_report,
+    fit_calibrator,
+    fit_error_model,
     inputs_of,
     performance_report,
     window,
@@ -83,6 +86,34 @@ def label_id_range(start: datetime | None, end: datetime | None) -> tuple[str | 
     return first, last
 
 
+_ESTIMATORS: dict[tuple[str, str], tuple[Any, Any]] = {}
+_ESTIMATORS_LOCK = threading.Lock()
+MAX_CACHED_ESTIMATORS = 16
+
+
+def estimators_of(bundle: Any) -> tuple[Any, Any]:
+    """``(calibrator, error_model)`` fitted on the bundle's held-back rows (None, None for
+    bundles without them), cached per bundle."""
+    digest = str((bundle.manifest.get("files") or {}).get("held_back.parquet") or "")
+    if not digest:
+        return None, None
+    key = (str(bundle.path), digest)
+    with _ESTIMATORS_LOCK:
+        found = _ESTIMATORS.get(key)
+    if found is not None:
+        return found
+    reference = bundle.held_back()
+    if bundle.task.is_classification:
+        fitted: tuple[Any, Any] = (fit_calibrator(reference, bundle.classes or []), None)
+    else:
+        fitted = (None, fit_error_model(reference))
+    with _ESTIMATORS_LOCK:
+        if len(_ESTIMATORS) >= MAX_CACHED_ESTIMATORS:
+            _ESTIMATORS.pop(next(iter(_ESTIMATORS)))
+        _ESTIMATORS[key] = fitted
+    return fitted
+
+
 def performance_of(
     store: MetadataStore,
     bundle: Any,
@@ -91,12 +122,14 @@ def performance_of(
     end: datetime | None = None,
     bucket: str = "day",
 ) -> dict[str, Any]:
-    """Metrics per bucket on the labelled predictions (and the CBPE estimate), beside the
-    model's own held-back metrics."""
+    """Metrics per bucket on the labelled predictions (and the estimate before labels: CBPE,
+    calibrated on the held-back rows when the bundle has them, or DLE), beside the model's
+    own held-back metrics."""
     frame = logged_window(store, deployment_id, start, end)
     first, last = label_id_range(start, end)
     labels = store.labels_between(deployment_id, first, last)
     extra = bundle.manifest.get("extra") or {}
+    calibrator, error_model = estimators_of(bundle)
     report = performance_report(
         bundle.task,
         frame,
@@ -104,6 +137,8 @@ def performance_of(
         classes=bundle.classes,
         bucket=bucket,
         main_metric=extra.get("metric"),
+        calibrator=calibrator,
+        error_model=error_model,
     )
     report["reference"] = held_back_metrics(bundle)
     report["start"] = None if start is None else start.isoformat()

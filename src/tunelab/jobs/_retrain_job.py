@@ -92,4 +92,5 @@ def run_retrain(ctx: JobContext) -> dict[str, Any]:
         "champion": payload["champion"],
         "comparison": comparison,
         "promoted": promoted,
+        **({"training_rows": payload["training_rows"]} if "training_rows" in payload else {}),
     }

@@ -11,6 +11,13 @@ from tunelab.monitoring._drift import (
     column_drift,
     drift_report,
 )
+from tunelab.monitoring._estimate import (
+    Calibrator,
+    ErrorModel,
+    estimate_regression,
+    fit_calibrator,
+    fit_error_model,
+)
 from tunelab.monitoring._log import (
     AT,
     ID,
@@ -41,13 +48,18 @@ __all__ = [
     "MODEL",
     "NOT_ENOUGH_DATA",
     "PREDICTION",
+    "Calibrator",
     "ColumnRule",
     "DriftOptions",
+    "ErrorModel",
     "column_drift",
     "decode_batches",
     "drift_report",
     "encode_batch",
     "estimate",
+    "estimate_regression",
+    "fit_calibrator",
+    "fit_error_model",
     "inputs_of",
     "metric_names",
     "performance_report",

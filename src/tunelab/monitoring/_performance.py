@@ -8,6 +8,11 @@ import numpy as np
 import pandas as pd
 
 from tunelab.entities import TaskType
+from tunelab.monitoring._estimate import (
+    Calibrator,
+    ErrorModel,
+    estimate_regression,
+)
 from tunelab.monitoring._log import AT, PREDICTION, probabilities_of
 
 BUCKETS = {"hour": 3600, "day": 86400, "week": 7 * 86400}
@@ -20,6 +25,14 @@ DEFAULT_METRICS = {
 ESTIMATE_NOTE = (
     "estimated without labels from the model's probabilities (CBPE): assumes they are "
     "calibrated and that only the inputs changed, not the relation to the target"
+)
+CALIBRATED_NOTE = (
+    "estimated without labels (CBPE) from the model's probabilities calibrated on its "
+    "held-back rows (isotonic): assumes only the inputs changed, not the relation to the target"
+)
+DLE_NOTE = (
+    "estimated without labels (DLE): models of the absolute and squared error fitted on the "
+    "model's held-back rows; assumes only the inputs changed, not the relation to the target"
 )
 
 
@@ -44,17 +57,24 @@ def _codes(labels: pd.Series, classes: Sequence[Any]) -> np.ndarray:
     return np.array([index.get(str(v), -1) for v in labels], dtype=int)
 
 
-def estimate(task: TaskType, proba: np.ndarray) -> dict[str, dict[str, Any]]:
-    """CBPE: expected accuracy (and ROC AUC for binary tasks) from class probabilities.
+def estimate(
+    task: TaskType, proba: np.ndarray, calibrator: Calibrator | None = None
+) -> dict[str, dict[str, Any]]:
+    """CBPE: expected accuracy (and ROC AUC for binary tasks) from class probabilities,
+    calibrated first when a ``calibrator`` is given.
 
-    Each row counts as a hit with the probability of its predicted class; the interval is
-    the normal one of that sum of Bernoulli draws. Binary ROC AUC weighs every row as a
-    positive by p and as a negative by 1 - p."""
+    Each row counts as a hit with the (calibrated) probability of its predicted class; the
+    interval is the normal one of that sum of Bernoulli draws. Binary ROC AUC ranks rows by
+    the model's score and weighs each as a positive by p and as a negative by 1 - p."""
     proba = proba[np.isfinite(proba).all(axis=1)]
     n = len(proba)
     if n == 0:
         return {}
-    hit = proba.max(axis=1)
+    scores_p = proba[:, 1] if proba.shape[1] == 2 else None
+    predicted = proba.argmax(axis=1)
+    if calibrator is not None:
+        proba = calibrator.calibrate(proba)
+    hit = proba[np.arange(n), predicted]
     value = float(hit.mean())
     half = 1.96 * float(np.sqrt(np.sum(hit * (1 - hit)))) / n
     out: dict[str, dict[str, Any]] = {
@@ -69,7 +89,8 @@ def estimate(task: TaskType, proba: np.ndarray) -> dict[str, dict[str, Any]]:
         from sklearn.metrics import roc_auc_score
 
         p = proba[:, 1]
-        scores = np.concatenate([p, p])
+        assert scores_p is not None
+        scores = np.concatenate([scores_p, scores_p])
         truth = np.concatenate([np.ones(n), np.zeros(n)])
         weights = np.concatenate([p, 1 - p])
         if weights[:n].sum() > 0 and weights[n:].sum() > 0:
@@ -131,9 +152,13 @@ def performance_report(
     id_column: str = "__id",
     n_resamples: int = 300,
     min_labels: int = 2,
+    calibrator: Calibrator | None = None,
+    error_model: ErrorModel | None = None,
 ) -> dict[str, Any]:
     """Per time bucket: rows predicted, rows labelled, each metric with its 95% bootstrap
-    interval on the labelled rows, and (classifiers) the CBPE estimate on all rows."""
+    interval on the labelled rows, and the label-free estimate on all rows: CBPE for
+    classifiers (calibrated by ``calibrator`` when given), DLE for regression (with an
+    ``error_model``)."""
     task = TaskType(task)
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}")
@@ -156,11 +181,7 @@ def performance_report(
                     if len(labelled) >= min_labels
                     else {}
                 ),
-                "estimated": (
-                    estimate(task, _class_matrix(part, classes))
-                    if task.is_classification and classes
-                    else {}
-                ),
+                "estimated": _estimated(task, part, classes, calibrator, error_model),
             }
             out.append(item)
     return {
@@ -168,5 +189,30 @@ def performance_report(
         "bucket": bucket,
         "metrics": names,
         "buckets": out,
-        "estimate": {"method": "cbpe", "note": ESTIMATE_NOTE} if task.is_classification else None,
+        "estimate": _method(task, calibrator, error_model),
     }
+
+
+def _estimated(
+    task: TaskType,
+    part: pd.DataFrame,
+    classes: Sequence[Any] | None,
+    calibrator: Calibrator | None,
+    error_model: ErrorModel | None,
+) -> dict[str, dict[str, Any]]:
+    if task.is_classification:
+        return estimate(task, _class_matrix(part, classes), calibrator) if classes else {}
+    if error_model is not None and PREDICTION in part.columns:
+        return estimate_regression(error_model, part)
+    return {}
+
+
+def _method(
+    task: TaskType, calibrator: Calibrator | None, error_model: ErrorModel | None
+) -> dict[str, Any] | None:
+    if task.is_classification:
+        note = CALIBRATED_NOTE if calibrator is not None else ESTIMATE_NOTE
+        return {"method": "cbpe", "calibrated": calibrator is not None, "note": note}
+    if error_model is not None:
+        return {"method": "dle", "note": DLE_NOTE}
+    return None

@@ -1,5 +1,6 @@
 """Models, deployments and the prediction history."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -219,6 +220,35 @@ class DeploymentStoreMixin(StoreBase):
                 select(PredictionRow).where(PredictionRow.id.in_(list(explanations)))
             ):
                 row.explanation = jsonable(explanations[row.id])
+
+    def latency_quantile(
+        self,
+        deployment_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        q: float = 0.95,
+    ) -> tuple[float | None, int]:
+        """The ``q`` quantile of the latency (ms) of the deployment's predictions in
+        ``[start, end)`` (shadow copies left out; the same rank rule as
+        ``prediction_stats``) and how many there were; ``(None, 0)`` for none."""
+        where = (PredictionRow.deployment_id == deployment_id) & (PredictionRow.shadow.is_(False))
+        if start is not None:
+            where &= PredictionRow.created_at >= start
+        if end is not None:
+            where &= PredictionRow.created_at < end
+        with self._read() as s:
+            self._get(s, DeploymentRow, deployment_id, "deployment")
+            n = int(s.scalar(select(func.count(PredictionRow.id)).where(where)) or 0)
+            if n == 0:
+                return None, 0
+            value = s.scalar(
+                select(PredictionRow.latency_ms)
+                .where(where)
+                .order_by(PredictionRow.latency_ms)
+                .offset(min(n - 1, int(q * n)))
+                .limit(1)
+            )
+        return (None if value is None else float(value)), n
 
     def prediction_stats(self, deployment_id: str) -> dict[str, Any]:
         """Count, latency mean/p50/p95/max (ms) and the last time of a deployment's predictions.

@@ -103,3 +103,40 @@ def test_altered_model_file_is_refused(saved: tuple[AutoML, Path], tmp_path: Pat
     model.write_bytes(bytes(data))
     with pytest.raises(BundleError, match=r"model\.skops"):
         tunelab.load_bundle(copy)
+
+
+def test_bundle_keeps_the_test_rows_with_outputs_for_monitoring(
+    saved: tuple[AutoML, Path], frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    automl, path = saved
+    bundle = tunelab.load_bundle(path)
+    held = bundle.held_back()
+    assert held is not None
+    rows = automl._test_rows
+    assert len(held) == len(rows) == bundle.manifest["held_back_rows"]
+    test = frame.iloc[rows]
+    assert held["__y"].tolist() == test["label"].astype(str).tolist()
+    proba = bundle.predict_proba(test.drop(columns="label"))
+    np.testing.assert_allclose(held[["__p:bad", "__p:good"]].to_numpy(), proba.to_numpy())
+    assert held["__prediction"].tolist() == list(bundle.predict(test.drop(columns="label")))
+    np.testing.assert_allclose(held["lambda"].to_numpy(), test["lambda"].to_numpy())
+    copy = shutil.copytree(path, tmp_path / "altered")
+    (copy / "held_back.parquet").write_bytes(b"PAR1 not the file")
+    with pytest.raises(BundleError, match="held_back"):
+        tunelab.load_bundle(copy)
+
+
+def test_without_a_test_part_the_out_of_fold_rows_are_kept(tmp_path: Path) -> None:
+    from automl_frames import regression_frame
+
+    frame = regression_frame(200)
+    automl = AutoML(time_budget=None, max_trials=2, algorithms=["decision_tree"], test_ratio=0.0)
+    automl.fit(frame, target="price")
+    assert not len(automl._test_rows)
+    held = tunelab.load_bundle(automl.save(tmp_path / "model")).held_back()
+    assert held is not None
+    rows = automl._fit_rows[automl._valid_rows]
+    assert len(held) == len(rows) > 0
+    np.testing.assert_allclose(held["__y"], automl._y[rows])
+    oof = np.asarray(automl.final_.oof, dtype=float).reshape(len(rows), -1)[:, 0]
+    np.testing.assert_allclose(held["__prediction"], oof)

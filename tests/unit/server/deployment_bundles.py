@@ -50,7 +50,24 @@ def fit_model(kind: str, task: str, df: pd.DataFrame) -> Any:
     return model.fit(X, y.to_numpy())
 
 
-def save(model: Any, task: str, df: pd.DataFrame, folder: Path) -> Path:
+def held_back_of(model: Any, task: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Rows the model was not fitted on, with their target and its outputs."""
+    from tunelab.bundles import held_back_frame
+
+    X = df[["x", "color", "size"]]
+    if task == "regression":
+        return held_back_frame(X, df["y"].to_numpy(), model.predict(X), None)
+    codes = (df["label"] == "yes").astype(int).to_numpy()
+    return held_back_frame(X, codes, model.predict_proba(X), ["no", "yes"])
+
+
+def save(
+    model: Any,
+    task: str,
+    df: pd.DataFrame,
+    folder: Path,
+    held_back: pd.DataFrame | None = None,
+) -> Path:
     from tunelab.bundles import save_bundle
 
     X = df[["x", "color", "size"]]
@@ -64,6 +81,7 @@ def save(model: Any, task: str, df: pd.DataFrame, folder: Path) -> Path:
         input_schema=X,
         reference_stats=X,
         metrics={"valid": {"r2" if task == "regression" else "roc_auc": 0.9}},
+        held_back=held_back,
     )
 
 

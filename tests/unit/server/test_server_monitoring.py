@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from deployment_bundles import fit_model, frame, register, save
+from deployment_bundles import fit_model, frame, held_back_of, register, save
 from fastapi.testclient import TestClient
 from sklearn.metrics import accuracy_score, roc_auc_score
 
@@ -184,3 +184,32 @@ def test_regression_performance(
     rmse = float(np.sqrt(np.mean((predicted - rows["y"].to_numpy()) ** 2)))
     assert bucket["metrics"]["rmse"]["value"] == pytest.approx(rmse)
     assert bucket["estimated"] == {}
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_estimates_before_labels_use_the_held_back_rows(
+    client: TestClient, store: MetadataStore, artifacts: ArtifactStore, tmp_path: Path, task: str
+) -> None:
+    train = frame(1200, seed=0)
+    model = fit_model("lightgbm", task, train)
+    held = held_back_of(model, task, frame(600, seed=9))
+    folder = save(model, task, train, tmp_path / task, held_back=held)
+    deployment = store.create_deployment(register(store, artifacts, folder, task)).id
+    predict(client, deployment, frame(300, seed=10))
+    body = client.get(f"/api/v1/deployments/{deployment}/performance").json()
+    (bucket,) = body["buckets"]
+    if task == "binary":
+        assert body["estimate"]["method"] == "cbpe"
+        assert body["estimate"]["calibrated"] is True
+        assert "calibrated on its held-back rows" in body["estimate"]["note"]
+        accuracy = bucket["estimated"]["accuracy"]
+        assert accuracy["estimate"] is True
+        assert 0.5 < accuracy["value"] <= 1.0
+    else:
+        assert body["estimate"]["method"] == "dle"
+        estimated = bucket["estimated"]
+        assert set(estimated) == {"mae", "rmse"}
+        assert all(m["estimate"] is True for m in estimated.values())
+        # the held-back rows' own error is the right order of magnitude for unshifted rows
+        error = held["__y"] - held["__prediction"]
+        assert estimated["mae"]["value"] == pytest.approx(np.abs(error).mean(), rel=0.5)

@@ -99,3 +99,30 @@ def test_default_deployment_names_follow_the_experiment_with_versions_per_name(
         ("churn · run 1 · trial 3 (ridge)", 1),
         ("uploaded", 1),
     ]
+
+
+def test_latency_quantile_covers_only_its_window(store: MetadataStore) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from tunelab.jobs._monitor_job import check_rule
+    from tunelab.tracking._orm import PredictionRow, utcnow
+
+    deployment = store.create_deployment(_model(store))
+    for _ in range(30):  # slow, but two days old
+        store.add_prediction(deployment.id, inputs=[{}], outputs={}, latency_ms=1000.0)
+    with store._write() as s:
+        s.execute(update(PredictionRow).values(created_at=utcnow() - timedelta(days=2)))
+    for ms in range(1, 101):
+        store.add_prediction(deployment.id, inputs=[{}], outputs={}, latency_ms=float(ms))
+    now = utcnow() + timedelta(seconds=1)
+    assert store.latency_quantile(deployment.id, now - timedelta(hours=24), now) == (96.0, 100)
+    assert store.latency_quantile(deployment.id) == (1000.0, 130)
+    assert store.latency_quantile(deployment.id, end=now - timedelta(days=3)) == (None, 0)
+    rule = {"deployment_id": deployment.id, "kind": "latency_p95", "params": {"value": 200}}
+    assert check_rule(store, None, rule, now) is None  # the old slow rows are outside 24 h
+    rule["params"] = {"value": 200, "window_hours": 72}
+    found = check_rule(store, None, rule, now)
+    assert found is not None
+    assert found[1] == {"latency_p95_ms": 1000.0, "predictions": 130}

@@ -1,12 +1,16 @@
-"""Retraining a deployment's champion on new data, and promoting the challenger."""
+"""Retraining a deployment's champion on new data (a dataset, or a labelled window of its
+prediction log), and promoting the challenger."""
 
 import contextlib
 import re
+from datetime import datetime
 from typing import Any
 
+from tunelab.artifacts import ArtifactStore
 from tunelab.entities.errors import ConfigError
 from tunelab.entities.platform import ConflictError, ExperimentStatus, JobKind, NotFoundError
 from tunelab.server.experiments import service as experiments
+from tunelab.server.monitoring.window_data import window_dataset
 from tunelab.tracking import MetadataStore
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -67,6 +71,18 @@ def champion_reference(store: MetadataStore, deployment_id: str) -> tuple[str, i
     return name, number
 
 
+def _champion_experiment(store: MetadataStore, deployment_id: str) -> tuple[Any, Any]:
+    """The deployment's model and the experiment it came from (409 without one)."""
+    deployment = store.get_deployment(deployment_id)
+    model = store.get_model(deployment.model_id)
+    if model.experiment_id is None:
+        raise ConflictError(
+            f"the model of deployment {deployment_id} has no experiment: its settings are "
+            "unknown, so it cannot be retrained"
+        )
+    return model, store.get_experiment(model.experiment_id)
+
+
 def start_retrain(
     store: MetadataStore,
     deployment_id: str,
@@ -74,18 +90,12 @@ def start_retrain(
     *,
     auto_promote: bool = False,
     min_improvement: float = 0.0,
+    training_rows: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Queue the retrain job: a new experiment with the champion's settings on
     ``dataset_id``. Returns the job and experiment ids."""
-    deployment = store.get_deployment(deployment_id)
-    model = store.get_model(deployment.model_id)
+    model, old = _champion_experiment(store, deployment_id)
     store.get_dataset(dataset_id)
-    if model.experiment_id is None:
-        raise ConflictError(
-            f"the model of deployment {deployment_id} has no experiment: its settings are "
-            "unknown, so it cannot be retrained"
-        )
-    old = store.get_experiment(model.experiment_id)
     if old.target:
         experiments.check_target(store, dataset_id, old.target)
     name, version = champion_reference(store, deployment_id)
@@ -109,9 +119,53 @@ def start_retrain(
         "auto_promote": auto_promote,
         "min_improvement": min_improvement,
     }
+    if training_rows is not None:
+        payload["training_rows"] = training_rows
     job = store.enqueue_job(JobKind.RETRAIN, payload)
     store.update_experiment(experiment.id, job_id=job.id)
-    return {"id": job.id, "job_id": job.id, "experiment_id": experiment.id, "name": name}
+    return {
+        "id": job.id,
+        "job_id": job.id,
+        "experiment_id": experiment.id,
+        "name": name,
+        "dataset_id": dataset_id,
+    }
+
+
+def start_window_retrain(
+    store: MetadataStore,
+    artifacts: ArtifactStore,
+    deployment_id: str,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    include_training_data: bool = False,
+    auto_promote: bool = False,
+    min_improvement: float = 0.0,
+) -> dict[str, Any]:
+    """Queue a retrain on the labelled predictions logged in ``[start, end)`` (after the
+    champion's training rows when ``include_training_data``), stored as a new dataset."""
+    _, old = _champion_experiment(store, deployment_id)
+    if not old.target:
+        raise ConflictError(f"the experiment {old.id} of the champion has no target")
+    dataset_id, counts = window_dataset(
+        store,
+        artifacts,
+        deployment_id,
+        old.dataset_id,
+        old.target,
+        start,
+        end,
+        include_training_data=include_training_data,
+    )
+    return start_retrain(
+        store,
+        deployment_id,
+        dataset_id,
+        auto_promote=auto_promote,
+        min_improvement=min_improvement,
+        training_rows=counts,
+    )
 
 
 def retrains(store: MetadataStore, deployment_id: str) -> list[dict[str, Any]]:

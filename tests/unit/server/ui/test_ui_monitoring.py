@@ -83,3 +83,59 @@ def test_not_enough_data_is_said(client: TestClient, bundle: Path) -> None:
     page = client.get(f"/deployments/{deployment}/monitoring").text
     assert "Not enough data" in page
     assert "No predictions logged" in page
+
+
+def test_retrain_form_on_the_labelled_window(client: TestClient, bundle: Path) -> None:
+    import uuid
+
+    import pandas as pd
+
+    state = client.app.state  # type: ignore[attr-defined]
+    store, artifacts = state.store, state.artifacts
+    train = frame(300, seed=1)
+    uploaded = client.post(
+        "/api/v1/datasets", files={"file": ("train.csv", train.to_csv(index=False).encode())}
+    )
+    dataset_id = uploaded.json()["id"]
+    experiment = store.create_experiment(dataset_id=dataset_id, target="label")
+    prefix = f"models/{uuid.uuid4().hex}"
+    artifacts.put_dir(prefix, bundle)
+    model = store.add_model(name="churn", uri=prefix, experiment_id=experiment.id)
+    deployment = client.post("/api/v1/deployments", json={"model_id": model.id}).json()["id"]
+    rows = frame(60, seed=4)
+    answer = client.post(
+        f"/api/v1/deployments/{deployment}/predict",
+        json={"records": rows[["x", "color", "size"]].to_dict("records")},
+    ).json()
+    state.predictors.log.flush()
+    before = client.get(f"/deployments/{deployment}/monitoring?lang=en").text
+    assert f'<option value="{dataset_id}" selected>' in before  # no labels yet: a dataset
+    labels = [
+        {"prediction_id": i, "label": y}
+        for i, y in zip(answer["prediction_ids"][:40], rows["label"][:40], strict=True)
+    ]
+    client.post(f"/api/v1/deployments/{deployment}/labels", json={"labels": labels})
+    page = client.get(f"/deployments/{deployment}/monitoring?lang=en").text
+    assert "Labelled predictions of this window (40 rows)" in page
+    assert f'<option value="{dataset_id}" >' in page  # the window is the default now
+    assert 'data-testid="retrain-include"' in page
+    korean = client.get(f"/deployments/{deployment}/monitoring?lang=ko").text
+    assert "이 기간의 정답이 달린 예측 (40행)" in korean
+    form = {"dataset_id": "window", "include_training_data": "true", "start": "", "end": ""}
+    posted = client.post(
+        f"/deployments/{deployment}/monitoring/retrain", data=form, follow_redirects=False
+    )
+    assert posted.status_code == 303
+    assert "notice=retrain_queued" in posted.headers["location"]
+    (item,) = client.get(f"/api/v1/deployments/{deployment}/retrain").json()["items"]
+    assert item["status"] == "queued"
+    built = store.get_dataset(store.get_experiment(item["experiment_id"]).dataset_id)
+    table = pd.read_csv(artifacts.open(built.uri))
+    assert len(table) == 340  # the 300 original rows, then the 40 labelled ones
+    assert table["label"].tolist()[300:] == rows["label"][:40].tolist()
+    too_late = client.post(
+        f"/deployments/{deployment}/monitoring/retrain",
+        data={**form, "start": "2999-01-01T00:00:00Z"},
+        follow_redirects=False,
+    )
+    assert "error=" in too_late.headers["location"]

@@ -11,14 +11,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tunelab.entities.errors import TunelabError
 from tunelab.entities.platform import JobKind
 from tunelab.jobs import RULE_KINDS, drift_of, performance_of
-from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
+from tunelab.server.deps import ArtifactsDep, PredictorsDep, SettingsDep, StoreDep
 from tunelab.server.errors import FieldError
 from tunelab.server.monitoring import retrain, service
 from tunelab.server.monitoring.schedule import monitor_payload
+from tunelab.server.monitoring.window_data import MIN_LABELLED
 from tunelab.server.ui.rendering import render
 
 router = APIRouter(include_in_schema=False)
 BUCKETS = ("hour", "day", "week")
+WINDOW = "window"  # the retrain form's choice of the labelled window instead of a dataset
 
 
 def _page(deployment_id: str, **query: str) -> RedirectResponse:
@@ -87,6 +89,7 @@ def monitoring_page(
         alerts=store.list_alerts(deployment_id, limit=20),
         retrains=retrain.retrains(store, deployment_id),
         datasets=store.list_datasets(limit=200),
+        min_labelled=MIN_LABELLED,
         columns=list(bundle.feature_columns),
     )
     return render(request, "monitoring/detail.html", context)
@@ -148,19 +151,38 @@ def start_retrain(
     deployment_id: str,
     request: Request,
     store: StoreDep,
+    artifacts: ArtifactsDep,
     dataset_id: str = Form(...),
     auto_promote: bool = Form(False),
     min_improvement: str = Form(""),
+    include_training_data: bool = Form(False),
+    start: str = Form(""),
+    end: str = Form(""),
 ) -> RedirectResponse:
+    """Retrain on a chosen dataset, or (``dataset_id=window``) on the labelled predictions of
+    the page's time window."""
     try:
-        minimum = _number(min_improvement, "min_improvement") or 0.0
-        retrain.start_retrain(
-            store,
-            deployment_id,
-            dataset_id,
-            auto_promote=auto_promote,
-            min_improvement=max(0.0, minimum),
-        )
+        minimum = max(0.0, _number(min_improvement, "min_improvement") or 0.0)
+        if dataset_id == WINDOW:
+            first, last = service.window_of(start, end)
+            retrain.start_window_retrain(
+                store,
+                artifacts,
+                deployment_id,
+                first,
+                last,
+                include_training_data=include_training_data,
+                auto_promote=auto_promote,
+                min_improvement=minimum,
+            )
+        else:
+            retrain.start_retrain(
+                store,
+                deployment_id,
+                dataset_id,
+                auto_promote=auto_promote,
+                min_improvement=minimum,
+            )
         request.app.state.traffic.refresh(deployment_id)
     except TunelabError as exc:
         return _page(deployment_id, error=_error_text(exc))
