@@ -49,7 +49,13 @@ def test_the_section_offers_only_the_configured_clusters_in_both_languages(
         assert "Default (10.0.0.5:6379)" in html
         assert "Ray cluster" in html and "Local processes" in html
         korean = client.get(f"/experiments/{experiment_id}/setup?lang=ko").text
-        for text in ("실행 위치", "로컬 프로세스", "Ray 클러스터", "기본값 (10.0.0.5:6379)", "시도당 GPU"):
+        for text in (
+            "실행 위치",
+            "로컬 프로세스",
+            "Ray 클러스터",
+            "기본값 (10.0.0.5:6379)",
+            "시도당 GPU",
+        ):
             assert text in korean
 
 
