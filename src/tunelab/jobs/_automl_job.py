@@ -20,7 +20,12 @@ from tunelab.entities.platform import (
     NotFoundError,
 )
 from tunelab.entities.trials import TrialRecord, TrialStatus
-from tunelab.executors import cluster_executor, configured_ray_addresses, ray_address_for
+from tunelab.executors import (
+    cluster_executor,
+    configured_ray_addresses,
+    local_host,
+    ray_address_for,
+)
 from tunelab.jobs._automl_settings import experiment_settings, preprocessing_for
 from tunelab.jobs._automl_splits import save_splits
 from tunelab.jobs._checkpoint_sync import CheckpointMirror
@@ -54,6 +59,9 @@ class StoreCallbacks:
         self.log_level = log_level if log_level in LOG_LEVELS else "info"
         self._slots: dict[int, int] = {}
         self._lock = threading.Lock()
+        # the host a starting trial runs on when known in advance (local processes); on a
+        # Ray cluster the node is known when the trial ends (``trial_end``'s host/node_id)
+        self.start_host = local_host()
 
     def log(self, level: str, message: str) -> None:
         """A ``log`` event when ``level`` is at or above the experiment's log level."""
@@ -83,6 +91,7 @@ class StoreCallbacks:
                 "experiment_id": self.experiment_id,
                 **info,
                 "slot": slot,
+                "host": self.start_host,
                 "started_at": started_at,
                 "started_ts": started_ts,
             },
@@ -165,6 +174,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         address = ray_address_for(settings.executor, configured_ray_addresses())
         if address is not None:
             callbacks.log("info", f"trials run on the Ray cluster at {address}")
+            callbacks.start_host = ""
         executor = cluster_executor(address)
         # the mirror pushes a finished trial to the store before its row is recorded
         hooks = [callbacks] if mirror is None else [mirror, callbacks]

@@ -47,7 +47,8 @@ def test_the_section_offers_only_the_configured_clusters_in_both_languages(
         for address in CLUSTERS:
             assert f'<option value="{address}">{address}</option>' in html
         assert "Default (10.0.0.5:6379)" in html
-        assert "Ray cluster" in html and "Local processes" in html
+        assert "Ray cluster" in html
+        assert "Local processes" in html
         korean = client.get(f"/experiments/{experiment_id}/setup?lang=ko").text
         for text in (
             "실행 위치",

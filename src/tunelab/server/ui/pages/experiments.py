@@ -124,9 +124,7 @@ async def experiments_live(
     return render_fragment(request, "experiments/_live.html", context)
 
 
-def _apply(
-    store: MetadataStore, server: ServerSettings, experiment_id: str, action: str
-) -> str:
+def _apply(store: MetadataStore, server: ServerSettings, experiment_id: str, action: str) -> str:
     """Run one action through the REST views; returns the i18n key of the success message."""
     if action == "start":
         start_experiment(experiment_id, store, server)
