@@ -138,6 +138,7 @@ def test_a_real_run_streams_what_the_live_page_needs(
     assert 'data-testid="worker-host"' in page
     assert 'data-testid="worker-hosts"' in page
     assert 'data-text-host-on="on {host}"' in page
+    assert "1 CPU per trial · local processes" in page
     korean = client.get(f"/experiments/{experiment_id}/run?lang=ko").text
     assert 'data-text-host-on="{host}에서 실행 중"' in korean
     assert "호스트별 완료된 시도" in korean

@@ -110,3 +110,18 @@ def test_without_a_cluster_ray_is_refused_at_the_kind(client: TestClient, worker
     assert "no Ray cluster is configured" in answer.text  # type: ignore[attr-defined]
     korean = client.get(f"/experiments/{experiment_id}/setup?lang=ko").text
     assert "설정된 Ray 클러스터가 없습니다" in korean
+
+
+def test_the_run_page_says_where_trials_run(ray_client: TestClient) -> None:
+    with ray_client as client:
+        experiment_id = _experiment(client)
+        assert _save(client, experiment_id).status_code == 303  # type: ignore[attr-defined]
+        page = client.get(f"/experiments/{experiment_id}/run").text
+        assert "1 CPU per trial · Ray cluster 10.0.0.5:6379" in page  # the server's default
+        form = {"executor_kind": "ray", "ray_address": CLUSTERS[1], "cpu_per_trial": "2"}
+        assert _save(client, experiment_id, **form).status_code == 303  # type: ignore[attr-defined]
+        page = client.get(f"/experiments/{experiment_id}/run?lang=ko").text
+        assert "시도당 CPU 2개 · Ray 클러스터 10.0.0.6:6379" in page
+        assert _save(client, experiment_id, executor_kind="local").status_code == 303  # type: ignore[attr-defined]
+        page = client.get(f"/experiments/{experiment_id}/run?lang=en").text
+        assert "1 CPU per trial · local processes" in page
