@@ -210,3 +210,72 @@ def test_automl_runs_on_both_nodes_and_survives_losing_one(
     saved = json.loads((tmp_path / "run" / "leaderboard.json").read_text())
     assert {row["node_id"] for row in saved} >= {nodes["head"], nodes["node2"]}
     assert "node_id" in pd.read_csv(tmp_path / "run" / "leaderboard.csv").columns
+
+
+TRIAL_SCRIPT = """
+import os, time
+from pathlib import Path
+
+Path("started.pid").write_text(str(os.getpid()))  # the test finds the node running it
+for epoch in range(4):
+    time.sleep(1.0)
+    print(f"epoch={epoch} accuracy={0.5 + 0.1 * epoch} loss={1.0 / (epoch + 1)}", flush=True)
+"""
+
+
+def test_katib_trials_survive_losing_a_node(ray_cluster: Cluster, tmp_path: Path) -> None:
+    """``tunelab tune EXP.yaml --ray-address``: the second node is killed while it runs a
+    trial; the experiment still finishes, and the lost trial was retried on the node left
+    or is recorded failed with Ray's reason."""
+    cluster = ray_cluster
+    cluster.ensure_node2()  # an earlier test in this module may have killed it
+    (tmp_path / "trial.py").write_text(TRIAL_SCRIPT)
+    doc = yaml.safe_load((EXAMPLES / "random.yaml").read_text())
+    doc["metadata"]["name"] = "node-loss-on-ray"
+    doc["spec"].update(parallelTrialCount=2, maxTrialCount=5, maxFailedTrialCount=5)
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
+    container["containers"][0]["command"] = [
+        "python3",
+        "trial.py",
+        "--lr=${trialParameters.learningRate}",
+    ]
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(doc))
+    tunelab = str(Path(sys.executable).with_name("tunelab"))
+    command = [tunelab, "tune", str(tmp_path / "exp.yaml"), "--out", str(tmp_path / "out")]
+    command += ["--workdir", str(tmp_path / "trials"), "--ray-address", cluster.address]
+    log = (tmp_path / "tune.log").open("wb")
+    tune = subprocess.Popen(command, env=cluster.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        victim = None
+        deadline = time.monotonic() + 180
+        while victim is None:
+            assert tune.poll() is None, (tmp_path / "tune.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "no trial ever ran on the second node"
+            for marker in (tmp_path / "trials").glob("*/started.pid"):
+                text = marker.read_text().strip()
+                if text and cluster.runs_on("node2", int(text)):
+                    victim = marker.parent.name
+                    break
+            time.sleep(0.2)
+        head = cluster.node_ids()["head"]
+        cluster.kill_node("node2")
+        assert tune.wait(timeout=300) == 0, (tmp_path / "tune.log").read_text()[-3000:]
+    finally:
+        if tune.poll() is None:
+            tune.kill()
+            tune.wait()
+
+    result = json.loads((tmp_path / "out" / "experiment.json").read_text())
+    assert result["condition"]["type"] == "Succeeded", result["condition"]
+    trials = {t["name"]: t for t in result["trials"]}
+    assert len(trials) == 5
+    lost = trials[victim]
+    if lost["condition"] == "Succeeded":  # Ray ran it again, on the node left
+        ran_on = (tmp_path / "trials" / victim / NODE_FILE).read_text().split()[0]
+        assert ran_on == head
+    else:
+        assert lost["condition"] == "Failed", lost
+        assert "lost on the Ray cluster" in lost["message"]
+    # every other trial finished, on the node left once the second was gone
+    others = [t for name, t in trials.items() if name != victim]
+    assert all(t["condition"] == "Succeeded" for t in others), others
