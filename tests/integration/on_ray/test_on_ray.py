@@ -237,7 +237,9 @@ def test_katib_trials_survive_losing_a_node(ray_cluster: Cluster, tmp_path: Path
     container["containers"][0]["command"] = [
         "python3",
         "trial.py",
-        "--lr=${trialParameters.learningRate}",
+        "--lr=${trialParameters.learningRate}",  # every trial parameter must be used
+        "--num-layers=${trialParameters.numberLayers}",
+        "--optimizer=${trialParameters.optimizer}",
     ]
     (tmp_path / "exp.yaml").write_text(yaml.safe_dump(doc))
     tunelab = str(Path(sys.executable).with_name("tunelab"))
