@@ -20,7 +20,7 @@ from tests.integration.on_ray.conftest import Cluster
 from tunelab import AutoML
 from tunelab.client import Client
 from tunelab.entities import TrialRecord, TrialStatus
-from tunelab.executors import Call, CallEnd, EndState, RayExecutor
+from tunelab.executors import Call, CallEnd, EndState, RayExecutor, Resources
 from tunelab.katib import load_experiment, run_experiment
 from tunelab.katib.ray_executor import NODE_FILE
 from tunelab.search import TrialTask
@@ -71,6 +71,10 @@ def test_ray_executor_runs_calls_with_cluster_deadlines(ray_cluster: Cluster) ->
         executor.submit(Call(2, operator.truediv, (1, 0), timeout=60.0))
         task = TrialTask(number=0, family="x", params={}, deadline=deadline)
         executor.submit(Call(3, getattr, (task, "deadline"), timeout=60.0))
+        # the call's resources are the task's: what Ray assigned to it, read inside it
+        assigned = lambda: __import__("ray").get_runtime_context().get_assigned_resources()  # noqa: E731
+        wanted = Resources(cpus=1, memory_mb=64.0)
+        executor.submit(Call(4, assigned, (), timeout=60.0, resources=wanted))
         ends: dict[int, CallEnd] = {}
         while executor.n_running:
             ends.update((end.key, end) for end in executor.wait(5.0))
@@ -84,6 +88,9 @@ def test_ray_executor_runs_calls_with_cluster_deadlines(ray_cluster: Cluster) ->
     assert ends[3].state is EndState.RETURNED
     # the deadline arrives on the node's clock (one machine here: the same instant)
     assert abs(ends[3].value - deadline) < 5.0
+    assert ends[4].state is EndState.RETURNED, ends[4].reason
+    assert ends[4].value["CPU"] == 1.0
+    assert ends[4].value["memory"] == 64 * 2**20
 
 
 def _frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
