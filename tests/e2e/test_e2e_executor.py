@@ -81,10 +81,11 @@ def test_only_the_servers_clusters_are_offered(ray_page: Any) -> None:
     page.goto(f"/experiments/{experiment_id}/setup?lang=en")
     _open_executor(page)
     address = page.get_by_test_id("field-ray_address")
-    expect(address).to_be_enabled()
     options = address.locator("option")
     expect(options).to_have_text([f"Default ({CLUSTERS[0]})", *CLUSTERS])
+    expect(address).to_be_disabled()  # the cluster list is for the Ray kind only
     page.get_by_test_id("field-executor_kind").select_option("ray")
+    expect(address).to_be_enabled()
     address.select_option(CLUSTERS[1])
     page.get_by_test_id("field-gpu_per_trial").fill("0.5")
     page.get_by_test_id("save").click()
