@@ -147,13 +147,37 @@ def test_platform_worker_runs_automl_jobs_on_the_cluster(
         _frame(seed=5).to_csv(tmp_path / "train.csv", index=False)
         dataset_id = client.upload_dataset(tmp_path / "train.csv")
         client.wait_job(client._call("GET", "/jobs")["items"][0]["id"], timeout=120)
-        experiment_id = client.create_experiment(dataset_id, "target", time_budget=40)
+        # the experiment's executor section names the cluster and the trial resources
+        experiment_id = client.create_experiment(
+            dataset_id,
+            "target",
+            time_budget=40,
+            executor={"kind": "ray", "address": ray_cluster.address},
+            memory_limit_mb=256,
+        )
         job_id = client.start_experiment(experiment_id)["job_id"]
         finished = client.wait_experiment(experiment_id, timeout=240, poll=0.5)
         assert finished["status"] == "finished", finished["error"]
         ends = [e["data"] for e in client.events(job_id, kinds=["trial_end"])]
         assert ends
         assert {e["node_id"] for e in ends} <= set(ray_cluster.node_ids().values())
+        (start,) = [e["data"] for e in client.events(job_id, kinds=["run_start"])]
+        assert (start["executor"], start["ray_address"]) == ("ray", ray_cluster.address)
+
+        # on the same server, an experiment asking for local processes does not use Ray
+        local_id = client.create_experiment(
+            dataset_id,
+            "target",
+            time_budget=30,
+            max_trials=2,
+            algorithms=["logistic_regression"],
+            executor={"kind": "local"},
+        )
+        local_job = client.start_experiment(local_id)["job_id"]
+        finished = client.wait_experiment(local_id, timeout=240, poll=0.5)
+        assert finished["status"] == "finished", finished["error"]
+        ends = [e["data"] for e in client.events(local_job, kinds=["trial_end"])]
+        assert {e["node_id"] for e in ends} == {"local"}
     finally:
         server.terminate()
         server.wait(timeout=60)
