@@ -83,15 +83,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _start_server(
-    home: Path, log_path: Path, object_store: str
+    home: Path, log_path: Path, extra: tuple[str, ...] = (), object_store: str | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the server on a free port; retry on another port if that one was taken."""
-    env = {
-        **os.environ,
-        "TUNELAB_AUTH": "true",  # the unit tests' default is single-user
-        # the one S3 endpoint a request may name: the test that needs it starts moto there
-        "TUNELAB_OBJECT_STORE_ENDPOINTS": json.dumps([object_store]),
-    }
+    """Start the server on a free port; retry on another port if that one was taken.
+    ``extra`` are more ``serve`` options (a later ``--workers`` wins); ``object_store`` is the
+    one S3 endpoint its requests may name (a test that needs it starts moto there)."""
+    env = {**os.environ, "TUNELAB_AUTH": "true"}  # the unit tests' default is single-user
+    if object_store is not None:
+        env["TUNELAB_OBJECT_STORE_ENDPOINTS"] = json.dumps([object_store])
     add_user = [*_tunelab_command(), "users", "add", E2E_USER, "--role", "admin"]
     subprocess.run(
         [*add_user, "--password-stdin", "--home", str(home)],
@@ -107,7 +106,7 @@ def _start_server(
         url = f"http://127.0.0.1:{port}"
         command = [*_tunelab_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
         # two workers: one test's job never waits behind another test's job on the same server
-        command += ["--workers", "2", "--home", str(home)]
+        command += ["--workers", "2", "--home", str(home), *extra]
         log = log_path.open("wb")
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env
@@ -140,7 +139,7 @@ def object_store_endpoint() -> str:
 def server(server_home: Path, object_store_endpoint: str) -> Iterator[str]:
     """Base URL of a real ``tunelab serve`` (one per test process)."""
     log = server_home.parent / "server.log"
-    process, url = _start_server(server_home, log, object_store_endpoint)
+    process, url = _start_server(server_home, log, object_store=object_store_endpoint)
     try:
         yield url
     finally:
@@ -189,9 +188,51 @@ def console() -> ConsoleWatch:
     return ConsoleWatch()
 
 
+@pytest.fixture(scope="module")
+def ray_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a second server started with ``--ray-address`` (``RAY_CLUSTERS``) and no
+    worker: pages offer those clusters, and no job ever connects to them."""
+    from e2e_api import RAY_CLUSTERS
+
+    root = tmp_path_factory.mktemp("tunelab-e2e-ray")
+    extra = ("--ray-address", ",".join(RAY_CLUSTERS), "--workers", "0", "--no-sample")
+    process, url = _start_server(root / "home", root / "server.log", extra)
+    try:
+        yield url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def ray_page(browser: Any, ray_server: str, console: ConsoleWatch) -> Iterator[Any]:
+    """A signed-in page on ``ray_server``; browser errors fail the test as with ``page``."""
+    state = sign_in(browser, ray_server)
+    csrf = next(c["value"] for c in state["cookies"] if c["name"] == "tunelab_csrf")
+    context = browser.new_context(
+        base_url=ray_server,
+        viewport={"width": 1366, "height": 900},
+        locale="en-US",
+        storage_state=state,
+        extra_http_headers={"X-CSRF-Token": csrf},
+    )
+    context.set_default_timeout(15_000)
+    new_page = context.new_page()
+    new_page.on("console", lambda m: m.type == "error" and console.record(f"console: {m.text}"))
+    new_page.on("pageerror", lambda error: console.record(f"page error: {error}"))
+    try:
+        yield new_page
+    finally:
+        context.close()
+
+
 @pytest.fixture(scope="session")
 def signed_in(browser: Any, server: str) -> dict[str, Any]:
     """Sign in through the form once: the browser state (cookies) every ``page`` starts from."""
+    return sign_in(browser, server)
+
+
+def sign_in(browser: Any, server: str) -> dict[str, Any]:
+    """The browser state (cookies) of ``E2E_USER`` signed in on ``server`` through the form."""
     context = browser.new_context(base_url=server)
     try:
         login = context.new_page()
@@ -240,7 +281,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     result = yield
     funcargs = getattr(item, "funcargs", {})
     watch = funcargs.get("console")
-    if "page" in funcargs and isinstance(watch, ConsoleWatch):
+    if ("page" in funcargs or "ray_page" in funcargs) and isinstance(watch, ConsoleWatch):
         problems = watch.unexpected()
         if problems:
             pytest.fail("browser errors:\n" + "\n".join(problems), pytrace=False)

@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 
+# the Ray clusters of the ``ray_server`` fixture's ``--ray-address`` (nothing listens there)
+RAY_CLUSTERS = ("10.0.0.5:6379", "10.0.0.6:6379")
+
 
 def ok(response: Any) -> Any:
     """The JSON body of a successful Playwright API response (fails the test otherwise)."""

@@ -2,6 +2,7 @@
 a ~10 s AutoML run on a real worker, the leaderboard filling live, downloads, Korean."""
 
 import re
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -118,7 +119,12 @@ def test_setup_then_watch_a_live_run(
     expect(page.locator('[data-testid="worker-card"].busy').first).to_be_visible(timeout=120_000)
     expect(page.locator('[data-testid="worker-card"]')).to_have_count(2)
     expect(page.get_by_test_id("worker-elapsed").first).to_contain_text("/ 8s")
+    # where each slot's trial runs (local processes: this machine) and trials by host
+    host = socket.gethostname()
+    expect(page.get_by_test_id("worker-host").first).to_contain_text(host)
+    expect(page.get_by_test_id("threads-note")).to_contain_text("local processes")
     shot("run-live")
+    expect(page.get_by_test_id("worker-host-count").first).to_contain_text(f"{host}: ")
     expect(page.get_by_test_id("leaderboard-row").first).to_be_visible(timeout=60_000)
     expect(page.locator("#score-chart[data-drawn]")).to_be_visible()
     expect(page.get_by_test_id("final-model")).to_be_visible(timeout=120_000)

@@ -64,6 +64,8 @@ _SETTING_ARGS = (
     "n_jobs",
     "early_stopping_rounds",
     "memory_limit_mb",
+    "cpu_per_trial",
+    "gpu_per_trial",
     "refit_best",
     "refit_final",
     "infer_limit",
@@ -103,7 +105,12 @@ class AutoML:
         seed: random seed for splits, sampler and models.
         n_jobs: trials running in parallel (one process and one thread each).
         early_stopping_rounds: stop the search after this many trials without improvement.
-        memory_limit_mb: kill a trial whose process exceeds this resident memory.
+        memory_limit_mb: kill a trial whose process exceeds this resident memory (on Ray:
+            the memory each trial's task reserves).
+        cpu_per_trial: CPUs per trial: its models' threads (``n_jobs``, BLAS/OpenMP); on
+            Ray the task's ``num_cpus``.
+        gpu_per_trial: GPUs each trial's Ray task reserves (``num_gpus``); local
+            processes ignore it.
         refit_best: when the budget allows, refit the best trial's configuration as one
             model on all training rows (``refit_model_``; k times faster to predict than
             its fold bag). The final model (``model_``) is unchanged by it. With a time
@@ -146,6 +153,8 @@ class AutoML:
         n_jobs: int = _DEFAULT.n_jobs,
         early_stopping_rounds: int | None = None,
         memory_limit_mb: float | None = None,
+        cpu_per_trial: int = _DEFAULT.cpu_per_trial,
+        gpu_per_trial: float = _DEFAULT.gpu_per_trial,
         refit_best: bool = _DEFAULT.refit_best,
         refit_final: bool = _DEFAULT.refit_final,
         infer_limit: float | None = None,
@@ -169,6 +178,8 @@ class AutoML:
         self.n_jobs = n_jobs
         self.early_stopping_rounds = early_stopping_rounds
         self.memory_limit_mb = memory_limit_mb
+        self.cpu_per_trial = cpu_per_trial
+        self.gpu_per_trial = gpu_per_trial
         self.refit_best = refit_best
         self.refit_final = refit_final
         self.infer_limit = infer_limit
@@ -213,7 +224,7 @@ class AutoML:
         )
         engine.opening = None if opening is None else [(f, dict(p)) for f, p in opening]
         engine._passive = checked.model_dump(
-            include={"description", "log_level", "target", "cpu_per_trial", "preprocessing"},
+            include={"description", "log_level", "target", "executor", "preprocessing"},
             exclude_unset=True,
         )
         return engine
@@ -297,6 +308,7 @@ class AutoML:
             settings=settings,
             sampling=sampling,
             seed=run.seed,
+            threads_per_trial=run.cpu_per_trial,
         )
         data = TrialData(
             X.iloc[fit_rows].reset_index(drop=True), encoded.y[fit_rows], tuple(folds)
@@ -328,6 +340,7 @@ class AutoML:
             max_trials=budget.max_trials,
             early_stopping_rounds=budget.early_stopping_rounds,
             memory_limit_mb=run.memory_limit_mb,
+            gpus_per_trial=run.gpu_per_trial,
             opening=None
             if self.opening is None
             else tuple((family, dict(params), "trial") for family, params in self.opening),

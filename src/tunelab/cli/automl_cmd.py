@@ -332,10 +332,14 @@ def automl(
     ] = None,
     n_jobs: Annotated[int | None, typer.Option("--n-jobs", help="trials in parallel (1)")] = None,
     cpu_per_trial: Annotated[
-        int | None, typer.Option(help="threads per trial (every trial uses 1)")
+        int | None, typer.Option(help="CPUs (threads) per trial (1); Ray: the task's num_cpus")
     ] = None,
     memory_limit_mb: Annotated[
-        float | None, typer.Option(help="stop a trial above this resident memory (MiB)")
+        float | None,
+        typer.Option(help="stop a trial above this resident memory (MiB); Ray: reserved"),
+    ] = None,
+    gpu_per_trial: Annotated[
+        float | None, typer.Option(help="GPUs per trial, reserved on Ray (num_gpus)")
     ] = None,
     n_clusters: Annotated[
         str | None, typer.Option("--n-clusters", help="clustering: K (2 or more) or auto")

@@ -31,12 +31,15 @@ from pydantic import (
 
 from tunelab.entities.choices import (
     BALANCE_TARGETS,
+    MAX_CPU_PER_TRIAL,
+    MAX_GPU_PER_TRIAL,
     MAX_N_JOBS,
     MAX_SEED,
     MAX_TIME_BUDGET,
     MAX_TRIALS,
     THREADS_PER_TRIAL,
     Ensemble,
+    ExecutorKind,
     LogLevel,
     Sampler,
     Synthesizer,
@@ -295,6 +298,28 @@ class PreprocessingDefaults(_Settings):
         return dataclasses.replace(base, **changes)
 
 
+class ExecutorSettings(_Settings):
+    """Where the trials run: local processes, or Ray tasks on a cluster the operator configured
+    (``tunelab serve/worker --ray-address``; the only addresses a run may name)."""
+
+    kind: ExecutorKind = Field(
+        default="local", description="'local' (child processes) or 'ray' (a Ray cluster)."
+    )
+    address: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="The Ray cluster (kind 'ray' only): one of the addresses the server was "
+        "started with; null: its first.",
+    )
+
+    @model_validator(mode="after")
+    def _address_needs_ray(self) -> "ExecutorSettings":
+        if self.address is not None and self.kind != "ray":
+            raise ValueError("address is for kind 'ray' only")
+        return self
+
+
 class AutoMLSettings(_Settings):
     """Everything an experiment stores about how to search (the REST ``settings`` object)."""
 
@@ -349,13 +374,25 @@ class AutoMLSettings(_Settings):
     n_jobs: Annotated[int, _whole(1, MAX_N_JOBS)] = Field(
         default=1, description="Trials running in parallel (one process each)."
     )
-    cpu_per_trial: Annotated[int, _whole(THREADS_PER_TRIAL, THREADS_PER_TRIAL)] = Field(
-        default=THREADS_PER_TRIAL, description="Threads per trial (every trial uses one)."
+    cpu_per_trial: Annotated[int, _whole(1, MAX_CPU_PER_TRIAL)] = Field(
+        default=THREADS_PER_TRIAL,
+        description="CPUs per trial: its models' threads (n_jobs, BLAS/OpenMP); on Ray the "
+        "task's num_cpus.",
     )
     memory_limit_mb: Annotated[float, _finite(gt=0)] | None = Field(
         default=None,
-        description="Stop a trial whose process exceeds this resident memory.",
+        description="Memory per trial: local processes are stopped above this resident "
+        "memory; on Ray the task reserves it (memory).",
         json_schema_extra={"unit": "MiB"},
+    )
+    gpu_per_trial: Annotated[float, _finite(0.0, float(MAX_GPU_PER_TRIAL))] = Field(
+        default=0.0,
+        description="GPUs per trial, reserved on Ray (num_gpus); local processes ignore it.",
+    )
+    executor: ExecutorSettings | None = Field(
+        default=None,
+        description="Where trials run; null: the server's default (its Ray cluster when "
+        "started with --ray-address, else local processes).",
     )
     # -- data
     test_ratio: Annotated[float, _finite(0.0, lt=1.0)] = Field(

@@ -6,9 +6,15 @@ knows what a trial is: ``RayExecutor`` (Ray tasks on a cluster; ``ray`` imported
 one is made) sits beside ``LocalProcessExecutor``.
 """
 
+from tunelab.executors._choice import (
+    RAY_ADDRESS_ENV,
+    configured_ray_addresses,
+    ray_address_for,
+    split_addresses,
+)
 from tunelab.executors._local import LocalProcessExecutor, local_host
 from tunelab.executors._protocol import Call, CallEnd, EndState, Resources, TrialExecutor
-from tunelab.executors._ray import RAY_ADDRESS_ENV, RayExecutor, cluster_executor
+from tunelab.executors._ray import RayExecutor, cluster_executor
 
 __all__ = [
     "RAY_ADDRESS_ENV",
@@ -20,5 +26,8 @@ __all__ = [
     "Resources",
     "TrialExecutor",
     "cluster_executor",
+    "configured_ray_addresses",
     "local_host",
+    "ray_address_for",
+    "split_addresses",
 ]

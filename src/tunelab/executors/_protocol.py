@@ -8,10 +8,11 @@ from typing import Any, Protocol, runtime_checkable
 
 @dataclass(frozen=True)
 class Resources:
-    """What one call may use: threads (CPUs), GPUs, and a memory cap in MB (None: no cap)."""
+    """What one call may use: threads (CPUs), GPUs (fractions allowed: a share of one, as
+    Ray schedules them), and a memory cap in MB (None: no cap)."""
 
     cpus: int = 1
-    gpus: int = 0
+    gpus: float = 0
     memory_mb: float | None = None
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from tunelab.executors._protocol import Call, CallEnd, EndState
 
-RAY_ADDRESS_ENV = "TUNELAB_RAY_ADDRESS"  # set by ``tunelab serve/worker --ray-address``
 _CAPACITY_TTL = 2.0  # seconds between refreshes of the cluster's CPU count
 
 
@@ -122,6 +121,7 @@ class RayExecutor:
         self._shared: dict[int, tuple[Any, Any]] = {}  # position -> (object, its ObjectRef)
         self._cpus = 0.0
         self._cpus_at = -_CAPACITY_TTL
+        self._call_cpus = 1  # CPUs the last submitted call asked for
         self.warm_nodes: set[str] = set()
         if warm_up_timeout > 0:
             self.warm_up(preload, warm_up_timeout)
@@ -155,7 +155,8 @@ class RayExecutor:
         return self._cpus
 
     def capacity(self) -> int:
-        per_call = max(1, max((r.call.resources.cpus for r in self._running.values()), default=1))
+        running = (r.call.resources.cpus for r in self._running.values())
+        per_call = max(1, self._call_cpus, *running)
         slots = int(self.cluster_cpus() // per_call)
         if self.max_running is not None:
             slots = min(slots, self.max_running)
@@ -166,6 +167,7 @@ class RayExecutor:
         if call.key in self._running:
             raise ValueError(f"call {call.key} is already running")
         now = time.monotonic()
+        self._call_cpus = call.resources.cpus
         options: dict[str, Any] = {
             "num_cpus": call.resources.cpus,
             "num_gpus": call.resources.gpus,

@@ -1,6 +1,5 @@
 """The AutoML job: run the engine on an experiment, record trials live, keep the best model."""
 
-import os
 import shutil
 import tempfile
 import threading
@@ -20,9 +19,13 @@ from tunelab.entities.platform import (
     JobStatus,
     NotFoundError,
 )
-from tunelab.entities.settings import THREADS_PER_TRIAL
 from tunelab.entities.trials import TrialRecord, TrialStatus
-from tunelab.executors import RAY_ADDRESS_ENV, cluster_executor
+from tunelab.executors import (
+    cluster_executor,
+    configured_ray_addresses,
+    local_host,
+    ray_address_for,
+)
 from tunelab.jobs._automl_settings import experiment_settings, preprocessing_for
 from tunelab.jobs._automl_splits import save_splits
 from tunelab.jobs._checkpoint_sync import CheckpointMirror
@@ -57,6 +60,9 @@ class StoreCallbacks:
         self.log_level = log_level if log_level in LOG_LEVELS else "info"
         self._slots: dict[int, int] = {}
         self._lock = threading.Lock()
+        # the host a starting trial runs on when known in advance (local processes); on a
+        # Ray cluster the node is known when the trial ends (``trial_end``'s host/node_id)
+        self.start_host = local_host()
 
     def log(self, level: str, message: str) -> None:
         """A ``log`` event when ``level`` is at or above the experiment's log level."""
@@ -86,6 +92,7 @@ class StoreCallbacks:
                 "experiment_id": self.experiment_id,
                 **info,
                 "slot": slot,
+                "host": self.start_host,
                 "started_at": started_at,
                 "started_ts": started_ts,
             },
@@ -163,8 +170,13 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         mirror = _mirror(ctx, experiment.id)
         if mirror is not None and mirror.restore():
             callbacks.log("info", "resuming from the checkpoint in the artifact store")
-        # tunelab worker --ray-address: the trials run on that cluster
-        executor = cluster_executor(os.environ.get(RAY_ADDRESS_ENV))
+        # executor "ray" (or none with tunelab worker --ray-address): the trials run on a
+        # configured cluster, connected for this job only; "local": no Ray start-up at all
+        address = ray_address_for(settings.executor, configured_ray_addresses())
+        if address is not None:
+            callbacks.log("info", f"trials run on the Ray cluster at {address}")
+            callbacks.start_host = ""
+        executor = cluster_executor(address)
         # the mirror pushes a finished trial to the store before its row is recorded
         hooks = [callbacks] if mirror is None else [mirror, callbacks]
         automl = AutoML.from_settings(
@@ -176,7 +188,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
             checkpoint_dir=str(_checkpoint_dir(ctx, experiment.id)),
             executor=executor,
         )
-        _emit_run_start(ctx, experiment, settings)
+        _emit_run_start(ctx, experiment, settings, address)
         done = threading.Event()
         watcher = threading.Thread(target=_stop_on_cancel, args=(ctx, automl, done), daemon=True)
         watcher.start()
@@ -310,7 +322,9 @@ def _encoded_label(df: Any, experiment: Experiment, label: str) -> str:
     raise SettingsError([("sampling.balance_to", message)])
 
 
-def _emit_run_start(ctx: JobContext, experiment: Experiment, settings: ExperimentSettings) -> None:
+def _emit_run_start(
+    ctx: JobContext, experiment: Experiment, settings: ExperimentSettings, ray_address: str | None
+) -> None:
     started_at, started_ts = _now()
     ctx.emit(
         "run_start",
@@ -325,7 +339,10 @@ def _emit_run_start(ctx: JobContext, experiment: Experiment, settings: Experimen
             "algorithms": list(settings.algorithms or []),
             "memory_limit_mb": settings.memory_limit_mb,
             "cpu_per_trial": settings.cpu_per_trial,
-            "threads_per_trial": THREADS_PER_TRIAL,
+            "gpu_per_trial": settings.gpu_per_trial,
+            "threads_per_trial": settings.cpu_per_trial,
+            "executor": "local" if ray_address is None else "ray",
+            "ray_address": ray_address,
             "started_at": started_at,
             "started_ts": started_ts,
         },

@@ -52,6 +52,7 @@ class SearchOptions:
     early_stopping_rounds: int | None = None
     keep_top: int = 8
     memory_limit_mb: float | None = None
+    gpus_per_trial: float = 0.0  # reserved per trial by executors that schedule GPUs (Ray)
     deterministic: bool = False
     use_opening: bool = True
     prune: bool = True
@@ -350,6 +351,7 @@ class _Search:
             self.data,
             self.problem,
             memory_limit_mb=self.options.memory_limit_mb,
+            gpus=self.options.gpus_per_trial,
         )
         started: dict[int, float] = {}
         exhausted = False

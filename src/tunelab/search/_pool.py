@@ -41,11 +41,14 @@ class TrialPool:
         problem: SearchProblem,
         *,
         memory_limit_mb: float | None = None,
+        gpus: float = 0.0,
     ) -> None:
         self.executor = executor
         self.data = data
         self.problem = problem
-        self.resources = Resources(cpus=problem.threads_per_trial, memory_mb=memory_limit_mb)
+        self.resources = Resources(
+            cpus=problem.threads_per_trial, gpus=gpus, memory_mb=memory_limit_mb
+        )
         self._submitted: dict[int, _Submitted] = {}
 
     @property

@@ -25,6 +25,9 @@ class ServerSettings(BaseSettings):
     ``monitor_interval_seconds``: how often a ``monitor`` job evaluates the alert rules (0:
     never on a schedule). ``webhook_allow_private``: alert webhooks may call loopback and
     private-network addresses (off by default: users could otherwise reach internal services).
+    ``ray_address``: the Ray clusters experiments may run their trials on (``--ray-address``;
+    comma-separated in ``TUNELAB_RAY_ADDRESS``); the first is the default, and an
+    experiment's ``executor.address`` must be one of them (users cannot name others).
     """
 
     model_config = SettingsConfigDict(env_prefix="TUNELAB_", extra="ignore")
@@ -55,6 +58,14 @@ class ServerSettings(BaseSettings):
     monitor_interval_seconds: float = 300.0
     webhook_allow_private: bool = False
     cancel_grace_seconds: float = 15.0  # a cancelled job that has not stopped is then killed
+    ray_address: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("ray_address", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: Any) -> Any:
+        from tunelab.executors import split_addresses
+
+        return split_addresses(value) if isinstance(value, str | list | tuple) else value
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -50,6 +50,7 @@ class Cluster:
     address: str
     env: dict[str, str]
     groups: dict[str, int] = field(default_factory=dict)  # node name -> process group id
+    node2_args: list[str] = field(default_factory=list)  # ``ray start`` arguments of node2
 
     def node_ids(self) -> dict[str, str]:
         """``{"head"|"node2": node id}`` of the alive nodes, as seen from a driver."""
@@ -68,6 +69,30 @@ class Cluster:
         """SIGKILL a node's raylet and everything it started (its process group): the node
         is lost, as when its machine goes down."""
         _kill_group(self.groups.pop(name))
+
+    def ensure_node2(self) -> None:
+        """Start the second node again if an earlier test killed it; wait until it joined."""
+        if "node2" not in self.groups:
+            self.groups["node2"] = _start(self.node2_args, self.env)
+        deadline = time.monotonic() + 60
+        while "node2" not in self.node_ids():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the second Ray node never joined")
+            time.sleep(0.5)
+
+    def runs_on(self, name: str, pid: int) -> bool:
+        """Whether process ``pid`` was started by node ``name`` (its group or their children;
+        a Katib trial's command runs in a session of its own)."""
+        pgid = self.groups.get(name)
+        if pgid is None:
+            return False
+        for proc in psutil.process_iter():
+            with contextlib.suppress(psutil.Error, ProcessLookupError):
+                if os.getpgid(proc.pid) != pgid:
+                    continue
+                if proc.pid == pid or pid in {c.pid for c in proc.children(recursive=True)}:
+                    return True
+        return False
 
 
 _LIST_NODES = """
@@ -143,8 +168,8 @@ def ray_cluster() -> Iterator[Cluster]:
     try:
         head = ["--head", "--port", str(port), "--include-dashboard=false"]
         cluster.groups["head"] = _start([*head, *common], env)
-        node2 = ["--address", address, "--resources", '{"node2": 1}']
-        cluster.groups["node2"] = _start([*node2, *common], env)
+        cluster.node2_args = ["--address", address, "--resources", '{"node2": 1}', *common]
+        cluster.groups["node2"] = _start(cluster.node2_args, env)
         deadline = time.monotonic() + 60
         while len(cluster.node_ids()) < 2:
             if time.monotonic() > deadline:

@@ -20,7 +20,7 @@ from tests.integration.on_ray.conftest import Cluster
 from tunelab import AutoML
 from tunelab.client import Client
 from tunelab.entities import TrialRecord, TrialStatus
-from tunelab.executors import Call, CallEnd, EndState, RayExecutor
+from tunelab.executors import Call, CallEnd, EndState, RayExecutor, Resources
 from tunelab.katib import load_experiment, run_experiment
 from tunelab.katib.ray_executor import NODE_FILE
 from tunelab.search import TrialTask
@@ -71,6 +71,10 @@ def test_ray_executor_runs_calls_with_cluster_deadlines(ray_cluster: Cluster) ->
         executor.submit(Call(2, operator.truediv, (1, 0), timeout=60.0))
         task = TrialTask(number=0, family="x", params={}, deadline=deadline)
         executor.submit(Call(3, getattr, (task, "deadline"), timeout=60.0))
+        # the call's resources are the task's: what Ray assigned to it, read inside it
+        assigned = lambda: __import__("ray").get_runtime_context().get_assigned_resources()  # noqa: E731
+        wanted = Resources(cpus=1, memory_mb=64.0)
+        executor.submit(Call(4, assigned, (), timeout=60.0, resources=wanted))
         ends: dict[int, CallEnd] = {}
         while executor.n_running:
             ends.update((end.key, end) for end in executor.wait(5.0))
@@ -84,6 +88,9 @@ def test_ray_executor_runs_calls_with_cluster_deadlines(ray_cluster: Cluster) ->
     assert ends[3].state is EndState.RETURNED
     # the deadline arrives on the node's clock (one machine here: the same instant)
     assert abs(ends[3].value - deadline) < 5.0
+    assert ends[4].state is EndState.RETURNED, ends[4].reason
+    assert ends[4].value["CPU"] == 1.0
+    assert ends[4].value["memory"] == 64 * 2**20
 
 
 def _frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
@@ -140,13 +147,37 @@ def test_platform_worker_runs_automl_jobs_on_the_cluster(
         _frame(seed=5).to_csv(tmp_path / "train.csv", index=False)
         dataset_id = client.upload_dataset(tmp_path / "train.csv")
         client.wait_job(client._call("GET", "/jobs")["items"][0]["id"], timeout=120)
-        experiment_id = client.create_experiment(dataset_id, "target", time_budget=40)
+        # the experiment's executor section names the cluster and the trial resources
+        experiment_id = client.create_experiment(
+            dataset_id,
+            "target",
+            time_budget=40,
+            executor={"kind": "ray", "address": ray_cluster.address},
+            memory_limit_mb=256,
+        )
         job_id = client.start_experiment(experiment_id)["job_id"]
         finished = client.wait_experiment(experiment_id, timeout=240, poll=0.5)
         assert finished["status"] == "finished", finished["error"]
         ends = [e["data"] for e in client.events(job_id, kinds=["trial_end"])]
         assert ends
         assert {e["node_id"] for e in ends} <= set(ray_cluster.node_ids().values())
+        (start,) = [e["data"] for e in client.events(job_id, kinds=["run_start"])]
+        assert (start["executor"], start["ray_address"]) == ("ray", ray_cluster.address)
+
+        # on the same server, an experiment asking for local processes does not use Ray
+        local_id = client.create_experiment(
+            dataset_id,
+            "target",
+            time_budget=30,
+            max_trials=2,
+            algorithms=["logistic_regression"],
+            executor={"kind": "local"},
+        )
+        local_job = client.start_experiment(local_id)["job_id"]
+        finished = client.wait_experiment(local_id, timeout=240, poll=0.5)
+        assert finished["status"] == "finished", finished["error"]
+        ends = [e["data"] for e in client.events(local_job, kinds=["trial_end"])]
+        assert {e["node_id"] for e in ends} == {"local"}
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -210,3 +241,74 @@ def test_automl_runs_on_both_nodes_and_survives_losing_one(
     saved = json.loads((tmp_path / "run" / "leaderboard.json").read_text())
     assert {row["node_id"] for row in saved} >= {nodes["head"], nodes["node2"]}
     assert "node_id" in pd.read_csv(tmp_path / "run" / "leaderboard.csv").columns
+
+
+TRIAL_SCRIPT = """
+import os, time
+from pathlib import Path
+
+Path("started.pid").write_text(str(os.getpid()))  # the test finds the node running it
+for epoch in range(4):
+    time.sleep(1.0)
+    print(f"epoch={epoch} accuracy={0.5 + 0.1 * epoch} loss={1.0 / (epoch + 1)}", flush=True)
+"""
+
+
+def test_katib_trials_survive_losing_a_node(ray_cluster: Cluster, tmp_path: Path) -> None:
+    """``tunelab tune EXP.yaml --ray-address``: the second node is killed while it runs a
+    trial; the experiment still finishes, and the lost trial was retried on the node left
+    or is recorded failed with Ray's reason."""
+    cluster = ray_cluster
+    cluster.ensure_node2()  # an earlier test in this module may have killed it
+    (tmp_path / "trial.py").write_text(TRIAL_SCRIPT)
+    doc = yaml.safe_load((EXAMPLES / "random.yaml").read_text())
+    doc["metadata"]["name"] = "node-loss-on-ray"
+    doc["spec"].update(parallelTrialCount=2, maxTrialCount=5, maxFailedTrialCount=5)
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
+    container["containers"][0]["command"] = [
+        "python3",
+        "trial.py",
+        "--lr=${trialParameters.learningRate}",  # every trial parameter must be used
+        "--num-layers=${trialParameters.numberLayers}",
+        "--optimizer=${trialParameters.optimizer}",
+    ]
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(doc))
+    tunelab = str(Path(sys.executable).with_name("tunelab"))
+    command = [tunelab, "tune", str(tmp_path / "exp.yaml"), "--out", str(tmp_path / "out")]
+    command += ["--workdir", str(tmp_path / "trials"), "--ray-address", cluster.address]
+    log = (tmp_path / "tune.log").open("wb")
+    tune = subprocess.Popen(command, env=cluster.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        victim = None
+        deadline = time.monotonic() + 180
+        while victim is None:
+            assert tune.poll() is None, (tmp_path / "tune.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "no trial ever ran on the second node"
+            for marker in (tmp_path / "trials").glob("*/started.pid"):
+                text = marker.read_text().strip()
+                if text and cluster.runs_on("node2", int(text)):
+                    victim = marker.parent.name
+                    break
+            time.sleep(0.2)
+        head = cluster.node_ids()["head"]
+        cluster.kill_node("node2")
+        assert tune.wait(timeout=300) == 0, (tmp_path / "tune.log").read_text()[-3000:]
+    finally:
+        if tune.poll() is None:
+            tune.kill()
+            tune.wait()
+
+    result = json.loads((tmp_path / "out" / "experiment.json").read_text())
+    assert result["condition"]["type"] == "Succeeded", result["condition"]
+    trials = {t["name"]: t for t in result["trials"]}
+    assert len(trials) == 5
+    lost = trials[victim]
+    if lost["condition"] == "Succeeded":  # Ray ran it again, on the node left
+        ran_on = (tmp_path / "trials" / victim / NODE_FILE).read_text().split()[0]
+        assert ran_on == head
+    else:
+        assert lost["condition"] == "Failed", lost
+        assert "lost on the Ray cluster" in lost["message"]
+    # every other trial finished, on the node left once the second was gone
+    others = [t for name, t in trials.items() if name != victim]
+    assert all(t["condition"] == "Succeeded" for t in others), others

@@ -1,4 +1,5 @@
-"""Resume across hosts: artifacts on S3 (moto), each worker with its own temporary folder.
+"""Resume across hosts: artifacts on S3 (moto), each worker with its own temporary folder,
+the metadata on SQLite or on a real PostgreSQL server.
 
 A worker SIGKILLed mid-AutoML leaves its search checkpoint in the artifact store (mirrored
 after every trial); the other worker, which cannot see the first one's local folder, takes
@@ -21,8 +22,9 @@ from tunelab.artifacts import ArtifactStore
 from tunelab.client import Client
 
 UNIT = Path(__file__).resolve().parents[2] / "unit"
-sys.path[:0] = [str(UNIT / "artifacts")]
+sys.path[:0] = [str(UNIT / "artifacts"), str(UNIT / "tracking")]
 from moto_s3 import moto_server, s3_options  # noqa: E402
+from pg_server import create_database, postgres_server  # noqa: E402
 
 
 @pytest.fixture
@@ -31,6 +33,16 @@ def s3() -> Iterator[tuple[str, dict[str, object]]]:
         options = s3_options(endpoint)
         ArtifactStore("s3://resume", options).fs.mkdir("resume")
         yield "s3://resume/lab", options
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def metadata_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The metadata store's URL: a SQLite file, or a fresh PostgreSQL server on loopback."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'meta.db'}"
+        return
+    with postgres_server() as url:
+        yield create_database(url)
 
 
 def _start_worker(
@@ -57,16 +69,22 @@ def test_worker_on_another_host_resumes_from_the_checkpoint_in_s3(
     tmp_path: Path,
     test_data: Path,
     s3: tuple[str, dict[str, object]],
+    metadata_db: str,
 ) -> None:
     artifacts, options = s3
     env = {**LEASE_ENV, "TUNELAB_ARTIFACTS_OPTIONS": json.dumps(options)}
-    db = f"sqlite:///{tmp_path / 'meta.db'}"
+    db = metadata_db
     client: Client = serve("--no-sample", "--db", db, "--artifacts", artifacts, workers=0, env=env)
+    assert client.health()["database"] == db.split(":")[0].split("+")[0]
     first = _start_worker(tmp_path, db, artifacts, env, "first")
     workers.append(first)
     dataset_id = client.upload_dataset(test_data / "blood-transfusion.parquet")
     client.wait_job(client._call("GET", "/jobs")["items"][0]["id"], timeout=120)
-    experiment_id = client.create_experiment(dataset_id, "whether2007", time_budget=30)
+    # a trial budget ends the run: trials are left for the second worker however long the
+    # first one took (on a loaded machine a 30 s budget could be spent before the takeover)
+    experiment_id = client.create_experiment(
+        dataset_id, "whether2007", time_budget=120, max_trials=8
+    )
     job_id = client.start_experiment(experiment_id)["job_id"]
 
     store = ArtifactStore(artifacts, options)

@@ -119,6 +119,7 @@ def test_cli_options_build_the_same_settings_object() -> None:
         "n_jobs": None,
         "cpu_per_trial": None,
         "memory_limit_mb": None,
+        "gpu_per_trial": None,
     }
     import inspect
 

@@ -97,7 +97,9 @@ class _Spy(tunelab.automl.AutoML):
         ({"trial_timeout": 0}, "trial_timeout"),
         ({"n_jobs": 0}, "n_jobs"),
         ({"seed": 1.5}, "seed"),
-        ({"cpu_per_trial": 4}, "cpu_per_trial"),
+        ({"cpu_per_trial": 65}, "cpu_per_trial"),
+        ({"gpu_per_trial": 9}, "gpu_per_trial"),
+        ({"executor": {"kind": "slurm"}}, "executor.kind"),
         ({"log_level": "loud"}, "log_level"),
         ({"sampling": {"ratio": 1.5}}, "sampling.ratio"),
         ({"sampling": {"balance_to": "no"}}, "sampling.balance_to"),  # regression task
@@ -163,7 +165,9 @@ def test_every_setting_maps_to_an_engine_argument() -> None:
         "memory_limit_mb": 512,
         "infer_limit": 0.00002,
         "refit_final": False,
-        "cpu_per_trial": 1,
+        "cpu_per_trial": 2,
+        "gpu_per_trial": 0.5,
+        "executor": {"kind": "ray", "address": "10.0.0.5:6379"},
         "log_level": "debug",
         "split": {"kind": "holdout", "ratios": [0.5, 0.3, 0.2], "shuffle": False},
         "sampling": {"ratio": 0.5, "balance_to": "minority", "smote": True},
@@ -175,6 +179,7 @@ def test_every_setting_maps_to_an_engine_argument() -> None:
     assert (engine.infer_limit, engine.refit_final) == (0.00002, False)
     assert (engine.max_trials, engine.early_stopping_rounds, engine.seed) == (7, 4, 11)
     assert (engine.n_jobs, engine.sampler, engine.ensemble) == (2, "random", "stacking")
+    assert (engine.cpu_per_trial, engine.gpu_per_trial) == (2, 0.5)
     assert engine.algorithms == ["lightgbm", "random_forest"]
     assert engine.sampling == SamplingConfig(ratio=0.5, balance_to="minority", smote=True)
     split = engine.split

@@ -9,7 +9,14 @@ import pytest
 
 from tunelab import AutoML
 from tunelab.entities import TrialRecord, TrialStatus
-from tunelab.executors import Call, CallEnd, EndState, LocalProcessExecutor, TrialExecutor
+from tunelab.executors import (
+    Call,
+    CallEnd,
+    EndState,
+    LocalProcessExecutor,
+    Resources,
+    TrialExecutor,
+)
 from tunelab.search import SearchOptions, SearchProblem, TrialData, TrialTask, run_search
 from tunelab.search._pool import TrialPool
 
@@ -160,3 +167,27 @@ def test_automl_runs_its_trials_on_the_given_executor() -> None:
     assert len(executor.submitted) == 3
     assert {t.host for t in model.trials_} == {"sync-node"}
     assert set(model.predict(frame.drop(columns="y"))) <= {0, 1}
+
+
+def test_automl_asks_the_executor_for_the_settings_cpus_memory_and_gpus() -> None:
+    """``cpu_per_trial``/``memory_limit_mb``/``gpu_per_trial`` reach every trial's call (a
+    Ray task's num_cpus/memory/num_gpus) and the trial's own thread count."""
+    frame = pd.DataFrame({"x": [float(i % 13) for i in range(90)]})
+    frame["y"] = (frame["x"] > 6).astype(int)
+    executor = SyncExecutor()
+    AutoML(
+        time_budget=None,
+        max_trials=2,
+        algorithms=["logistic_regression"],
+        ensemble="none",
+        refit_best=False,
+        refit_final=False,
+        cpu_per_trial=3,
+        gpu_per_trial=0.5,
+        memory_limit_mb=700.0,
+        executor=executor,
+    ).fit(frame, target="y")
+    assert {c.resources for c in executor.submitted} == {
+        Resources(cpus=3, gpus=0.5, memory_mb=700.0)
+    }
+    assert {c.args[2].threads_per_trial for c in executor.submitted} == {3}

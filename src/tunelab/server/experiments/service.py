@@ -1,5 +1,6 @@
 """Experiment rules: validation, start/stop through jobs, reconciling after lost workers."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from tunelab.entities.platform import (
@@ -11,7 +12,8 @@ from tunelab.entities.platform import (
     NotFoundError,
     Run,
 )
-from tunelab.entities.settings import AutoMLSettings, SettingsError
+from tunelab.entities.settings import AutoMLSettings, SettingsError, parse_settings
+from tunelab.executors import ray_address_for
 from tunelab.server.errors import FieldError
 from tunelab.tracking import MetadataStore
 
@@ -111,8 +113,12 @@ def validate_settings(
     task: str | None,
     metric: str | None,
     settings: dict[str, Any],
+    ray_addresses: Sequence[str] | None = None,
 ) -> None:
-    """422 naming the field (``settings.split.ratios``, ``metric``...) when a setting is bad."""
+    """422 naming the field (``settings.split.ratios``, ``metric``...) when a setting is bad.
+
+    ``ray_addresses`` (the server's configured clusters) checks ``settings.executor``: a run
+    may use only those (None: not checked here; the worker checks again)."""
     from tunelab.automl import check_settings  # the engine's check: it knows the families
 
     task = task or guess_task(store, dataset_id, target)
@@ -125,6 +131,9 @@ def validate_settings(
             columns=dataset_columns(store, dataset_id),
             classes=None if classes is None else list(classes),
         )
+        if ray_addresses is not None:
+            executor = parse_settings(settings, AutoMLSettings).executor
+            ray_address_for(executor, ray_addresses)
     except SettingsError as exc:
         raise settings_field_error(exc) from exc
 
@@ -144,8 +153,11 @@ def require_target(experiment: Experiment) -> None:
         raise FieldError(["body", "target"], "set a target first", "missing")
 
 
-def start(store: MetadataStore, experiment_id: str) -> Experiment:
-    """Queue the AutoML job; 422 without a target or with bad settings; 409 when running."""
+def start(
+    store: MetadataStore, experiment_id: str, ray_addresses: Sequence[str] | None = None
+) -> Experiment:
+    """Queue the AutoML job; 422 without a target or with bad settings (an executor the
+    server's ``ray_addresses`` do not allow included); 409 when running."""
     experiment = store.get_experiment(experiment_id)
     if experiment.status is not ExperimentStatus.RUNNING:
         require_target(experiment)
@@ -156,6 +168,7 @@ def start(store: MetadataStore, experiment_id: str) -> Experiment:
             task=experiment.task,
             metric=experiment.metric,
             settings=experiment.settings,
+            ray_addresses=ray_addresses,
         )
     store.transition_experiment(
         experiment_id, to=ExperimentStatus.RUNNING, allowed_from=STARTABLE, error=""

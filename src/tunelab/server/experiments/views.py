@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from tunelab.entities.platform import ConflictError, ExperimentStatus
 from tunelab.entities.settings import DEFAULT_TEST_RATIO
-from tunelab.server.deps import StoreDep
+from tunelab.server.deps import SettingsDep, StoreDep
 from tunelab.server.errors import FieldError
 from tunelab.server.experiments import service
 from tunelab.server.experiments.leaderboard import leaderboard_json
@@ -33,14 +33,15 @@ router = APIRouter(prefix="/experiments", tags=["experiments"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Created)
-def create_experiment(body: ExperimentIn, store: StoreDep) -> Created:
+def create_experiment(body: ExperimentIn, store: StoreDep, server: SettingsDep) -> Created:
     """Create an experiment (status ``ready``); ``time_budget`` goes into its settings.
 
     Settings naming neither ``split`` nor ``test_ratio`` get ``test_ratio`` 0.2: a test
     part is held back by default (send ``test_ratio: 0`` for none).
 
     The target may be left out: the experiment is created, and ``start`` answers 422
-    "set a target first" until a PATCH sets one. Settings are checked (422 naming the field).
+    "set a target first" until a PATCH sets one. Settings are checked (422 naming the field);
+    ``settings.executor`` may name only the Ray clusters the server was started with.
     """
     store.get_dataset(body.dataset_id)
     if body.target is not None:
@@ -58,6 +59,7 @@ def create_experiment(body: ExperimentIn, store: StoreDep) -> Created:
         task=body.task,
         metric=body.metric,
         settings=settings,
+        ray_addresses=server.ray_address,
     )
     experiment = store.create_experiment(
         dataset_id=body.dataset_id,
@@ -100,6 +102,7 @@ def patch_experiment(
     experiment_id: str,
     body: ExperimentPatch,
     store: StoreDep,
+    server: SettingsDep,
     if_match: str | None = Header(default=None),
 ) -> Any:
     """Change fields and merge settings (top-level keys replaced; None restores a default).
@@ -132,6 +135,7 @@ def patch_experiment(
         task=body.task or current.task,
         metric=body.metric or current.metric,
         settings=service.merged_settings(current.settings, patch),
+        ray_addresses=server.ray_address,
     )
     return store.update_experiment(
         experiment_id,
@@ -142,9 +146,10 @@ def patch_experiment(
 
 
 @router.post("/{experiment_id}/start", status_code=status.HTTP_202_ACCEPTED)
-def start_experiment(experiment_id: str, store: StoreDep) -> dict[str, Any]:
-    """Queue the AutoML job; 422 "set a target first" without a target; 409 when running."""
-    experiment = service.start(store, experiment_id)
+def start_experiment(experiment_id: str, store: StoreDep, server: SettingsDep) -> dict[str, Any]:
+    """Queue the AutoML job; 422 "set a target first" without a target, or naming the bad
+    setting (an executor on a Ray cluster the server does not have); 409 when running."""
+    experiment = service.start(store, experiment_id, server.ray_address)
     return {"id": experiment.id, "status": experiment.status.value, "job_id": experiment.job_id}
 
 

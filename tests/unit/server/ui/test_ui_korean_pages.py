@@ -30,6 +30,7 @@ PRODUCT_NAMES = {
     "tunelab",
     "onnx",
     "mlflow",
+    "ray",  # the cluster engine (setup: executor, run: where trials run)
     "automl",
     "lightgbm",
     "xgboost",
@@ -73,6 +74,7 @@ ABBREVIATIONS = {
     "f1",
     "r2",
     "cpu",
+    "gpu",
     "mlp",
     "sgd",
     "svc",
@@ -100,6 +102,7 @@ SKIP_TAGS = {"script", "style", "pre", "code", "svg", "template"}
 CODE_CLASSES = {"mono"}  # an element with this class shows code (ids, class names, params)
 SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "hx-confirm"}
 WORD = re.compile(r"_?[A-Za-z][A-Za-z0-9_]*")
+SLOT = re.compile(r"\{[A-Za-z_]+\}")  # a format slot of a script's text: "{host}"
 
 
 def dataset() -> pd.DataFrame:
@@ -133,6 +136,8 @@ class VisibleText(HTMLParser):
             shown = name in SHOWN_ATTRIBUTES or name.startswith("data-text-")
             if tag == "input" and name == "value":
                 shown = values.get("type") in ("submit", "button")
+            if shown and value and name.startswith("data-text-"):
+                value = SLOT.sub(" ", value)  # a script fills the slots: never shown as such
             if shown and value:
                 self.parts.extend(_shown_strings(value))
         if tag in self.VOID:

@@ -2,6 +2,7 @@
 
 import json
 import re
+import socket
 
 from fastapi.testclient import TestClient
 from server_helpers import upload
@@ -121,14 +122,26 @@ def test_a_real_run_streams_what_the_live_page_needs(
     start = next(e["data"] for e in events if e["kind"] == "trial_start")
     assert start["experiment_id"] == experiment_id
     assert {"number", "family", "params", "timeout", "slot", "started_ts"} <= set(start)
+    # per-worker activity: the host a trial runs on, known at its start for local processes
+    assert start["host"] == socket.gethostname()
+    run_start = next(e["data"] for e in events if e["kind"] == "run_start")
+    assert (run_start["executor"], run_start["ray_address"]) == ("local", None)
     end = next(e["data"] for e in events if e["kind"] == "trial_end")
     assert end["score"] is not None
     assert end["fit_time"] >= 0
+    assert (end["host"], end["node_id"]) == (socket.gethostname(), "local")
     page = client.get(f"/experiments/{experiment_id}/run").text
     assert len(re.findall(r'data-testid="leaderboard-row"', page)) == 2
     assert 'data-testid="split-part-test"' in page  # a test part is held back by default
     assert 'data-testid="split-part-train"' in page
     assert 'data-testid="final-model"' in page
+    assert 'data-testid="worker-host"' in page
+    assert 'data-testid="worker-hosts"' in page
+    assert 'data-text-host-on="on {host}"' in page
+    assert "1 CPU per trial · local processes" in page
+    korean = client.get(f"/experiments/{experiment_id}/run?lang=ko").text
+    assert 'data-text-host-on="{host}에서 실행 중"' in korean
+    assert "호스트별 완료된 시도" in korean
 
 
 def test_host_column_appears_when_trials_ran_on_several_hosts(

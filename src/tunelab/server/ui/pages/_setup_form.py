@@ -25,6 +25,10 @@ ENSEMBLES = choices.ENSEMBLES
 LOG_LEVELS = choices.LOG_LEVELS
 SAMPLERS = choices.SAMPLERS
 MAX_N_JOBS = choices.MAX_N_JOBS
+MAX_CPU_PER_TRIAL = choices.MAX_CPU_PER_TRIAL
+MAX_GPU_PER_TRIAL = choices.MAX_GPU_PER_TRIAL
+# "" keeps the server's default (its Ray cluster when it has one, else local processes)
+EXECUTOR_KINDS = ("", *choices.EXECUTOR_KINDS)
 FOLDS = (3, 5, 10)
 RANGE_FIELDS = tuple(f"range_{p}_{e}" for p in ("train", "valid", "test") for e in ("low", "high"))
 
@@ -48,6 +52,9 @@ def _form_defaults() -> dict[str, Any]:
         "seed": _default("seed"),
         "n_jobs": _default("n_jobs"),
         "cpu_per_trial": _default("cpu_per_trial"),
+        "gpu_per_trial": _default("gpu_per_trial"),
+        "executor_kind": "",
+        "ray_address": "",
         "sampler": _default("sampler"),
         "refit_final": "1" if AutoMLSettings.model_fields["refit_final"].default else "0",
         "split_kind": "auto",
@@ -76,6 +83,9 @@ _ERROR_FIELDS = {
     "sampling.synthesizer": "synthesizer",
     "test_ratio": "cv_test_pct",
     "infer_limit": "min_rows_per_s",
+    "executor.kind": "executor_kind",
+    "executor.address": "ray_address",
+    "executor": "executor_kind",
 }
 
 
@@ -110,8 +120,12 @@ def form_values(experiment: Experiment) -> dict[str, Any]:
     for key in ("early_stopping_rounds", "memory_limit_mb", "log_level", "sampler"):
         if key in s:
             values[key] = _text(s[key])
-    if "cpu_per_trial" in s:
-        values["cpu_per_trial"] = _text(s["cpu_per_trial"])
+    for key in ("cpu_per_trial", "gpu_per_trial"):
+        if key in s:
+            values[key] = _text(s[key])
+    executor = s.get("executor") or {}
+    values["executor_kind"] = _text(executor.get("kind"))
+    values["ray_address"] = _text(executor.get("address"))
     if s.get("refit_final") is not None:
         values["refit_final"] = "1" if s["refit_final"] else "0"
     if s.get("infer_limit"):
@@ -196,6 +210,8 @@ def patch_body(form: Mapping[str, Any]) -> dict[str, Any]:
         "n_jobs": _number(form, "n_jobs", integer=True),
         "memory_limit_mb": _number(form, "memory_limit_mb"),
         "cpu_per_trial": _number(form, "cpu_per_trial", integer=True),
+        "gpu_per_trial": _number(form, "gpu_per_trial"),
+        "executor": _executor(form),
         "sampler": form.get("sampler") or None,
         "refit_final": form.get("refit_final", "1") != "0",
         "infer_limit": _infer_limit(form),
@@ -212,6 +228,15 @@ def patch_body(form: Mapping[str, Any]) -> dict[str, Any]:
         "metric": form.get("metric") or None,
         "settings": settings,
     }
+
+
+def _executor(form: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``{"kind", "address"}``; None (the server's default) when no kind is chosen."""
+    kind = str(form.get("executor_kind") or "").strip()
+    if not kind:
+        return None
+    address = str(form.get("ray_address") or "").strip() or None
+    return {"kind": kind, "address": address if kind == "ray" else None}
 
 
 def _infer_limit(form: Mapping[str, Any]) -> float | None:

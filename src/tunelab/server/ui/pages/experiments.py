@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tunelab.entities.errors import TunelabError
 from tunelab.entities.platform import Experiment, ExperimentStatus
+from tunelab.server.config import ServerSettings
 from tunelab.server.deps import SettingsDep, StoreDep
 from tunelab.server.experiments import service
 from tunelab.server.experiments.schemas import CopyIn
@@ -123,10 +124,10 @@ async def experiments_live(
     return render_fragment(request, "experiments/_live.html", context)
 
 
-def _apply(store: MetadataStore, experiment_id: str, action: str) -> str:
+def _apply(store: MetadataStore, server: ServerSettings, experiment_id: str, action: str) -> str:
     """Run one action through the REST views; returns the i18n key of the success message."""
     if action == "start":
-        start_experiment(experiment_id, store)
+        start_experiment(experiment_id, store, server)
         return "experiments.started"
     if action == "stop":
         stop_experiment(experiment_id, store)
@@ -154,7 +155,7 @@ async def experiment_action(
         message = {"level": "error", "text": translate(lang, "experiments.unknown_action")}
     else:
         try:
-            key = await run_in_threadpool(_apply, store, experiment_id, action)
+            key = await run_in_threadpool(_apply, store, settings, experiment_id, action)
             message = {"level": "success", "text": translate(lang, key)}
         except (TunelabError, HTTPException) as exc:
             error = exc.detail if isinstance(exc, HTTPException) else str(exc)

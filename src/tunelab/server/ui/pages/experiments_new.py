@@ -149,6 +149,7 @@ def _field_errors(exc: ValidationError | FieldError) -> dict[str, str]:
 async def create_from_form(
     request: Request,
     store: StoreDep,
+    server: SettingsDep,
     dataset_id: Annotated[str, Form()],
     name: Annotated[str, Form()] = "",
     target: Annotated[str, Form()] = "",
@@ -160,7 +161,7 @@ async def create_from_form(
     errors: dict[str, str]
     try:
         created = await run_in_threadpool(
-            lambda: create_experiment(ExperimentIn.model_validate(body), store)
+            lambda: create_experiment(ExperimentIn.model_validate(body), store, server)
         )
     except (ValidationError, FieldError) as exc:
         errors = _field_errors(exc)

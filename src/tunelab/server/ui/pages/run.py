@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tunelab.artifacts import ArtifactStore
 from tunelab.entities.platform import Experiment, ExperimentStatus, Run, Trial
-from tunelab.server.deps import ArtifactsDep, StoreDep
+from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
 from tunelab.server.experiments import service
 from tunelab.server.ui.choices import algorithm_choices
 from tunelab.server.ui.i18n import request_language
@@ -123,10 +123,13 @@ async def run_page(
     experiment_id: str,
     store: StoreDep,
     artifacts: ArtifactsDep,
+    server: SettingsDep,
     run: RunNumber = None,
 ) -> HTMLResponse:
     """The live page of the latest run, or of an earlier run with ``?run=N``; run history."""
     context = await run_in_threadpool(page_context, store, artifacts, experiment_id, run)
+    # where trials run when the settings leave it to the server (its first Ray cluster)
+    context["ray_default"] = server.ray_address[0] if server.ray_address else None
     lang = request_language(request)
     context["family_labels"] = {
         name: family_label(lang, name, label) for name, label in context["family_labels"].items()

@@ -9,7 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tunelab.entities.errors import TunelabError
 from tunelab.entities.platform import ConflictError, ExperimentStatus
-from tunelab.server.deps import StoreDep
+from tunelab.server.config import ServerSettings
+from tunelab.server.deps import SettingsDep, StoreDep
 from tunelab.server.experiments import service
 from tunelab.server.experiments.schemas import ExperimentPatch
 from tunelab.server.experiments.views import patch_experiment
@@ -24,7 +25,9 @@ router = APIRouter(include_in_schema=False)
 _MULTI = ("algorithms", "feature_engineering")
 
 
-def page_context(store: MetadataStore, experiment_id: str) -> dict[str, Any]:
+def page_context(
+    store: MetadataStore, experiment_id: str, ray_addresses: list[str]
+) -> dict[str, Any]:
     experiment = service.reconcile(store, store.get_experiment(experiment_id))
     dataset = store.get_dataset(experiment.dataset_id)
     profile = dataset.profile or {}
@@ -48,14 +51,17 @@ def page_context(store: MetadataStore, experiment_id: str) -> dict[str, Any]:
         "metrics_by_task": metrics_by_task(),
         "algorithms": algorithm_choices(),
         "form": setup_form,
+        "ray_addresses": ray_addresses,  # the operator's clusters: the only ones offered
         "active": "setup",
         "locked": experiment.status is ExperimentStatus.RUNNING,
     }
 
 
 @router.get("/experiments/{experiment_id}/setup", response_class=HTMLResponse)
-async def setup_page(request: Request, experiment_id: str, store: StoreDep) -> HTMLResponse:
-    context = await run_in_threadpool(page_context, store, experiment_id)
+async def setup_page(
+    request: Request, experiment_id: str, store: StoreDep, server: SettingsDep
+) -> HTMLResponse:
+    context = await run_in_threadpool(page_context, store, experiment_id, server.ray_address)
     lang = request_language(request)
     if request.query_params.get("saved"):
         context["messages"] = [{"level": "success", "text": translate(lang, "setup.saved")}]
@@ -67,14 +73,18 @@ async def setup_page(request: Request, experiment_id: str, store: StoreDep) -> H
 
 
 def _save_and_maybe_start(
-    store: MetadataStore, experiment_id: str, form: dict[str, Any], start: bool
+    store: MetadataStore,
+    server: ServerSettings,
+    experiment_id: str,
+    form: dict[str, Any],
+    start: bool,
 ) -> None:
     body = ExperimentPatch.model_validate(
         {**setup_form.patch_body(form), "version": int(form.get("version") or 0) or None}
     )
-    patch_experiment(experiment_id, body, store, if_match=None)
+    patch_experiment(experiment_id, body, store, server, if_match=None)
     if start:
-        service.start(store, experiment_id)
+        service.start(store, experiment_id, server.ray_address)
 
 
 @router.post("/experiments/{experiment_id}/setup", response_class=HTMLResponse)
@@ -82,6 +92,7 @@ async def save_setup(
     request: Request,
     experiment_id: str,
     store: StoreDep,
+    server: SettingsDep,
     action: Annotated[str, Form()] = "save",
 ) -> Response:
     """Save the form (the REST rules apply); Start also queues the run and opens the Run page.
@@ -96,7 +107,7 @@ async def save_setup(
     lang = request_language(request)
     try:
         await run_in_threadpool(
-            _save_and_maybe_start, store, experiment_id, form, action == "start"
+            _save_and_maybe_start, store, server, experiment_id, form, action == "start"
         )
     except (ValidationError, TunelabError) as exc:
         errors = setup_form.form_errors(exc)
@@ -104,7 +115,7 @@ async def save_setup(
             errors["split_ratios"] = translate(lang, "setup.error_ratios")
         if isinstance(exc, ConflictError):
             errors = {"form": translate(lang, "setup.error_conflict", error=str(exc))}
-        context = await run_in_threadpool(page_context, store, experiment_id)
+        context = await run_in_threadpool(page_context, store, experiment_id, server.ray_address)
         context["values"] = {**context["values"], **form}
         context["errors"] = errors
         context["error"] = translate(lang, "setup.error_summary")

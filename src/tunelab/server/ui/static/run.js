@@ -16,6 +16,7 @@
   var best = null;
   var source = null;
   var running = {};   // slot -> {number, family, started, timeout}
+  var hosts = {};     // host -> finished trials (live, from trial_end events)
   var openDetails = {};
   var TERMINAL = ["experiment_finished", "experiment_stopped", "experiment_failed",
     "succeeded", "failed", "cancelled"];
@@ -85,6 +86,36 @@
     el.querySelector("[data-role='trial']").textContent = "";
     el.querySelector("[data-role='time']").textContent = "";
     el.querySelector("[data-role='bar']").style.width = "0";
+    el.querySelector("[data-role='host']").removeAttribute("title");
+  }
+
+  function fill(pattern, values) {
+    return Object.keys(values).reduce(function (out, key) {
+      return out.replace("{" + key + "}", String(values[key]));
+    }, pattern);
+  }
+
+  // where a slot's trial runs: the host at its start (local processes), else on the cluster;
+  // an idle slot names where its last trial ran (Ray: the node, known at the trial's end)
+  function showHost(el, pattern, values, nodeId) {
+    var box = el.querySelector("[data-role='host']");
+    box.textContent = fill(pattern, values);
+    if (nodeId && nodeId !== "local") { box.setAttribute("title", nodeId); }
+  }
+
+  function countHost(host) {
+    if (!host) { return; }
+    hosts[host] = (hosts[host] || 0) + 1;
+    var panel = root.querySelector("[data-testid='worker-hosts']");
+    var list = panel.querySelector("[data-role='hosts']");
+    list.textContent = "";
+    Object.keys(hosts).sort().forEach(function (name) {
+      var li = document.createElement("li");
+      li.setAttribute("data-testid", "worker-host-count");
+      li.textContent = fill(text("hosts-count"), { host: name, n: hosts[name] });
+      list.appendChild(li);
+    });
+    panel.hidden = false;
   }
 
   function setBusy(data) {
@@ -102,6 +133,8 @@
     el.setAttribute("data-trial", String(data.number));
     el.querySelector("[data-role='family']").textContent = label(data.family);
     el.querySelector("[data-role='trial']").textContent = text("trial") + " " + data.number;
+    if (data.host) { showHost(el, text("host-on"), { host: data.host }); }
+    else { showHost(el, text("host-cluster"), {}); }
     tick();
   }
 
@@ -176,11 +209,24 @@
     if (data.experiment_id && data.experiment_id !== experimentId) { return; }
     if (kind === "run_start") {
       ensureCards(data.n_jobs || 1);
+      var note = root.querySelector("[data-testid='threads-note']");
+      if (note && data.executor) {
+        var cpus = data.cpu_per_trial || data.threads_per_trial || 1;
+        note.textContent = fill(text(data.executor === "ray" ? "threads-ray" : "threads-local"),
+          { cpus: cpus, address: data.ray_address || "" });
+      }
     } else if (kind === "trial_start") {
       setBusy(data);
     } else if (kind === "trial_end") {
       if (data.slot !== undefined && data.slot !== null && running[data.slot] &&
-          running[data.slot].number === data.number) { setIdle(data.slot); }
+          running[data.slot].number === data.number) {
+        setIdle(data.slot);
+        if (data.host && card(data.slot)) {
+          showHost(card(data.slot), text("host-last"), { n: data.number, host: data.host },
+            data.node_id);
+        }
+      }
+      countHost(data.host);
       if (addPoint(data.number, data.score, data.family)) { drawChart(); }
       refreshBoard();
     } else if (kind === "log") {

@@ -219,7 +219,16 @@
   field("target").addEventListener("change", function () { inferredTask = ""; loadClasses(); });
   field("balance_to").addEventListener("change", drawBalancer);
 
+  // -- executor: the cluster list applies to the Ray kind only (disabled without clusters) --
+  var rayAddress = field("ray_address");
+  var rayChoices = rayAddress && !rayAddress.disabled;
+  function syncExecutor() {
+    if (rayChoices) { rayAddress.disabled = field("executor_kind").value !== "ray"; }
+  }
+  if (field("executor_kind")) { field("executor_kind").addEventListener("change", syncExecutor); }
+
   function init() {
+    syncExecutor();
     showSplitOptions();
     drawSplit();
     filterByTask();
