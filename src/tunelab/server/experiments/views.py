@@ -41,14 +41,24 @@ def create_experiment(body: ExperimentIn, store: StoreDep) -> Created:
 
     The target may be left out: the experiment is created, and ``start`` answers 422
     "set a target first" until a PATCH sets one. Settings are checked (422 naming the field).
+
+    Task ``clustering`` takes no target (422 if one is given) and no split: its options are
+    ``settings.clustering`` (``n_clusters`` 2–10 or ``"auto"``, an evaluation-only
+    ``label`` column) with the usual ``time_budget``, ``algorithms`` (clustering families),
+    ``max_trials`` (most candidates) and ``seed``.
     """
-    store.get_dataset(body.dataset_id)
+    dataset = store.get_dataset(body.dataset_id)
+    clustering = service.is_clustering(body.task)
+    if clustering and body.target:
+        raise FieldError(["body", "target"], service.NO_TARGET, "value_error")
     if body.target is not None:
         service.check_target(store, body.dataset_id, body.target)
     settings = body.settings.stored()
     if body.time_budget is not None:
         settings["time_budget"] = body.time_budget
-    if "split" not in settings and "test_ratio" not in settings:
+    if clustering:
+        pass  # every row is clustered: no test part
+    elif "split" not in settings and "test_ratio" not in settings:
         # held back by default so a default run has test metrics (0 keeps every row)
         settings["test_ratio"] = DEFAULT_TEST_RATIO
     service.validate_settings(
@@ -62,7 +72,7 @@ def create_experiment(body: ExperimentIn, store: StoreDep) -> Created:
     experiment = store.create_experiment(
         dataset_id=body.dataset_id,
         target=body.target or "",
-        name=body.name,
+        name=body.name or (f"{dataset.name} · clustering" if clustering else None),
         task=body.task,
         metric=body.metric,
         settings=settings,
@@ -123,7 +133,12 @@ def patch_experiment(
     if current.status is ExperimentStatus.RUNNING:
         raise ConflictError(f"experiment {experiment_id!r} is running; stop it first")
     target = body.target if body.target is not None else current.target
-    if body.target is not None:
+    fields = service.patch_fields(body.model_dump())
+    if service.is_clustering(body.task or current.task):
+        if body.target:
+            raise FieldError(["body", "target"], service.NO_TARGET, "value_error")
+        target = fields["target"] = ""  # a clustering experiment has no target
+    elif body.target is not None:
         service.check_target(store, current.dataset_id, body.target)
     service.validate_settings(
         store,
@@ -137,7 +152,7 @@ def patch_experiment(
         experiment_id,
         expected_version=version,
         settings_patch=patch,
-        **service.patch_fields(body.model_dump()),
+        **fields,
     )
 
 
