@@ -138,6 +138,8 @@ def patch_experiment(
         if body.target:
             raise FieldError(["body", "target"], service.NO_TARGET, "value_error")
         target = fields["target"] = ""  # a clustering experiment has no target
+        if body.metric is None and current.metric != service.CLUSTER_METRIC:
+            fields["metric"] = None  # a supervised metric left from before
     elif body.target is not None:
         service.check_target(store, current.dataset_id, body.target)
     service.validate_settings(
@@ -145,7 +147,7 @@ def patch_experiment(
         dataset_id=current.dataset_id,
         target=target,
         task=body.task or current.task,
-        metric=body.metric or current.metric,
+        metric=fields.get("metric", current.metric),
         settings=service.merged_settings(current.settings, patch),
     )
     return store.update_experiment(
