@@ -163,6 +163,7 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         df = _read_dataset(ctx, experiment.dataset_id)
         ctx.check_cancelled()
         ctx.set_step("preparing")
+        outcome: dict[str, Any] | None
         if experiment.task == TaskType.CLUSTERING.value:
             outcome = _cluster(ctx, experiment, df, run, callbacks)
         else:
