@@ -36,7 +36,7 @@ from tunelab.search import (
     synthetic_count,
     synthetic_part,
 )
-from tunelab.synthetic import column_distances, discriminator_auc
+from tunelab.synthetic import column_distances, discriminator_auc, load_synthesizer
 
 BOOTSTRAP = 200  # paired resamples of the test rows for the difference's interval
 # the share of the time left before the search's deadline its synthesizers may train for
@@ -60,7 +60,9 @@ def prepare_synthetic(
     if synthetic_count(sampling, data.n_rows, data.n_rows) == 0:
         return None
     began = time.monotonic()
-    until = None if deadline is None else began + SYNTHESIS_SHARE * max(0.0, deadline - began)
+    load_synthesizer(sampling.synthesizer)  # imports count in the search's time, not the share
+    start = time.monotonic()
+    until = None if deadline is None else start + SYNTHESIS_SHARE * max(0.0, deadline - start)
     parts = [
         (f"fold {number + 1}", data.X.iloc[train], data.y[train], problem.seed + number)
         for number, (train, _) in enumerate(data.folds)
@@ -71,14 +73,15 @@ def prepare_synthetic(
         log: list[dict[str, Any]] = []
         part_deadline = None
         if until is not None:
-            now = time.monotonic()
-            part_deadline = now + max(0.0, until - now) / (len(parts) - index)
+            at = time.monotonic()
+            part_deadline = at + max(0.0, until - at) / (len(parts) - index)
         resample_training_rows(
             X, y, sampling, problem.task, seed=seed, n_rows=data.n_rows,
             deadline=part_deadline, log=log,
         )  # fmt: skip
         fits.extend({"part": name, **entry} for entry in log)
-    return preparation_summary(fits, until and until - began, time.monotonic() - began)
+    allowed = None if until is None else until - start
+    return preparation_summary(fits, allowed, time.monotonic() - began)
 
 
 def preparation_summary(

@@ -43,6 +43,15 @@ def make_synthesizer(name: str, seed: int, deadline: float | None = None) -> Any
     raise DataError(f"unknown synthesizer {name!r}: expected one of {SYNTHESIZERS[:-1]}")
 
 
+def load_synthesizer(name: str) -> None:
+    """Import what the synthesizer ``name`` needs (PyTorch for "ctgan": seconds on a busy
+    machine), so a deadline set afterwards is spent training, not importing."""
+    if name == "ctgan":
+        from tunelab.synthetic._gan import _torch
+
+        _torch()
+
+
 def _key(X: pd.DataFrame, y: np.ndarray, *extra: Any) -> str:
     digest = hashlib.sha256()
     digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
