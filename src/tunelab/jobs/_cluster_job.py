@@ -105,7 +105,7 @@ def save_clustering_model(ctx: JobContext, experiment_id: str, engine: Any, run:
     board = engine.leaderboard().head(LEADERBOARD_ROWS)
     ctx.store.add_model(
         id=model_id,
-        name=f"{best.algorithm} · {engine.n_clusters_} clusters",
+        name=f"{best.algorithm} (k={engine.n_clusters_})",
         uri=prefix,
         experiment_id=experiment_id,
         task="clustering",

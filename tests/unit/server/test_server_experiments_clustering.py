@@ -94,6 +94,9 @@ def test_clustering_experiment_runs_and_keeps_a_clustering_model(
     assert answer.status_code == 200, answer.text
     assert len(answer.json()["predictions"]) == 9
 
+    model_page = client.get(f"/models/{model_id}")
+    assert model_page.status_code == 200
+    assert 'data-testid="model-clusters"' in model_page.text
     page = client.get(f"/models/{model_id}/clusters")
     assert page.status_code == 200
     assert 'data-testid="clusters-sizes"' in page.text
