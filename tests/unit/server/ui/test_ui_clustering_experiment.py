@@ -11,7 +11,13 @@ from server_helpers import upload
 from tunelab.jobs import Worker
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "clustering"))
+sys.path.insert(0, str(Path(__file__).parent))
 from cluster_frames import blobs
+from test_ui_korean_pages import ABBREVIATIONS, PRODUCT_NAMES, english_words
+
+# the user's own names shown on the pages: dataset, columns, category values
+DATA = {"b", "csv", "x1", "x2", "x", "3", "shade", "truth", "dark", "light", "mid"}
+CODE_NAMES = {"silhouette", "none", "standard", "robust", "minmax", "pca", "fast_ica"}
 
 FORM = {
     "task": "clustering",
@@ -88,6 +94,8 @@ def test_setup_starts_a_clustering_run_and_the_run_page_ranks_it(
     korean = client.get(f"/experiments/{experiment_id}/run?lang=ko").text
     assert "선택 규칙" in korean
     assert "군집 보기" in korean
+    assert english_words(korean, DATA | CODE_NAMES | PRODUCT_NAMES | ABBREVIATIONS) == []
+    assert "실루엣 (silhouette)" in korean  # the live metric: a label and its code name
     partial = client.get(f"/experiments/{experiment_id}/run/leaderboard?lang=ko").text
     assert partial.count('data-testid="cluster-board-row"') == n_rows
 
