@@ -63,6 +63,8 @@ def test_a_clustering_experiment_from_setup_to_the_clusters(
     page.get_by_test_id("field-time_budget").fill("4")
     page.get_by_test_id("advanced").locator("summary").click()
     expect(page.get_by_test_id("algorithms-lightgbm")).to_be_hidden()  # supervised only
+    expect(page.get_by_test_id("preprocessing-settings")).to_be_hidden()
+    expect(page.get_by_test_id("ensemble-settings")).to_be_hidden()
     for name in ("kmeans", "gaussian_mixture"):
         page.get_by_test_id(f"algorithms-{name}").check()
     page.get_by_test_id("field-max_trials").fill("8")
