@@ -57,7 +57,7 @@ def prepare_synthetic(
     synthetic row is asked for): the ``preparation`` of the report's ``synthetic`` block.
     """
     sampling = problem.sampling
-    if synthetic_count(sampling, data.n_rows, data.n_rows) == 0:
+    if sampling is None or synthetic_count(sampling, data.n_rows, data.n_rows) == 0:
         return None
     began = time.monotonic()
     load_synthesizer(sampling.synthesizer)  # imports count in the search's time, not the share
