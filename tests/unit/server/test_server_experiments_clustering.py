@@ -136,3 +136,20 @@ def test_clustering_takes_no_target_and_checks_its_options(
     assert patched.json()["target"] == ""
     assert patched.json()["task"] == "clustering"
     assert patched.json()["settings"]["clustering"] == {"n_clusters": 3}
+
+
+def test_apply_to_keeps_the_task_and_drops_an_absent_evaluation_column(
+    client: TestClient, worker: Worker, dataset_id: str
+) -> None:
+    experiment_id = _create(client, dataset_id)
+    other = upload(client, str(blobs(n_rows=40, centers=2).drop(columns=["truth"]).to_csv()))
+    worker.run_once()  # profiled
+    answer = client.post(
+        f"/api/v1/experiments/{experiment_id}/apply-to", json={"dataset_id": other}
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["dropped"] == ["clustering.label"]
+    applied = client.get(f"/api/v1/experiments/{answer.json()['id']}").json()
+    assert applied["task"] == "clustering"
+    assert applied["settings"]["clustering"]["n_clusters"] == "auto"
+    assert applied["settings"]["clustering"].get("label") is None
