@@ -60,7 +60,7 @@ def test_a_clustering_experiment_from_setup_to_the_clusters(
     expect(page.get_by_test_id("sampling-settings")).to_be_hidden()
     page.get_by_test_id("field-n_clusters").select_option("auto")
     page.get_by_test_id("field-cluster_label").select_option("group")
-    page.get_by_test_id("field-time_budget").fill("4")
+    page.get_by_test_id("field-time_budget").fill("30")  # 8 candidates end it in seconds
     page.get_by_test_id("advanced").locator("summary").click()
     expect(page.get_by_test_id("algorithms-lightgbm")).to_be_hidden()  # supervised only
     expect(page.get_by_test_id("preprocessing-settings")).to_be_hidden()

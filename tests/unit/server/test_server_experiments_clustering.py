@@ -14,8 +14,8 @@ from tunelab.jobs import Worker
 sys.path.insert(0, str(Path(__file__).parents[1] / "clustering"))
 from cluster_frames import blobs
 
-SETTINGS = {
-    "time_budget": 4,
+SETTINGS = {  # the candidate cap ends the search within seconds; the budget is a backstop
+    "time_budget": 30,
     "max_trials": 6,
     "algorithms": ["kmeans", "gaussian_mixture"],
     "clustering": {"n_clusters": "auto", "label": "truth"},
