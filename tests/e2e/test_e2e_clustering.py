@@ -65,6 +65,8 @@ def test_a_clustering_experiment_from_setup_to_the_clusters(
     expect(page.get_by_test_id("algorithms-lightgbm")).to_be_hidden()  # supervised only
     expect(page.get_by_test_id("preprocessing-settings")).to_be_hidden()
     expect(page.get_by_test_id("ensemble-settings")).to_be_hidden()
+    expect(page.get_by_test_id("field-trial_timeout")).to_be_hidden()  # no trial processes
+    expect(page.get_by_test_id("field-seed")).to_be_visible()
     for name in ("kmeans", "gaussian_mixture"):
         page.get_by_test_id(f"algorithms-{name}").check()
     page.get_by_test_id("field-max_trials").fill("8")

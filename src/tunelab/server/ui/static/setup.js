@@ -25,6 +25,12 @@
     var clustering = field("task").value === "clustering";
     form.querySelectorAll(".supervised-only").forEach(function (el) { el.hidden = clustering; });
     form.querySelectorAll(".clustering-only").forEach(function (el) { el.hidden = !clustering; });
+    // per-trial process settings: the clustering search fits its candidates in the job itself
+    ["trial_timeout", "early_stopping_rounds", "n_jobs", "cpu_per_trial", "memory_limit_mb"]
+      .forEach(function (name) {
+        var box = field(name) && field(name).closest(".field");
+        if (box) { box.hidden = clustering; }
+      });
     var metric = field("metric");
     Array.prototype.forEach.call(metric.options, function (opt) {
       if (!opt.value) { return; }
