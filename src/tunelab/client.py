@@ -137,7 +137,7 @@ class Client:
     def create_experiment(
         self,
         dataset_id: str,
-        target: str,
+        target: str | None,
         *,
         task: str | None = None,
         metric: str | None = None,
@@ -148,10 +148,19 @@ class Client:
     ) -> str:
         """Create an experiment. ``settings`` (an ``AutoMLSettings`` or its JSON) and extra
         keyword arguments (``max_trials=5``...) are checked here first: a bad one raises
-        ``SettingsError`` naming the field before anything is sent."""
+        ``SettingsError`` naming the field before anything is sent.
+
+        A clustering experiment has no target: ``create_experiment(dataset_id, None,
+        task="clustering", clustering={"n_clusters": "auto", "label": "segment"})``."""
         checked = _settings({**_json(settings), **options})
-        body: dict[str, Any] = {"dataset_id": dataset_id, "target": target, "settings": checked}
-        optional = {"task": task, "metric": metric, "time_budget": time_budget, "name": name}
+        body: dict[str, Any] = {"dataset_id": dataset_id, "settings": checked}
+        optional = {
+            "target": target,
+            "task": task,
+            "metric": metric,
+            "time_budget": time_budget,
+            "name": name,
+        }
         body.update({k: v for k, v in optional.items() if v is not None})
         return str(self._call("POST", "/experiments", json=body)["id"])
 

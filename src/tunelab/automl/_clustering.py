@@ -49,6 +49,7 @@ class ClusteringAutoML(ClusterMixin, BaseEstimator):
         time_budget: float = 60.0,
         max_candidates: int | None = None,
         seed: int = 0,
+        callbacks: Sequence[Any] | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.algorithms = algorithms
@@ -57,6 +58,14 @@ class ClusteringAutoML(ClusterMixin, BaseEstimator):
         self.time_budget = time_budget
         self.max_candidates = max_candidates
         self.seed = seed
+        self.callbacks = callbacks
+
+    def stop(self) -> None:
+        """End a running ``fit`` after its current candidate, keeping the best so far."""
+        self._stopping = True
+        search = self.__dict__.get("_search")
+        if search is not None:
+            search.stop()
 
     def fit(self, X: pd.DataFrame, label: Any = None) -> ClusteringAutoML:
         df, column = _with_label(X, label)
@@ -68,7 +77,11 @@ class ClusteringAutoML(ClusterMixin, BaseEstimator):
             time_budget=self.time_budget,
             max_candidates=self.max_candidates,
             seed=self.seed,
+            callbacks=self.callbacks,
         )
+        self._search = search
+        if self.__dict__.get("_stopping"):
+            search.stop()
         search.fit(df, label=column)
         self.search_ = search
         self.model_ = search.model_

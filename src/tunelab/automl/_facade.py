@@ -347,7 +347,8 @@ class AutoML:
             deterministic=budget.max_trials is not None,
             reserve=None if planner is None else planner.reserve,
         )
-        prepare_synthetic(data, problem)  # each fold's synthetic rows, once (see sampling)
+        # each training part's synthetic rows, once, within a share of the search's time
+        preparation = prepare_synthetic(data, problem, deadline)
         if reserve_save:  # imported now, the search adapts to its cost; not after it
             import tunelab.bundles
 
@@ -413,6 +414,7 @@ class AutoML:
             refit=refit,
             end=end,
             n_jobs=run.n_jobs,
+            preparation=preparation,
         )
         refitted = time.monotonic()
         self._store(

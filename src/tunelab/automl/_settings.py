@@ -20,6 +20,18 @@ from tunelab.entities import (
 def check_algorithms(names: Sequence[str], task: str | None = None) -> None:
     """``SettingsError`` on ``algorithms`` for an unknown family (listing the known ones)
     or one that does not support ``task``."""
+    if task == TaskType.CLUSTERING.value:
+        from tunelab.clustering import family_names
+
+        known = family_names()
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            message = (
+                f"unknown clustering algorithm(s) {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(known)}"
+            )
+            raise SettingsError([("algorithms", message)])
+        return
     from tunelab.models import get_model_spec
 
     for name in names:

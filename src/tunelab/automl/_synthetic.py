@@ -36,27 +36,82 @@ from tunelab.search import (
     synthetic_count,
     synthetic_part,
 )
-from tunelab.synthetic import column_distances, discriminator_auc
+from tunelab.synthetic import column_distances, discriminator_auc, load_synthesizer
 
 BOOTSTRAP = 200  # paired resamples of the test rows for the difference's interval
+# the share of the time left before the search's deadline its synthesizers may train for
+SYNTHESIS_SHARE = 0.25
 
 
-def prepare_synthetic(data: TrialData, problem: SearchProblem) -> None:
-    """Draw each training fold's synthetic rows once, in this process, before the search
-    forks its trials: they find them in ``tunelab.synthetic``'s memo instead of fitting a
-    synthesizer per trial (a GAN takes seconds). The same calls as the trials make."""
+def prepare_synthetic(
+    data: TrialData, problem: SearchProblem, deadline: float | None = None
+) -> dict[str, Any] | None:
+    """Draw each training part's synthetic rows once, in this process, before the search
+    forks its trials: every training fold's and the refit's (all training rows). Trials,
+    the refit and the report find them in ``tunelab.synthetic``'s memo instead of fitting a
+    synthesizer each (a GAN takes seconds). The same calls as the trials make.
+
+    With a ``deadline`` (the search's, ``time.monotonic()``), the synthesizers train for at
+    most ``SYNTHESIS_SHARE`` of the time left, shared evenly by the parts (then by the
+    classes of a part); a GAN cut short says so. Returns what was trained (None when no
+    synthetic row is asked for): the ``preparation`` of the report's ``synthetic`` block.
+    """
     sampling = problem.sampling
-    if synthetic_count(sampling, data.n_rows, data.n_rows) == 0:
-        return
-    for number, (train, _) in enumerate(data.folds):
+    if sampling is None or synthetic_count(sampling, data.n_rows, data.n_rows) == 0:
+        return None
+    began = time.monotonic()
+    load_synthesizer(sampling.synthesizer)  # imports count in the search's time, not the share
+    start = time.monotonic()
+    until = None if deadline is None else start + SYNTHESIS_SHARE * max(0.0, deadline - start)
+    parts = [
+        (f"fold {number + 1}", data.X.iloc[train], data.y[train], problem.seed + number)
+        for number, (train, _) in enumerate(data.folds)
+    ]
+    parts.append(("all training rows", data.X, data.y, refit_seed(problem, data)))
+    fits: list[dict[str, Any]] = []
+    for index, (name, X, y, seed) in enumerate(parts):
+        log: list[dict[str, Any]] = []
+        part_deadline = None
+        if until is not None:
+            at = time.monotonic()
+            part_deadline = at + max(0.0, until - at) / (len(parts) - index)
         resample_training_rows(
-            data.X.iloc[train],
-            data.y[train],
-            sampling,
-            problem.task,
-            seed=problem.seed + number,
-            n_rows=data.n_rows,
+            X, y, sampling, problem.task, seed=seed, n_rows=data.n_rows,
+            deadline=part_deadline, log=log,
+        )  # fmt: skip
+        fits.extend({"part": name, **entry} for entry in log)
+    allowed = None if until is None else until - start
+    return preparation_summary(fits, allowed, time.monotonic() - began)
+
+
+def preparation_summary(
+    fits: list[dict[str, Any]], allowed: float | None, seconds: float
+) -> dict[str, Any]:
+    """The synthesizers' training before the search, and a sentence saying what was cut."""
+    cut = [f for f in fits if f.get("cut")]
+    if allowed is None:
+        note = "no time budget: every synthesizer trained its full number of steps"
+    elif not cut:
+        note = (
+            f"every synthesizer trained its full number of steps within the "
+            f"{allowed:.1f} s allowed ({SYNTHESIS_SHARE:.0%} of the search's time)"
         )
+    else:
+        done = sum(int(f["steps_done"]) for f in cut)
+        planned = sum(int(f["steps"]) for f in cut)
+        note = (
+            f"{len(cut)} of {len(fits)} GAN synthesizers were cut short to fit the "
+            f"{allowed:.1f} s allowed ({SYNTHESIS_SHARE:.0%} of the search's time): "
+            f"{done} of {planned} training steps done; their rows may be less like the "
+            "real ones (see the discriminator AUC)"
+        )
+    return {
+        "seconds": round(seconds, 3),
+        "allowed_seconds": None if allowed is None else round(allowed, 3),
+        "synthesizers": fits,
+        "cut": bool(cut),
+        "note": note,
+    }
 
 
 def synthetic_report(
@@ -70,8 +125,11 @@ def synthetic_report(
     refit: Refit,
     end: float | None,
     n_jobs: int,
+    preparation: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """The ``synthetic`` block of the run report; None when no synthetic row was asked for."""
+    """The ``synthetic`` block of the run report; None when no synthetic row was asked for.
+    ``preparation`` (``prepare_synthetic``'s) says how the synthesizers trained and what the
+    time budget cut."""
     sampling = problem.sampling
     if sampling is None or sampling.size is None or sampling.size <= data.n_rows:
         return None
@@ -91,6 +149,8 @@ def synthetic_report(
     )[1]
     X_syn, y_syn = synthetic_part(data.X, data.y, balanced, sampling, problem.task, seed=seed)
     report["rows_synthetic"] = len(X_syn)
+    if preparation is not None:
+        report["preparation"] = preparation
     report["fitted_on"] = (
         "training rows only: one synthesizer per training fold and one on all training "
         "rows (per class for classification); the test part never reaches it"

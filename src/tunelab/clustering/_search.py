@@ -17,6 +17,7 @@ the choice rule (see ``_scores.CHOICE_RULE``) becomes ``model_``: one scikit-lea
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -108,6 +109,11 @@ class ClusterSearch:
         time_budget: seconds for the whole search (preprocessing included).
         max_candidates: stop after this many fitted candidates.
         seed: seeds the candidate order and every randomised estimator.
+        callbacks: objects told about each candidate: ``on_candidate_start(candidate)``
+            before its fit and ``on_candidate_end(candidate)`` after it (either is optional).
+
+    ``stop()`` (from another thread) ends the search after the candidate being fitted; the
+    best candidate so far is kept.
     """
 
     def __init__(
@@ -121,6 +127,7 @@ class ClusterSearch:
         max_candidates: int | None = None,
         seed: int = 0,
         silhouette_rows: int = SILHOUETTE_ROWS,
+        callbacks: Sequence[Any] | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.algorithms = algorithms
@@ -130,6 +137,23 @@ class ClusterSearch:
         self.max_candidates = max_candidates
         self.seed = seed
         self.silhouette_rows = silhouette_rows
+        self.callbacks = callbacks
+
+    def stop(self) -> None:
+        """Ask a running ``fit`` to end after the current candidate (thread-safe)."""
+        self._stop_event().set()
+
+    def _stop_event(self) -> threading.Event:
+        event = self.__dict__.get("_stop_requested")
+        if event is None:
+            event = self.__dict__.setdefault("_stop_requested", threading.Event())
+        return event
+
+    def _notify(self, hook: str, candidate: Candidate) -> None:
+        for callback in self.callbacks or ():
+            method = getattr(callback, hook, None)
+            if method is not None:
+                method(candidate)
 
     # ----------------------------------------------------------------- checks
     def _families(self, k: int | None) -> list[ClusterFamily]:
@@ -190,6 +214,9 @@ class ClusterSearch:
         return any(c.status == "ok" for c in self.candidates_)
 
     def _full(self) -> bool:
+        if self._stop_event().is_set():
+            self.stop_reason_ = "stopped"
+            return True
         fitted = sum(c.status != "skipped" for c in self.candidates_)
         if self.max_candidates is not None and fitted >= int(self.max_candidates):
             self.stop_reason_ = "max_candidates"
@@ -271,11 +298,13 @@ class ClusterSearch:
             return False  # its last fit took longer than the time left
         seen.add(candidate.key())
         self.candidates_.append(candidate)
+        self._notify("on_candidate_start", candidate)
         if family.max_rows is not None and self.n_rows_ > family.max_rows:
             candidate.status = "skipped"
             candidate.error = f"{family.label} is limited to {family.max_rows} rows"
-            return True
-        self._fit(candidate, family)
+        else:
+            self._fit(candidate, family)
+        self._notify("on_candidate_end", candidate)
         return True
 
     def _fit(self, candidate: Candidate, family: ClusterFamily) -> None:

@@ -259,6 +259,42 @@ class SamplingSettings(_Settings):
         )
 
 
+MAX_CLUSTERS = 10  # the largest fixed number of clusters an experiment may ask for
+
+
+def _n_clusters(value: Any) -> Any:
+    """``"auto"`` (any case) or a whole number from 2 to ``MAX_CLUSTERS`` (``"3"``, a form's
+    text, is 3); ValueError otherwise."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == "auto":
+            return "auto"
+        value = int(text) if text.isdigit() else value
+    if isinstance(value, int) and not isinstance(value, bool) and 2 <= value <= MAX_CLUSTERS:
+        return value
+    raise ValueError(f"choose 'auto' or a whole number from 2 to {MAX_CLUSTERS}, got {value!r}")
+
+
+NClusters = Annotated[int | str, BeforeValidator(_n_clusters)]
+
+
+class ClusteringSettings(_Settings):
+    """What a clustering experiment (task ``clustering``) searches: no target, a number of
+    clusters (2–10 or automatic) and an optional column used only to evaluate."""
+
+    n_clusters: NClusters = Field(
+        default="auto",
+        description=f"Number of clusters: 2 to {MAX_CLUSTERS}, or 'auto' (k from 2 to "
+        "min(15, √rows) with the inertia elbow and the mixture BIC shown).",
+    )
+    label: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A column used only to evaluate the clusterings (adjusted Rand, "
+        "adjusted mutual information); it never enters the fit.",
+    )
+
+
 class PreprocessingDefaults(_Settings):
     """Whole-table preprocessing options over the recommendation (None keeps it)."""
 
@@ -403,6 +439,11 @@ class AutoMLSettings(_Settings):
     preprocessing: PreprocessingDefaults | None = Field(
         default=None, description="null: the recommendation for the data."
     )
+    clustering: ClusteringSettings | None = Field(
+        default=None,
+        description="Task 'clustering' only: number of clusters and evaluation column "
+        "(null: automatic k, no evaluation column).",
+    )
 
     @field_validator("time_budget")
     @classmethod
@@ -475,6 +516,9 @@ class AutoMLSettings(_Settings):
                         f"class {balance!r} is not a value of the target (classes: {shown})",
                     )
                 )
+        label = None if self.clustering is None else self.clustering.label
+        if label is not None and columns is not None and label not in columns:
+            errors.append(("clustering.label", f"column {label!r} is not in the dataset"))
         if errors:
             raise SettingsError(errors)
 

@@ -148,6 +148,9 @@ def synthetic_markdown(block: dict[str, Any]) -> list[str]:
     note = test.get("note") or block.get("note")
     if note:
         lines += ["", _md_escape(str(note))]
+    preparation = block.get("preparation") or {}
+    if preparation.get("note"):  # the synthesizers' training within the time budget
+        lines += ["", "Synthesizer training: " + _md_escape(str(preparation["note"])) + "."]
     columns = block.get("columns") or []
     if columns:
         rows = [[_md_escape(c["column"]), c["distance"], fmt(c["value"])] for c in columns]

@@ -1,6 +1,7 @@
 """Background jobs: a queue in the metadata DB, worker processes, leases with heartbeats."""
 
 from tunelab.jobs._context import JobCancelledError, JobContext
+from tunelab.jobs._eda_figures import parallel_coordinates as parallel_coordinates_figure
 from tunelab.jobs._eda_job import EDA_PLOTS
 from tunelab.jobs._isolation import JobLimits, default_memory_limit_mb
 from tunelab.jobs._main import run_worker
@@ -28,6 +29,7 @@ __all__ = [
     "drift_of",
     "label_id_range",
     "logged_window",
+    "parallel_coordinates_figure",
     "performance_of",
     "run_worker",
 ]

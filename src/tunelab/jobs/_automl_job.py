@@ -19,6 +19,7 @@ from tunelab.entities.platform import (
     JobStatus,
     NotFoundError,
 )
+from tunelab.entities.tasks import TaskType
 from tunelab.entities.trials import TrialRecord, TrialStatus
 from tunelab.executors import (
     cluster_executor,
@@ -29,6 +30,12 @@ from tunelab.executors import (
 from tunelab.jobs._automl_settings import experiment_settings, preprocessing_for
 from tunelab.jobs._automl_splits import save_splits
 from tunelab.jobs._checkpoint_sync import CheckpointMirror
+from tunelab.jobs._cluster_job import METRIC as CLUSTER_METRIC
+from tunelab.jobs._cluster_job import (
+    clustering_engine,
+    clustering_options,
+    save_clustering_model,
+)
 from tunelab.jobs._context import JobCancelledError, JobContext
 from tunelab.jobs._handlers import _read_dataset
 from tunelab.jobs._run_columns import run_column_settings
@@ -150,9 +157,8 @@ class StoreCallbacks:
 
 
 def run_automl(ctx: JobContext) -> dict[str, Any]:
-    """Fit ``tunelab.AutoML`` on the experiment's dataset; a stop keeps the best so far."""
-    from tunelab.automl import AutoML
-
+    """Fit ``tunelab.AutoML`` (``ClusteringAutoML`` for task ``clustering``) on the
+    experiment's dataset; a stop keeps the best so far."""
     store = ctx.store
     experiment = store.get_experiment(ctx.require("experiment_id"))
     run = ctx.payload.get("run")
@@ -165,51 +171,13 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         df = _read_dataset(ctx, experiment.dataset_id)
         ctx.check_cancelled()
         ctx.set_step("preparing")
-        experiment = _settle_task_and_metric(ctx, experiment, df)
-        settings = _engine_settings(experiment, df)
-        mirror = _mirror(ctx, experiment.id)
-        if mirror is not None and mirror.restore():
-            callbacks.log("info", "resuming from the checkpoint in the artifact store")
-        # executor "ray" (or none with tunelab worker --ray-address): the trials run on a
-        # configured cluster, connected for this job only; "local": no Ray start-up at all
-        address = ray_address_for(settings.executor, configured_ray_addresses())
-        if address is not None:
-            callbacks.log("info", f"trials run on the Ray cluster at {address}")
-            callbacks.start_host = ""
-        executor = cluster_executor(address)
-        # the mirror pushes a finished trial to the store before its row is recorded
-        hooks = [callbacks] if mirror is None else [mirror, callbacks]
-        automl = AutoML.from_settings(
-            settings,
-            preprocessing=_column_preprocessing(
-                experiment, df, run_column_settings(ctx, experiment, run)
-            ),
-            callbacks=hooks,
-            checkpoint_dir=str(_checkpoint_dir(ctx, experiment.id)),
-            executor=executor,
-        )
-        _emit_run_start(ctx, experiment, settings, address)
-        done = threading.Event()
-        watcher = threading.Thread(target=_stop_on_cancel, args=(ctx, automl, done), daemon=True)
-        watcher.start()
-        ctx.set_step("search")  # profiling, search, ensemble and refit in the engine
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                automl.fit(df, target=experiment.target)
-        finally:
-            done.set()
-            watcher.join()
-            if executor is not None:
-                executor.shutdown()
-        for message in dict.fromkeys(str(w.message) for w in caught):
-            callbacks.log("warning", message)
-        if ctx.released.is_set():  # the next worker resumes from the checkpoint
+        outcome: dict[str, Any] | None
+        if experiment.task == TaskType.CLUSTERING.value:
+            outcome = _cluster(ctx, experiment, df, run, callbacks)
+        else:
+            outcome = _search(ctx, experiment, df, run, callbacks)
+        if outcome is None:  # the next worker resumes from the checkpoint
             return {"experiment_id": experiment.id, "released": True}
-        ctx.set_step("saving")
-        splits = save_splits(ctx, experiment.id, df, automl, run)
-        ctx.emit("splits", {"experiment_id": experiment.id, **splits})
-        model_id = _save_model(ctx, experiment.id, automl, run)
     except Exception as exc:
         if ctx.released.is_set():
             raise
@@ -234,24 +202,116 @@ def run_automl(ctx: JobContext) -> dict[str, Any]:
         experiment.id,
         to=final,
         allowed_from=[ExperimentStatus.RUNNING],
-        best_model_id=model_id,
-        task=str(automl.task_),
-        metric=automl.metric_,
+        best_model_id=outcome["model_id"],
+        task=outcome["task"],
+        metric=outcome["metric"],
         error="",
     )
     ctx.emit(
         "experiment_" + final.value,
         {
             "experiment_id": experiment.id,
-            "model_id": model_id,
-            "stop_reason": automl.stop_reason_,
-            "fit_time": automl.fit_time_,
+            "model_id": outcome["model_id"],
+            "stop_reason": outcome["stop_reason"],
+            "fit_time": outcome["fit_time"],
         },
     )
     return {
         "experiment_id": experiment.id,
         "run": run,
-        "model_id": model_id,
+        "model_id": outcome["model_id"],
+        "n_trials": outcome["n_trials"],
+    }
+
+
+def _cluster(
+    ctx: JobContext, experiment: Experiment, df: Any, run: int, callbacks: StoreCallbacks
+) -> dict[str, Any]:
+    """A clustering experiment: the clustering search, its candidates as trial rows."""
+    experiment = ctx.store.update_experiment(experiment.id, metric=CLUSTER_METRIC)
+    _emit_run_start(ctx, experiment, experiment_settings(experiment), None)
+    ctx.set_step("search")
+    engine = clustering_engine(experiment, callbacks)
+    done = threading.Event()
+    watcher = threading.Thread(target=_stop_on_cancel, args=(ctx, engine, done), daemon=True)
+    watcher.start()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            engine.fit(df, label=clustering_options(experiment).label)
+    finally:
+        done.set()
+        watcher.join()
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        callbacks.log("warning", message)
+    ctx.set_step("saving")
+    search = engine.search_
+    return {
+        "model_id": save_clustering_model(ctx, experiment.id, engine, run),
+        "task": TaskType.CLUSTERING.value,
+        "metric": CLUSTER_METRIC,
+        "stop_reason": search.stop_reason_,
+        "fit_time": search.fit_time_,
+        "n_trials": len(search.candidates_),
+    }
+
+
+def _search(
+    ctx: JobContext, experiment: Experiment, df: Any, run: int, callbacks: StoreCallbacks
+) -> dict[str, Any] | None:
+    """A supervised experiment: the AutoML search (None when the job was released)."""
+    from tunelab.automl import AutoML
+
+    experiment = _settle_task_and_metric(ctx, experiment, df)
+    settings = _engine_settings(experiment, df)
+    mirror = _mirror(ctx, experiment.id)
+    if mirror is not None and mirror.restore():
+        callbacks.log("info", "resuming from the checkpoint in the artifact store")
+    # executor "ray" (or none with tunelab worker --ray-address): the trials run on a
+    # configured cluster, connected for this job only; "local": no Ray start-up at all
+    address = ray_address_for(settings.executor, configured_ray_addresses())
+    if address is not None:
+        callbacks.log("info", f"trials run on the Ray cluster at {address}")
+        callbacks.start_host = ""
+    executor = cluster_executor(address)
+    # the mirror pushes a finished trial to the store before its row is recorded
+    hooks = [callbacks] if mirror is None else [mirror, callbacks]
+    automl = AutoML.from_settings(
+        settings,
+        preprocessing=_column_preprocessing(
+            experiment, df, run_column_settings(ctx, experiment, run)
+        ),
+        callbacks=hooks,
+        checkpoint_dir=str(_checkpoint_dir(ctx, experiment.id)),
+        executor=executor,
+    )
+    _emit_run_start(ctx, experiment, settings, address)
+    done = threading.Event()
+    watcher = threading.Thread(target=_stop_on_cancel, args=(ctx, automl, done), daemon=True)
+    watcher.start()
+    ctx.set_step("search")  # profiling, search, ensemble and refit in the engine
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            automl.fit(df, target=experiment.target)
+    finally:
+        done.set()
+        watcher.join()
+        if executor is not None:
+            executor.shutdown()
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        callbacks.log("warning", message)
+    if ctx.released.is_set():  # the next worker resumes from the checkpoint
+        return None
+    ctx.set_step("saving")
+    splits = save_splits(ctx, experiment.id, df, automl, run)
+    ctx.emit("splits", {"experiment_id": experiment.id, **splits})
+    return {
+        "model_id": _save_model(ctx, experiment.id, automl, run),
+        "task": str(automl.task_),
+        "metric": automl.metric_,
+        "stop_reason": automl.stop_reason_,
+        "fit_time": automl.fit_time_,
         "n_trials": len(automl.trials_),
     }
 

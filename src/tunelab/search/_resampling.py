@@ -1,6 +1,8 @@
 """Row sampling of a training fold: class balancing and synthetic rows (SMOTE is applied
 after preprocessing)."""
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -50,6 +52,8 @@ def resample_training_rows(
     *,
     seed: int,
     n_rows: int | None = None,
+    deadline: float | None = None,
+    log: list[dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Balance classes of a training part, then add synthetic rows if the size asks for them.
 
@@ -58,7 +62,7 @@ def resample_training_rows(
     exceeds the ``n_rows`` training rows (default: this part's rows), synthetic rows drawn
     from a synthesizer fitted on this part's real rows only are added (how many:
     ``synthetic_count``), per class in the class shares after balancing. Validation rows
-    are never touched.
+    are never touched. ``deadline`` and ``log``: see ``tunelab.synthetic.synthesize_rows``.
     """
     X_real, y_real = X, y
     if sampling is not None and sampling.balance_to is not None and task.is_classification:
@@ -71,7 +75,9 @@ def resample_training_rows(
             picks.append(rng.choice(rows, size=target, replace=replace))
         order = rng.permutation(np.concatenate(picks))
         X, y = X.iloc[order], y[order]
-    X_new, y_new = synthetic_part(X_real, y_real, y, sampling, task, seed=seed, n_rows=n_rows)
+    X_new, y_new = synthetic_part(
+        X_real, y_real, y, sampling, task, seed=seed, n_rows=n_rows, deadline=deadline, log=log
+    )
     if len(X_new) == 0:
         return X, y
     X_all = pd.concat([X.reset_index(drop=True), X_new], ignore_index=True)
@@ -89,6 +95,8 @@ def synthetic_part(
     *,
     seed: int,
     n_rows: int | None = None,
+    deadline: float | None = None,
+    log: list[dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The synthetic rows ``resample_training_rows`` adds to a training part (none: empty).
 
@@ -108,4 +116,6 @@ def synthetic_part(
         seed=seed,
         synthesizer=sampling.synthesizer,
         class_counts=np.unique(y_balanced, return_counts=True)[1] if classification else None,
+        deadline=deadline,
+        log=log,
     )

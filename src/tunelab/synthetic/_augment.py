@@ -2,6 +2,7 @@
 as one more column (regression)."""
 
 import hashlib
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -30,15 +31,25 @@ def allocate(counts: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
-def make_synthesizer(name: str, seed: int) -> Any:
-    """The synthesizer called ``name`` ("copula" or "ctgan"; "none" makes no rows)."""
+def make_synthesizer(name: str, seed: int, deadline: float | None = None) -> Any:
+    """The synthesizer called ``name`` ("copula" or "ctgan"; "none" makes no rows); a
+    ``deadline`` (``time.monotonic()``) bounds the GAN's training (the copula fits at once)."""
     if name == "copula":
         return GaussianCopulaSynthesizer(random_state=seed)
     if name == "ctgan":
         from tunelab.synthetic._gan import TabularGANSynthesizer
 
-        return TabularGANSynthesizer(steps=GAN_STEPS, random_state=seed)
+        return TabularGANSynthesizer(steps=GAN_STEPS, random_state=seed, deadline=deadline)
     raise DataError(f"unknown synthesizer {name!r}: expected one of {SYNTHESIZERS[:-1]}")
+
+
+def load_synthesizer(name: str) -> None:
+    """Import what the synthesizer ``name`` needs (PyTorch for "ctgan": seconds on a busy
+    machine), so a deadline set afterwards is spent training, not importing."""
+    if name == "ctgan":
+        from tunelab.synthetic._gan import _torch
+
+        _torch()
 
 
 def _key(X: pd.DataFrame, y: np.ndarray, *extra: Any) -> str:
@@ -51,7 +62,7 @@ def _key(X: pd.DataFrame, y: np.ndarray, *extra: Any) -> str:
 
 # Rows already drawn, by their inputs: a search draws each fold's rows once, in its process,
 # before forking trials (``prepare``), and every trial then finds them here.
-_MEMO: OrderedDict[str, tuple[pd.DataFrame, np.ndarray]] = OrderedDict()
+_MEMO: OrderedDict[str, tuple[pd.DataFrame, np.ndarray, list[dict[str, Any]]]] = OrderedDict()
 MEMO_ENTRIES = 64
 
 
@@ -64,6 +75,8 @@ def synthesize_rows(
     seed: int,
     synthesizer: str = "copula",
     class_counts: np.ndarray | None = None,
+    deadline: float | None = None,
+    log: list[dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """``n_rows`` synthetic rows (features and target) drawn like the rows of ``X, y``.
 
@@ -71,6 +84,12 @@ def synthesize_rows(
     in proportion to the class counts of ``y`` (or to ``class_counts``, one per sorted
     label, e.g. the counts after balancing); regression models the target as one more
     column. Only the rows given are seen: pass training rows only.
+
+    ``deadline`` (``time.monotonic()``) bounds the synthesizers' training, shared evenly
+    by the classes still to fit. ``log`` (a list) gets one entry per synthesizer: its class,
+    steps planned and done, whether the deadline cut it, seconds (``reused`` when the rows
+    came from an earlier identical call). The deadline is not part of the memo's key: rows
+    drawn once, under a deadline, are what every later identical call gets.
     """
     if n_rows <= 0:
         raise DataError(f"the number of synthetic rows must be positive, got {n_rows}")
@@ -80,13 +99,42 @@ def synthesize_rows(
     counts = None if class_counts is None else np.asarray(class_counts).tolist()
     key = _key(X, y, n_rows, classification, seed, synthesizer, counts)
     if key in _MEMO:
-        X_new, y_new = _MEMO[key]
+        X_new, y_new, fitted = _MEMO[key]
+        if log is not None:
+            log.extend({**entry, "reused": True} for entry in fitted)
         return X_new.copy(), y_new.copy()
-    drawn = _draw(X, y, n_rows, classification, seed, synthesizer, class_counts)
-    _MEMO[key] = drawn
+    fitted = []
+    X_new, y_new = _draw(
+        X, y, n_rows, classification, seed, synthesizer, class_counts, deadline, fitted
+    )
+    _MEMO[key] = (X_new, y_new, fitted)
     while len(_MEMO) > MEMO_ENTRIES:
         _MEMO.popitem(last=False)
-    return drawn[0].copy(), drawn[1].copy()
+    if log is not None:
+        log.extend(fitted)
+    return X_new.copy(), y_new.copy()
+
+
+def _train_entry(model: Any, label: Any, seconds: float) -> dict[str, Any]:
+    """What one synthesizer's fit did: steps planned/done and whether a deadline cut it."""
+    entry: dict[str, Any] = {
+        "class": None if label is None else str(label),
+        "synthesizer": type(model).__name__,
+        "seconds": round(seconds, 3),
+    }
+    if hasattr(model, "steps_done_"):
+        entry.update(
+            steps=int(model.steps), steps_done=int(model.steps_done_), cut=bool(model.cut_)
+        )
+    return entry
+
+
+def _share(deadline: float | None, parts_left: int) -> float | None:
+    """This fit's deadline: the time left shared evenly by the fits still to do."""
+    if deadline is None:
+        return None
+    now = time.monotonic()
+    return now + max(0.0, deadline - now) / max(1, parts_left)
 
 
 def _draw(
@@ -97,20 +145,30 @@ def _draw(
     seed: int,
     synthesizer: str,
     class_counts: np.ndarray | None,
+    deadline: float | None,
+    fitted: list[dict[str, Any]],
 ) -> tuple[pd.DataFrame, np.ndarray]:
     if not classification:
         frame = X.reset_index(drop=True).assign(**{TARGET_COLUMN: y.astype(np.float64)})
-        drawn = make_synthesizer(synthesizer, seed).fit(frame).sample(n_rows)
+        began = time.monotonic()
+        model = make_synthesizer(synthesizer, seed, deadline).fit(frame)
+        fitted.append(_train_entry(model, None, time.monotonic() - began))
+        drawn = model.sample(n_rows)
         return drawn.drop(columns=[TARGET_COLUMN]), drawn[TARGET_COLUMN].to_numpy(np.float64)
     labels, counts = np.unique(y, return_counts=True)
     if class_counts is not None:
         counts = np.asarray(class_counts)
     parts, targets = [], []
-    for i, (label, k) in enumerate(zip(labels, allocate(counts, n_rows), strict=True)):
+    shares = allocate(counts, n_rows)
+    left = int((shares > 0).sum())
+    for i, (label, k) in enumerate(zip(labels, shares, strict=True)):
         if k == 0:
             continue
         members = X.iloc[np.flatnonzero(y == label)]
-        model = make_synthesizer(synthesizer, seed + i).fit(members)
+        began = time.monotonic()
+        model = make_synthesizer(synthesizer, seed + i, _share(deadline, left)).fit(members)
+        fitted.append(_train_entry(model, label, time.monotonic() - began))
+        left -= 1
         parts.append(model.sample(int(k)))
         targets.append(np.full(int(k), label, dtype=y.dtype))
     return pd.concat(parts, ignore_index=True), np.concatenate(targets)

@@ -8,10 +8,15 @@ mode-specific normalisation with a Gaussian mixture per column, and there is no
 conditional vector — classes are handled by one synthesizer per class
 (``synthesize_rows``). Deterministic for a given ``random_state``: seeded weights, noise
 and batch order, one torch thread, a fixed number of steps.
+
+A ``deadline`` (a ``time.monotonic()`` instant: the time a search gives the synthesizer)
+ends training early, after at least ``MIN_STEPS`` steps; ``steps_done_`` and ``cut_`` say
+what was cut. Rows are then reproducible only for the same number of steps done.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -32,6 +37,7 @@ NOISE_DIM = 64
 WIDTH = 128
 GRADIENT_PENALTY = 10.0
 GUMBEL_TAU = 0.2
+MIN_STEPS = 20  # steps trained even past the deadline (fewer leave the generator unusable)
 
 
 def _torch() -> Any:
@@ -49,6 +55,11 @@ class TabularGANSynthesizer(BaseEstimator):
 
     ``steps`` generator updates (each after one discriminator update) on batches of at
     most ``batch_size`` rows. Fewer than ``pac`` rows are copied rather than learnt.
+    ``deadline`` (``time.monotonic()`` seconds, None: none) stops training once reached,
+    after at least ``MIN_STEPS`` steps.
+
+    Fitted: ``steps_done_`` (steps trained), ``cut_`` (True when the deadline ended
+    training before ``steps``), ``fit_seconds_``.
     """
 
     def __init__(
@@ -58,12 +69,14 @@ class TabularGANSynthesizer(BaseEstimator):
         pac: int = 10,
         learning_rate: float = 1e-3,
         random_state: int = 0,
+        deadline: float | None = None,
     ) -> None:
         self.steps = steps
         self.batch_size = batch_size
         self.pac = pac
         self.learning_rate = learning_rate
         self.random_state = random_state
+        self.deadline = deadline
 
     # -- encoding ------------------------------------------------------------------------
     def _encode(self, frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
@@ -109,8 +122,12 @@ class TabularGANSynthesizer(BaseEstimator):
         self.marginals_: list[Marginal] = [fit_marginal(frame[c]) for c in frame.columns]
         self._rows = frame.reset_index(drop=True)
         self._generator_state: dict[str, np.ndarray] | None = None
+        self.steps_done_ = 0
+        self.cut_ = False
+        self.fit_seconds_ = 0.0
         if len(frame) < max(2, self.pac):
             return self  # too few rows to learn from: sample copies them
+        began = time.monotonic()
         torch = _torch()
         rng = np.random.default_rng(self.random_state)
         data = self._encode(frame, rng)
@@ -121,6 +138,8 @@ class TabularGANSynthesizer(BaseEstimator):
             self._generator_state = self._train(torch, data, rng)
         finally:
             torch.set_num_threads(threads)
+        self.cut_ = self.steps_done_ < self.steps
+        self.fit_seconds_ = time.monotonic() - began
         return self
 
     def _networks(self, torch: Any, width: int) -> tuple[Any, Any]:
@@ -156,7 +175,9 @@ class TabularGANSynthesizer(BaseEstimator):
         )
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=self.learning_rate, betas=betas)
         real_all = torch.from_numpy(data)
-        for _ in range(self.steps):
+        for step in range(self.steps):
+            if self._past_deadline(step):
+                break
             real = real_all[torch.from_numpy(rng.integers(0, n, batch))]
             fake = self._activate(torch, generator(torch.randn(batch, NOISE_DIM)), hard=False)
             d_real = discriminator(real.reshape(-1, width * pac)).mean()
@@ -177,8 +198,15 @@ class TabularGANSynthesizer(BaseEstimator):
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()
+            self.steps_done_ = step + 1
         generator.eval()
         return {k: v.detach().numpy().copy() for k, v in generator.state_dict().items()}
+
+    def _past_deadline(self, step: int) -> bool:
+        """True once the deadline is reached and at least ``MIN_STEPS`` steps are done."""
+        if self.deadline is None or step < min(MIN_STEPS, self.steps):
+            return False
+        return time.monotonic() >= self.deadline
 
     # -- sampling --------------------------------------------------------------------------
     def sample(self, n_rows: int, random_state: int | None = None) -> pd.DataFrame:

@@ -73,6 +73,31 @@ def test_the_report_has_a_synthetic_block(run: tuple[AutoML, Path, Path, pd.Data
     readme = (path / "report" / "README.md").read_text(encoding="utf-8")
     assert "## Synthetic rows" in readme
     assert "discriminator AUC" in readme
+    preparation = block["preparation"]  # every training part's synthesizers, before the search
+    parts = {fit["part"] for fit in preparation["synthesizers"]}
+    assert parts == {f"fold {i + 1}" for i in range(len(automl.split_rows_["folds"]))} | {
+        "all training rows"
+    }
+    assert preparation["cut"] is False
+    assert preparation["allowed_seconds"] is None  # no time budget: nothing to cut
+    assert "Synthesizer training: no time budget" in readme
+
+
+def test_the_preparation_says_what_the_budget_cut() -> None:
+    from tunelab.automl._synthetic import preparation_summary
+
+    fits = [
+        {"part": "fold 1", "class": "0", "steps": 600, "steps_done": 20, "cut": True},
+        {"part": "fold 1", "class": "1", "steps": 600, "steps_done": 600, "cut": False},
+        {"part": "all training rows", "class": "0", "steps": 600, "steps_done": 45, "cut": True},
+    ]
+    summary = preparation_summary(fits, allowed=4.0, seconds=4.2)
+    assert summary["cut"] is True
+    assert "2 of 3 GAN synthesizers were cut short" in summary["note"]
+    assert "65 of 1200 training steps done" in summary["note"]
+    whole = preparation_summary(fits[1:2], allowed=4.0, seconds=1.0)
+    assert whole["cut"] is False
+    assert "full number of steps" in whole["note"]
 
 
 def test_test_rows_never_reach_the_synthesizer(

@@ -89,7 +89,7 @@ def test_client_errors(served: tuple[Client, uvicorn.Server], tmp_path: Path) ->
     with pytest.raises(ArtifactTooLargeError):
         client.upload_dataset(big)
     with pytest.raises(ValidationApiError) as info:
-        client.create_experiment("x", "y", task="clustering")
+        client.create_experiment("x", "y", task="ranking")
     assert info.value.detail[0]["loc"] == ["body", "task"]
     with pytest.raises(NotFoundError):
         list(client.events("nope"))

@@ -36,7 +36,7 @@ def test_bad_bodies_are_422_naming_the_field(client: TestClient, worker: Worker)
     worker.run_once()  # profiled: the target can now be checked
     cases = {
         "target": {"dataset_id": dataset_id, "target": "nope"},
-        "task": {"dataset_id": dataset_id, "target": "label", "task": "clustering"},
+        "task": {"dataset_id": dataset_id, "target": "label", "task": "ranking"},
         "metric": {"dataset_id": dataset_id, "target": "label", "task": "binary", "metric": "zz"},
         "time_budget": {"dataset_id": dataset_id, "target": "label", "time_budget": -1},
         "surprise": {"dataset_id": dataset_id, "target": "label", "surprise": 1},

@@ -6,6 +6,7 @@ import pytest
 
 from tunelab.synthetic import TabularGANSynthesizer, column_distances, synthesize_rows
 from tunelab.synthetic._augment import _MEMO
+from tunelab.synthetic._gan import MIN_STEPS
 
 pytest.importorskip("torch")
 
@@ -70,3 +71,46 @@ def test_the_hook_draws_gan_rows_once_per_input(
     pd.testing.assert_frame_equal(first[0], fresh[0])  # learnt again: the same rows
     assert len(first[0]) == 12
     assert set(first[1]) <= {0, 1}
+
+
+def test_a_deadline_cuts_training_and_says_so(table: pd.DataFrame) -> None:
+    import time
+
+    full = TabularGANSynthesizer(steps=60, random_state=2).fit(table)
+    assert full.steps_done_ == 60
+    assert full.cut_ is False
+    past = time.monotonic() - 1.0  # no time left: only the minimum is trained
+    cut = TabularGANSynthesizer(steps=60, random_state=2, deadline=past).fit(table)
+    assert cut.steps_done_ == MIN_STEPS < 60
+    assert cut.cut_ is True
+    assert len(cut.sample(10)) == 10
+    later = time.monotonic() + 3600.0  # a far deadline changes nothing
+    kept = TabularGANSynthesizer(steps=30, random_state=2, deadline=later).fit(table)
+    assert kept.steps_done_ == 30
+    assert kept.cut_ is False
+
+
+def test_synthesize_rows_logs_each_fit_and_what_the_deadline_cut(
+    table: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setattr("tunelab.synthetic._augment.GAN_STEPS", 40)
+    _MEMO.clear()
+    X, y = table[["x", "count"]], (table["group"] == "b").to_numpy().astype(np.int64)
+    log: list[dict] = []
+    rows, _labels = synthesize_rows(
+        X.head(60), y[:60], 10, classification=True, seed=3, synthesizer="ctgan",
+        deadline=time.monotonic() - 1.0, log=log,
+    )  # fmt: skip
+    assert len(rows) == 10
+    assert [entry["class"] for entry in log] == ["0", "1"]  # one synthesizer per class
+    assert all(entry["steps_done"] == MIN_STEPS and entry["cut"] for entry in log)
+    assert all(entry["steps"] == 40 for entry in log)
+    again: list[dict] = []
+    synthesize_rows(
+        X.head(60), y[:60], 10, classification=True, seed=3, synthesizer="ctgan", log=again
+    )  # the memo: the same rows, reported as reused
+    assert [entry["steps_done"] for entry in again] == [MIN_STEPS, MIN_STEPS]
+    assert all(entry["reused"] for entry in again)
+    _MEMO.clear()

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tunelab.entities.settings import AutoMLSettings, AutoMLSettingsPatch
 from tunelab.server.schemas import ExperimentOut, Page
 
-Task = Literal["binary", "multiclass", "regression"]
+Task = Literal["binary", "multiclass", "regression", "clustering"]
 RunQuery = Annotated[
     int | None, Query(ge=1, description="The run (1, 2, ...); the latest run when left out.")
 ]
@@ -21,7 +21,8 @@ class ExperimentIn(BaseModel):
     target: str | None = Field(
         default=None,
         min_length=1,
-        description="May be left out: the experiment is created but cannot start until set.",
+        description="May be left out: the experiment is created but cannot start until set. "
+        "Task 'clustering' takes none (its options are `settings.clustering`).",
     )
     task: Task | None = None
     metric: str | None = None

@@ -25,9 +25,29 @@ STARTABLE = (
 )
 
 
+CLUSTERING = "clustering"
+CLUSTER_METRIC = "silhouette"  # the live score of a clustering candidate
+NO_TARGET = (
+    "a clustering experiment has no target; name a column to evaluate against in "
+    "settings.clustering.label"
+)
+
+
+def is_clustering(task: str | None) -> bool:
+    return task == CLUSTERING
+
+
 def check_metric(metric: str | None, task: str | None) -> None:
     """422 naming ``metric`` when it is unknown for the task."""
     if metric is None or task is None:
+        return
+    if is_clustering(task):
+        if metric != CLUSTER_METRIC:
+            message = (
+                f"a clustering experiment is chosen by its choice rule: leave the metric out "
+                f"(the live score is {CLUSTER_METRIC})"
+            )
+            raise FieldError(["body", "metric"], message, "value_error")
         return
     from tunelab.evaluation import get_metric
 
@@ -123,7 +143,15 @@ def validate_settings(
 
     task = task or guess_task(store, dataset_id, target)
     check_metric(metric, task)
-    classes = profile_classes(store, dataset_id, target) if target else None
+    if not is_clustering(task) and settings.get("clustering") is not None:
+        raise FieldError(
+            ["body", "settings", "clustering"],
+            "only for task 'clustering' (set the task first)",
+            "value_error",
+        )
+    classes = (
+        profile_classes(store, dataset_id, target) if target and not is_clustering(task) else None
+    )
     try:
         check_settings(
             settings,
@@ -149,7 +177,7 @@ def settings_field_error(exc: SettingsError) -> FieldError:
 
 
 def require_target(experiment: Experiment) -> None:
-    if not experiment.target:
+    if not experiment.target and not is_clustering(experiment.task):
         raise FieldError(["body", "target"], "set a target first", "missing")
 
 
@@ -214,6 +242,8 @@ def greater_is_better(experiment: Experiment, run: Run | None = None) -> bool:
     """The direction of the run's metric (the experiment's when the run has none yet)."""
     metric = (run.metric if run else None) or experiment.metric
     task = (run.task if run else None) or experiment.task
+    if is_clustering(task):
+        return True  # trials are ranked live by silhouette
     if metric and task:
         from tunelab.evaluation import get_metric
 
@@ -293,6 +323,11 @@ def trial_model(store: MetadataStore, experiment_id: str, run: int, number: int)
     trial without a score (nothing to refit) or a run still running."""
     found = store.get_run(experiment_id, run)  # 404 for an unknown run
     trial = store.get_trial(experiment_id, number, run=run)  # 404 for an unknown trial
+    if is_clustering(found.task or store.get_experiment(experiment_id).task):
+        raise ConflictError(
+            "a clustering run keeps one model, the chosen clustering: its candidates are "
+            "not refitted as models of their own"
+        )
     if trial.status != "ok":
         raise ConflictError(f"trial {number} of run {run} has no score ({trial.status})")
     if found.status is ExperimentStatus.RUNNING:

@@ -20,8 +20,9 @@ from tunelab.server.experiments.target import class_counts
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
-# settings that name a column of the dataset: (path to the column name, what to drop)
-_COLUMN_SETTINGS = (("split", "column"),)
+# settings that name a column of the dataset: (group, key of the column name, drop the whole
+# group or only the key)
+_COLUMN_SETTINGS = (("split", "column", True), ("clustering", "label", False))
 
 
 def _portable_settings(
@@ -29,13 +30,13 @@ def _portable_settings(
 ) -> tuple[dict[str, Any], list[str]]:
     """The settings minus those naming a column the other dataset lacks."""
     out, dropped = dict(settings), []
-    for group, key in _COLUMN_SETTINGS:
+    for group, key, whole in _COLUMN_SETTINGS:
         part = out.get(group)
         if not isinstance(part, dict) or part.get(key) is None or columns is None:
             continue
         if part[key] not in columns:
-            out[group] = None
-            dropped.append(group)
+            out[group] = None if whole else {**part, key: None}
+            dropped.append(group if whole else f"{group}.{key}")
     return out, dropped
 
 
@@ -61,20 +62,21 @@ def apply_to_dataset(experiment_id: str, body: ApplyIn, store: StoreDep) -> Appl
     if target is None and (source.settings.get("sampling") or {}).get("balance_to"):
         settings["sampling"] = {**settings["sampling"], "balance_to": None}
         dropped.append("sampling.balance_to")
+    keep = bool(target) or service.is_clustering(source.task)  # clustering has no target
     service.validate_settings(
         store,
         dataset_id=body.dataset_id,
         target=target,
-        task=source.task if target else None,
-        metric=source.metric if target else None,
+        task=source.task if keep else None,
+        metric=source.metric if keep else None,
         settings=settings,
     )
     copy = store.create_experiment(
         dataset_id=body.dataset_id,
         target=target or "",
         name=body.name or f"{source.name} (applied)",
-        task=source.task if target else None,
-        metric=source.metric if target else None,
+        task=source.task if keep else None,
+        metric=source.metric if keep else None,
         settings=settings,
     )
     return ApplyOut(id=copy.id, target=target, dropped=dropped)

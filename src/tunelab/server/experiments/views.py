@@ -42,14 +42,24 @@ def create_experiment(body: ExperimentIn, store: StoreDep, server: SettingsDep) 
     The target may be left out: the experiment is created, and ``start`` answers 422
     "set a target first" until a PATCH sets one. Settings are checked (422 naming the field);
     ``settings.executor`` may name only the Ray clusters the server was started with.
+
+    Task ``clustering`` takes no target (422 if one is given) and no split: its options are
+    ``settings.clustering`` (``n_clusters`` 2–10 or ``"auto"``, an evaluation-only
+    ``label`` column) with the usual ``time_budget``, ``algorithms`` (clustering families),
+    ``max_trials`` (most candidates) and ``seed``.
     """
-    store.get_dataset(body.dataset_id)
+    dataset = store.get_dataset(body.dataset_id)
+    clustering = service.is_clustering(body.task)
+    if clustering and body.target:
+        raise FieldError(["body", "target"], service.NO_TARGET, "value_error")
     if body.target is not None:
         service.check_target(store, body.dataset_id, body.target)
     settings = body.settings.stored()
     if body.time_budget is not None:
         settings["time_budget"] = body.time_budget
-    if "split" not in settings and "test_ratio" not in settings:
+    if clustering:
+        pass  # every row is clustered: no test part
+    elif "split" not in settings and "test_ratio" not in settings:
         # held back by default so a default run has test metrics (0 keeps every row)
         settings["test_ratio"] = DEFAULT_TEST_RATIO
     service.validate_settings(
@@ -64,7 +74,7 @@ def create_experiment(body: ExperimentIn, store: StoreDep, server: SettingsDep) 
     experiment = store.create_experiment(
         dataset_id=body.dataset_id,
         target=body.target or "",
-        name=body.name,
+        name=body.name or (f"{dataset.name} · clustering" if clustering else None),
         task=body.task,
         metric=body.metric,
         settings=settings,
@@ -126,14 +136,21 @@ def patch_experiment(
     if current.status is ExperimentStatus.RUNNING:
         raise ConflictError(f"experiment {experiment_id!r} is running; stop it first")
     target = body.target if body.target is not None else current.target
-    if body.target is not None:
+    fields = service.patch_fields(body.model_dump())
+    if service.is_clustering(body.task or current.task):
+        if body.target:
+            raise FieldError(["body", "target"], service.NO_TARGET, "value_error")
+        target = fields["target"] = ""  # a clustering experiment has no target
+        if body.metric is None and current.metric != service.CLUSTER_METRIC:
+            fields["metric"] = None  # a supervised metric left from before
+    elif body.target is not None:
         service.check_target(store, current.dataset_id, body.target)
     service.validate_settings(
         store,
         dataset_id=current.dataset_id,
         target=target,
         task=body.task or current.task,
-        metric=body.metric or current.metric,
+        metric=fields.get("metric", current.metric),
         settings=service.merged_settings(current.settings, patch),
         ray_addresses=server.ray_address,
     )
@@ -141,7 +158,7 @@ def patch_experiment(
         experiment_id,
         expected_version=version,
         settings_patch=patch,
-        **service.patch_fields(body.model_dump()),
+        **fields,
     )
 
 

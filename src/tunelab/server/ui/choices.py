@@ -19,7 +19,7 @@ def metrics_by_task() -> dict[str, list[str]]:
 
 @cache
 def algorithm_choices() -> list[dict[str, Any]]:
-    """Every model family: name, label and the tasks it supports."""
+    """Every model family (clustering families too): name, label and the tasks it supports."""
     from tunelab.entities import TaskType
     from tunelab.models import list_model_specs
 
@@ -30,4 +30,9 @@ def algorithm_choices() -> list[dict[str, Any]]:
                 spec.name, {"name": spec.name, "label": spec.label, "tasks": []}
             )
             entry["tasks"].append(task.value)
+    from tunelab.clustering import FAMILIES
+
+    for family in FAMILIES:  # the clustering experiment's families
+        seen.setdefault(family.name, {"name": family.name, "label": family.label, "tasks": []})
+        seen[family.name]["tasks"].append(TaskType.CLUSTERING.value)
     return list(seen.values())

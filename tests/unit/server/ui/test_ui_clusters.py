@@ -62,3 +62,41 @@ def test_a_supervised_model_has_no_clusters_page(client: TestClient, model_id: s
     assert 'data-testid="clusters-missing"' in response.text
     assert 'data-testid="model-clusters"' not in client.get(f"/models/{model_id}").text
     assert client.get("/models/nope/clusters").status_code == 404
+
+
+def test_parallel_coordinates_by_cluster_with_a_legend(
+    bundle: Path, client: TestClient, store: MetadataStore, artifacts: ArtifactStore
+) -> None:
+    import json
+    import re
+
+    report = json.loads((bundle / "report" / "report.json").read_text(encoding="utf-8"))
+    model_id = register(store, artifacts, bundle, "segments-parallel")
+    for lang, axis, name in (("en", "Cluster", "Cluster 0"), ("ko", "군집", "군집 0")):
+        html = client.get(f"/models/{model_id}/clusters?lang={lang}").text
+        legend = html.split('data-testid="parallel-legend"')[1].split("</ul>")[0]
+        sizes = report["sizes"]
+        assert legend.count('data-testid="parallel-legend-item"') == len(sizes)
+        assert name in legend
+        for size in sizes:  # each cluster's colour is the one of the sizes chart
+            assert f'data-cluster="{size["cluster"]}"' in legend
+        found = re.search(
+            r'<script type="application/json" id="cluster-parallel-figure">(.*?)</script>',
+            html,
+            re.S,
+        )
+        assert found is not None
+        figure = json.loads(found.group(1))
+        trace = figure["data"][0]
+        assert trace["type"] == "parcoords"
+        labels = [d["label"] for d in trace["dimensions"]]
+        assert labels[:-1] == list(report["parallel"]["columns"])
+        assert labels[-1] == axis  # the cluster axis, last, in the page's language
+        n_clusters = len(sizes)
+        codes = trace["line"]["color"]
+        assert len(codes) == len(report["parallel"]["cluster"])
+        assert set(codes) == set(range(n_clusters))
+        colors = {step[1] for step in trace["line"]["colorscale"]}
+        assert len(colors) == n_clusters
+        assert trace["dimensions"][-1]["ticktext"][0] == name
+    assert 'src="/ui/static/clusters.js"' in html

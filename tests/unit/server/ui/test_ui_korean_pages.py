@@ -68,6 +68,9 @@ PRODUCT_NAMES = {
 # code snippet, explanation methods.
 CODE_NAMES = {"_row", "_fold", "model_bundle", "tree_shap", "linear_shap", "occlusion"}
 ABBREVIATIONS = {
+    "birch",  # clustering algorithms: names of their own (acronyms)
+    "dbscan",
+    "hdbscan",
     "roc",
     "auc",
     "pr",

@@ -11,7 +11,12 @@ from tunelab.entities.preprocessing import (
     PreprocessingSettings,
     Scaling,
 )
-from tunelab.entities.settings import AutoMLSettings, SplitSettings, describe_error
+from tunelab.entities.settings import (
+    MAX_CLUSTERS,
+    AutoMLSettings,
+    SplitSettings,
+    describe_error,
+)
 from tunelab.server.errors import FieldError
 
 # the form's split choices: the model's kinds as the page groups them ("auto": the default
@@ -30,6 +35,9 @@ MAX_GPU_PER_TRIAL = choices.MAX_GPU_PER_TRIAL
 # "" keeps the server's default (its Ray cluster when it has one, else local processes)
 EXECUTOR_KINDS = ("", *choices.EXECUTOR_KINDS)
 FOLDS = (3, 5, 10)
+CLUSTERING = "clustering"
+# the number-of-clusters choices: automatic, or 2 to the settings' most
+N_CLUSTERS = ("auto", *(str(k) for k in range(2, MAX_CLUSTERS + 1)))
 RANGE_FIELDS = tuple(f"range_{p}_{e}" for p in ("train", "valid", "test") for e in ("low", "high"))
 
 
@@ -64,6 +72,8 @@ def _form_defaults() -> dict[str, Any]:
         "folds": _default("folds", SplitSettings),
         "cv_test_pct": "0",
         "synthesizer": "copula",
+        "n_clusters": "auto",
+        "cluster_label": "",
     }
 
 
@@ -86,6 +96,8 @@ _ERROR_FIELDS = {
     "executor.kind": "executor_kind",
     "executor.address": "ray_address",
     "executor": "executor_kind",
+    "clustering.n_clusters": "n_clusters",
+    "clustering.label": "cluster_label",
 }
 
 
@@ -148,6 +160,9 @@ def form_values(experiment: Experiment) -> dict[str, Any]:
     values["balance_to"] = _text(sampling.get("balance_to"))
     values["smote"] = bool(sampling.get("smote"))
     values["synthesizer"] = _text(sampling.get("synthesizer") or "copula")
+    clustering = s.get("clustering") or {}
+    values["n_clusters"] = _text(clustering.get("n_clusters") or "auto")
+    values["cluster_label"] = _text(clustering.get("label"))
     return values
 
 
@@ -196,7 +211,12 @@ def _fraction(form: Mapping[str, Any], name: str) -> float | None:
 
 
 def patch_body(form: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"name", "target", "task", "metric", "settings"}`` for the PATCH of the experiment."""
+    """``{"name", "target", "task", "metric", "settings"}`` for the PATCH of the experiment.
+
+    Task ``clustering`` sends no target, metric, split, sampling or preprocessing (those
+    parts of the form are hidden) and ``settings.clustering`` instead."""
+    if form.get("task") == CLUSTERING:
+        return _clustering_body(form)
     settings: dict[str, Any] = {
         "description": str(form.get("description") or "").strip() or None,
         "algorithms": list(form.get("algorithms") or []) or None,
@@ -220,6 +240,7 @@ def patch_body(form: Mapping[str, Any]) -> dict[str, Any]:
         "sampling": _sampling(form),
         # the automatic split's test share (blank: the default); other kinds carry their own
         "test_ratio": _fraction(form, "cv_test_pct") if _split(form) is None else None,
+        "clustering": None,
     }
     return {
         "name": str(form.get("name") or "").strip() or None,
@@ -237,6 +258,32 @@ def _executor(form: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     address = str(form.get("ray_address") or "").strip() or None
     return {"kind": kind, "address": address if kind == "ray" else None}
+
+
+def _clustering_body(form: Mapping[str, Any]) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        "description": str(form.get("description") or "").strip() or None,
+        "algorithms": list(form.get("algorithms") or []) or None,
+        "time_budget": _number(form, "time_budget"),
+        "max_trials": _number(form, "max_trials", integer=True),
+        "log_level": form.get("log_level") or None,
+        "seed": _number(form, "seed", integer=True),
+        "clustering": {
+            "n_clusters": str(form.get("n_clusters") or "auto"),
+            "label": str(form.get("cluster_label") or "").strip() or None,
+        },
+        "split": None,
+        "sampling": None,
+        "preprocessing": None,
+        "test_ratio": None,
+    }
+    return {
+        "name": str(form.get("name") or "").strip() or None,
+        "target": None,
+        "task": CLUSTERING,
+        "metric": None,
+        "settings": settings,
+    }
 
 
 def _infer_limit(form: Mapping[str, Any]) -> float | None:

@@ -1,6 +1,7 @@
 """The Clusters page ``/models/{id}/clusters`` of a clustering model: the chosen clustering,
 the leaderboard (algorithm, reduction, scaling, k, scores), cluster sizes, a profile of each
-cluster and the rows on two principal components — from the report the bundle carries."""
+cluster, the rows on two principal components and parallel coordinates by cluster — from
+the report the bundle carries."""
 
 import json
 from typing import Any
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from tunelab.artifacts import ArtifactStore
 from tunelab.entities.platform import NotFoundError
 from tunelab.server.deps import ArtifactsDep, StoreDep
+from tunelab.server.ui.i18n import request_language, translate
 from tunelab.server.ui.rendering import render
 from tunelab.tracking import MetadataStore
 
@@ -83,7 +85,43 @@ def _profiles(report: dict[str, Any], clusters: list[int]) -> list[dict[str, Any
     return rows
 
 
-def page_context(store: MetadataStore, artifacts: ArtifactStore, model_id: str) -> dict[str, Any]:
+def parallel_figure(
+    report: dict[str, Any], clusters: list[int], names: dict[int, str], axis: str
+) -> dict[str, Any] | None:
+    """Parallel coordinates of the report's sampled rows, one line colour per cluster (the
+    page's colours), with the Data page's plot code (``tunelab.jobs``): the cluster axis last
+    and its colour bar naming the clusters. None when the report has no numeric columns."""
+    import pandas as pd
+
+    from tunelab.jobs import parallel_coordinates_figure
+
+    parallel = report.get("parallel") or {}
+    columns = parallel.get("columns") or {}
+    if not columns or not clusters:
+        return None
+    frame = pd.DataFrame(
+        {name: pd.to_numeric(pd.Series(values, dtype=object)) for name, values in columns.items()}
+    )
+    code = {c: i for i, c in enumerate(clusters)}
+    codes = [code.get(int(c), 0) for c in parallel.get("cluster") or []]
+    fig = parallel_coordinates_figure(
+        frame, list(frame.columns), axis, codes, [names[c] for c in clusters]
+    )
+    line = fig["data"][0]["line"]
+    steps: list[list[Any]] = []
+    for i, c in enumerate(clusters):  # the colours of the sizes chart and the projection
+        steps += [
+            [i / len(clusters), cluster_color(c)],
+            [(i + 1) / len(clusters), cluster_color(c)],
+        ]
+    line["colorscale"] = steps
+    line["showscale"] = False  # the page's legend names the colours
+    return fig
+
+
+def page_context(
+    store: MetadataStore, artifacts: ArtifactStore, model_id: str, lang: str = "en"
+) -> dict[str, Any]:
     model = store.get_model(model_id)
     report = read_cluster_report(artifacts, model.uri)
     if report is None:
@@ -95,7 +133,16 @@ def page_context(store: MetadataStore, artifacts: ArtifactStore, model_id: str) 
         size["width"] = round(100 * size["rows"] / largest, 1)
     clusters = [int(s["cluster"]) for s in sizes]
     projection = report.get("projection") or {}
+    names = {
+        c: translate(lang, "clusters.noise") if c < 0 else translate(lang, "clusters.cluster", n=c)
+        for c in clusters
+    }
     return {
+        "parallel": parallel_figure(report, clusters, names, translate(lang, "clusters.axis")),
+        "legend": [
+            {"cluster": c, "name": names[c], "color": cluster_color(c), "rows": s["rows"]}
+            for c, s in zip(clusters, sizes, strict=True)
+        ],
         "model": model,
         "report": report,
         "best": report.get("best") or {},
@@ -116,7 +163,9 @@ async def clusters_page(
     request: Request, model_id: str, store: StoreDep, artifacts: ArtifactsDep
 ) -> HTMLResponse:
     try:
-        context = await run_in_threadpool(page_context, store, artifacts, model_id)
+        context = await run_in_threadpool(
+            page_context, store, artifacts, model_id, request_language(request)
+        )
     except NotFoundError:
         return render(request, "clusters/missing.html", {"model_id": model_id}, status_code=404)
     return render(request, "clusters/page.html", context)

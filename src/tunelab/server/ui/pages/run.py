@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from tunelab.artifacts import ArtifactStore
-from tunelab.entities.platform import Experiment, ExperimentStatus, Run, Trial
+from tunelab.entities.platform import Experiment, ExperimentStatus, NotFoundError, Run, Trial
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
 from tunelab.server.experiments import service
 from tunelab.server.ui.choices import algorithm_choices
@@ -56,7 +56,10 @@ def board_context(
         experiment.id, greater_is_better=better, limit=BOARD_ROWS, run=number
     )
     hosts = {t.host for t in trials if t.host}
+    clustering = service.is_clustering((run.task if run else None) or experiment.task)
     return {
+        **(cluster_board(store, run.model_id if run else None) if clustering else {}),
+        "clustering": clustering,
         "experiment": experiment,
         "run": run,
         "run_number": number,
@@ -66,6 +69,34 @@ def board_context(
         "greater_is_better": better,
         "families": {t.family: family_info(t.family) for t in trials},
         "show_host": len(hosts) > 1,
+    }
+
+
+CLUSTER_BOARD_ROWS = 50  # clustering leaderboard rows on the Run page
+
+
+def cluster_board(store: MetadataStore, model_id: str | None) -> dict[str, Any]:
+    """The clustering leaderboard the run's model keeps (ranked by the choice rule), the
+    chosen candidate and its scores against the evaluation column; empty while running."""
+    if model_id is None:
+        return {}
+    try:
+        metrics = store.get_model(model_id).metrics or {}
+    except NotFoundError:  # the model was deleted
+        return {}
+    rows = list(metrics.get("leaderboard") or [])
+    return {
+        "cluster_rows": rows[:CLUSTER_BOARD_ROWS],
+        "cluster_total": len(rows),
+        "cluster_best": metrics.get("best") or {},
+        "cluster_k": metrics.get("n_clusters"),
+        "cluster_label": metrics.get("label"),
+        "cluster_label_scores": metrics.get("label_scores"),
+        "cluster_extra": [
+            c
+            for c in ("adjusted_rand", "adjusted_mutual_info")
+            if any(r.get(c) is not None for r in rows)
+        ],
     }
 
 

@@ -21,6 +21,16 @@
 
   function filterByTask() {
     var task = currentTask();
+    // a clustering experiment has no target, metric, split or sampling: its own card instead
+    var clustering = field("task").value === "clustering";
+    form.querySelectorAll(".supervised-only").forEach(function (el) { el.hidden = clustering; });
+    form.querySelectorAll(".clustering-only").forEach(function (el) { el.hidden = !clustering; });
+    // per-trial process settings: the clustering search fits its candidates in the job itself
+    ["trial_timeout", "early_stopping_rounds", "n_jobs", "cpu_per_trial", "memory_limit_mb"]
+      .forEach(function (name) {
+        var box = field(name) && field(name).closest(".field");
+        if (box) { box.hidden = clustering; }
+      });
     var metric = field("metric");
     Array.prototype.forEach.call(metric.options, function (opt) {
       if (!opt.value) { return; }
@@ -30,7 +40,9 @@
       if (!ok && opt.selected) { metric.value = ""; }
     });
     form.querySelectorAll("[data-testid='field-algorithms'] label.check").forEach(function (label) {
-      var ok = !task || (label.getAttribute("data-tasks") || "").split(" ").indexOf(task) >= 0;
+      var tasks = label.getAttribute("data-tasks") || "";
+      // automatic task: every supervised family (the clustering ones need task "clustering")
+      var ok = task ? tasks.split(" ").indexOf(task) >= 0 : tasks !== "clustering";
       label.hidden = !ok;
       var box = label.querySelector("input");
       if (!ok && box) { box.checked = false; }
