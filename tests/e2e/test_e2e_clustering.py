@@ -91,6 +91,8 @@ def test_a_clustering_experiment_from_setup_to_the_clusters(
     expect(plot.locator(".parcoords")).to_have_count(1)
     expect(page.get_by_test_id("parallel-legend-item")).to_have_count(3)
     expect(page.get_by_test_id("parallel-legend")).to_contain_text("Cluster 0")
+    expect(page.get_by_test_id("cluster-samples")).to_have_count(3)  # sample rows per cluster
+    expect(page.get_by_test_id("cluster-sample-row").first).to_be_visible()
     shot("clusters")
     clusters_url = page.url
 
@@ -100,6 +102,7 @@ def test_a_clustering_experiment_from_setup_to_the_clusters(
     page.goto(f"{clusters_url}?lang=ko")
     expect(page.get_by_text("군집별 평행 좌표")).to_be_visible()
     expect(page.get_by_test_id("parallel-legend")).to_contain_text("군집 0")
+    expect(page.get_by_test_id("clusters-samples")).to_contain_text("표본 행")
     expect(page.get_by_test_id("plot-cluster-parallel")).to_have_attribute("data-rendered", "true")
     shot("clusters-ko")
     page.goto(f"/experiments/{experiment_id}/setup?lang=ko")

@@ -46,7 +46,16 @@ def test_the_page_shows_the_clustering(
     assert report["best"]["algorithm"] in html
     rows = html.split('data-testid="clusters-leaderboard"')[1].count("<tr")
     assert rows == min(20, len(report["leaderboard"])) + 1  # + the header
+    # sample rows per cluster, as the report drew them (row = position in the table)
+    samples = html.split('data-testid="clusters-samples"')[1].split("</section>")[0]
+    assert samples.count('data-testid="cluster-samples"') == len(report["sizes"])
+    drawn = sum(len(rows) for rows in report["samples"].values())
+    assert drawn > 0
+    assert samples.count('data-testid="cluster-sample-row"') == drawn
+    first = next(iter(report["samples"].values()))[0]
+    assert f'<td class="num">{first["row"]}</td>' in samples
     korean = client.get(f"/models/{model_id}/clusters?lang=ko").text
+    assert "표본 행" in korean
     assert "군집 크기" in korean
     assert "군집 프로필" in korean
     # no English word shown but the user's own names (model, columns, category values)

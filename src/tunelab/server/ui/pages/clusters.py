@@ -1,7 +1,7 @@
 """The Clusters page ``/models/{id}/clusters`` of a clustering model: the chosen clustering,
 the leaderboard (algorithm, reduction, scaling, k, scores), cluster sizes, a profile of each
-cluster, the rows on two principal components and parallel coordinates by cluster — from
-the report the bundle carries."""
+cluster with sample rows, the rows on two principal components and parallel coordinates by
+cluster — from the report the bundle carries."""
 
 import json
 from typing import Any
@@ -85,6 +85,29 @@ def _profiles(report: dict[str, Any], clusters: list[int]) -> list[dict[str, Any
     return rows
 
 
+def _cell(value: Any) -> str:
+    """A sample cell as shown: floats to 4 significant digits, missing as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _samples(report: dict[str, Any], clusters: list[int]) -> list[dict[str, Any]]:
+    """Each cluster's sample rows from the report (``row``: its position in the table)."""
+    samples = report.get("samples") or {}
+    out = []
+    for c in clusters:
+        records = samples.get(str(c)) or []
+        columns = [k for k in records[0] if k != "row"] if records else []
+        rows = [
+            {"row": r.get("row"), "values": [_cell(r.get(k)) for k in columns]} for r in records
+        ]
+        out.append({"cluster": c, "color": cluster_color(c), "columns": columns, "rows": rows})
+    return out
+
+
 def parallel_figure(
     report: dict[str, Any], clusters: list[int], names: dict[int, str], axis: str
 ) -> dict[str, Any] | None:
@@ -152,6 +175,7 @@ def page_context(
         "clusters": clusters,
         "colors": {c: cluster_color(c) for c in clusters},
         "profiles": _profiles(report, clusters),
+        "samples": _samples(report, clusters),
         "points": _points(projection),
         "variance": projection.get("explained_variance") or [0.0, 0.0],
         "plot": {"width": PLOT[0], "height": PLOT[1]},
