@@ -145,3 +145,21 @@ def build_final(
         best_single=best_bag,
         best_number=best,
     )
+
+
+def release_unused_models(
+    result: SearchResult, final: FinalModel, single_number: int | None = None
+) -> list[int]:
+    """Drop the fold models of kept trials the final model does not use (its members not
+    refitted on all rows, the best single model): after the refits nothing reads them, and
+    they would stay in memory until the run ends. Their out-of-fold predictions stay (the
+    report scores them). Returns the trials released."""
+    used = (set(final.members) - set(final.refitted)) | {
+        n for n in (final.best_number, single_number) if n is not None
+    }
+    released = []
+    for number, outcome in result.kept.items():
+        if number not in used and outcome.models is not None:
+            outcome.models = None
+            released.append(number)
+    return released

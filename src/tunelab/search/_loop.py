@@ -1,10 +1,12 @@
 """The search loop: opening plan, then Optuna ask/tell, under hard time and trial budgets."""
 
+import dataclasses
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,9 @@ class SearchOptions:
     max_trials: int | None = None
     early_stopping_rounds: int | None = None
     keep_top: int = 8
+    # most megabytes of fold models (pickled, as the trials measured them) kept in all: past
+    # it the worst kept trials are dropped (the best is always kept); None: no cap
+    keep_mb: float | None = None
     memory_limit_mb: float | None = None
     deterministic: bool = False
     use_opening: bool = True
@@ -278,13 +283,14 @@ class _Search:
         if status is TrialStatus.OK and score is not None:
             signed = score if self.metric.greater_is_better else -score
         self.tell(task, signed, status)
-        evicted = None
+        evicted: list[int] = []
         if signed is not None and outcome.oof is not None:
             evicted = self.keep(outcome, signed)
         if self.checkpoint is not None and not outcome.details.get("interrupted"):
             kept = task.number in self.kept
             self.checkpoint.commit(outcome, record, signed, wall, kept=kept, evicted=evicted)
-        improved = self.account(record, signed, wall, outcome.fold_scores, outcome.oof is not None)
+        finished = outcome.oof is not None or bool(outcome.details.get("not_kept"))
+        improved = self.account(record, signed, wall, outcome.fold_scores, finished)
         self.callbacks.emit("on_trial_end", record)
         if improved:
             self.callbacks.emit("on_best", record)
@@ -326,15 +332,31 @@ class _Search:
         elif signed is not None:
             self.study.add_trial(self.space.as_frozen_trial(task.family, task.params, signed))
 
-    def keep(self, outcome: TrialOutcome, signed: float) -> int | None:
-        """Keep ``outcome`` among the best ``keep_top``; returns the number evicted, if any."""
+    def keep(self, outcome: TrialOutcome, signed: float) -> list[int]:
+        """Keep ``outcome`` among the best ``keep_top`` trials whose fold models weigh at
+        most ``keep_mb`` in all; returns the numbers evicted (worst first)."""
         outcome.details["signed_score"] = signed
         self.kept[outcome.task.number] = outcome
-        if len(self.kept) > self.options.keep_top:
+        evicted = []
+        while len(self.kept) > 1 and (
+            len(self.kept) > self.options.keep_top
+            or self.kept_mb() > (self.options.keep_mb or inf)
+        ):
             worst = min(self.kept, key=lambda n: self.kept[n].details["signed_score"])
             del self.kept[worst]
-            return worst
-        return None
+            evicted.append(worst)
+        return evicted
+
+    def kept_mb(self) -> float:
+        """Megabytes of the kept trials' fold models (as each trial measured them)."""
+        return sum(float(o.details.get("model_bytes", 0)) for o in self.kept.values()) / 2**20
+
+    def keep_above(self) -> float | None:
+        """The signed score a trial must beat to be kept: the worst kept one's when the
+        kept trials are full (None: any finished trial is kept)."""
+        if len(self.kept) < self.options.keep_top:
+            return None
+        return min(o.details["signed_score"] for o in self.kept.values())
 
     # -- main loop ----------------------------------------------------------------------
     def preload(self) -> None:
@@ -360,6 +382,7 @@ class _Search:
                     if task is None:
                         exhausted = True
                         break
+                    task = dataclasses.replace(task, keep_above=self.keep_above())
                     own = self.options.trial_timeout or float("inf")
                     timeout = min(own, self.remaining())
                     if self.checkpoint is not None:
