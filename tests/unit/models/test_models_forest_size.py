@@ -28,6 +28,15 @@ def test_large_forest_gets_larger_leaves_then_fewer_trees() -> None:
     assert trees.MIN_TREES <= fewer["n_estimators"] < 500
 
 
+def test_classifier_keeps_its_leaves_and_grows_fewer_trees() -> None:
+    ctx = _ctx(20_000, TaskType.MULTICLASS, n_classes=5)
+    guarded = trees.forest_size_guard({"n_estimators": 500, "min_samples_leaf": 1}, ctx)
+    assert guarded["min_samples_leaf"] == 10  # the row floor only (n_rows // 2,000)
+    assert trees.MIN_TREES <= guarded["n_estimators"] < 500
+    small = _ctx(500, TaskType.BINARY, n_classes=2)
+    assert trees.forest_size_guard({"n_estimators": 150}, small)["n_estimators"] == 150
+
+
 @pytest.mark.parametrize("family", ["extra_trees", "random_forest"])
 def test_fitted_forest_stays_under_the_cap(family: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(trees, "FOREST_MB", 1.0)
