@@ -51,7 +51,7 @@ def plot_ratios(records: list[dict[str, Any]], path: Path) -> Path | None:
     rows = [r for r in budget_rows(all_pairs) if r.geo_ratio is not None]
     ax.plot(
         [r.budget for r in rows],
-        [r.geo_ratio for r in rows],
+        [r.geo_ratio or 0.0 for r in rows],
         "ks-",
         lw=2.2,
         label="geometric mean",
@@ -98,9 +98,9 @@ def render(meta: dict[str, Any], records: list[dict[str, Any]], plot: Path | Non
         "| target | goal | measured | pass |",
         "|---|---|---|---|",
     ]
-    for t in targets(records):
-        verdict = "not measured" if t.passed is None else ("PASS" if t.passed else "FAIL")
-        lines.append(f"| {t.name} | {t.target} | {t.measured} | {verdict} |")
+    for goal in targets(records):
+        verdict = "not measured" if goal.passed is None else ("PASS" if goal.passed else "FAIL")
+        lines.append(f"| {goal.name} | {goal.target} | {goal.measured} | {verdict} |")
     lines += [
         "",
         "## Error ratio per budget",

@@ -17,6 +17,7 @@ from tunelab.entities import TrialRecord, TrialStatus
 from tunelab.evaluation import get_metric
 from tunelab.executors import LocalProcessExecutor, TrialExecutor
 from tunelab.models import ModelContext, get_model_spec
+from tunelab.preprocessing import build_preprocessor
 from tunelab.search._callbacks import CallbackList
 from tunelab.search._checkpoint import (
     STUDY_NAME,
@@ -33,6 +34,7 @@ from tunelab.search._space import SearchSpace
 from tunelab.search._trial import TrialOutcome, TrialTask, running_means
 
 MIN_TRIALS_FOR_PRUNING = 5
+PRELOAD_ROWS = 64  # rows the parent fits each preprocessing flavour on before forking
 REFIT_REASON = "killed at the search's end (time kept for the refit, ensemble and save)"
 
 
@@ -360,10 +362,22 @@ class _Search:
 
     # -- main loop ----------------------------------------------------------------------
     def preload(self) -> None:
-        """Import every family's library in the parent (building, not fitting, an estimator),
-        so forked trials do not each pay the import; no thread pool starts by importing."""
+        """Import in the parent what every trial would otherwise import in its own forked
+        child (each child pays it anew, inside its deadline): every family's library
+        (building, not fitting, an estimator; no thread pool starts by importing) and what
+        fitting the preprocessing imports on first use (e.g. scikit-learn's dataframe
+        layer), by fitting each flavour's preprocessor on a few rows."""
         for spec in self.specs:
             spec.make(spec.default_params(self.ctx), self.ctx)
+        rows = min(PRELOAD_ROWS, self.data.n_rows)
+        X, y = self.data.X.iloc[:rows], self.data.y[:rows]
+        for flavor in sorted({spec.flavor for spec in self.specs}):
+            try:
+                build_preprocessor(
+                    self.problem.settings, task=self.problem.task, flavor=flavor
+                ).fit_transform(X, y)
+            except Exception:  # only a warm-up: the trials report real errors themselves
+                continue
 
     def run(self) -> SearchResult:
         self.preload()

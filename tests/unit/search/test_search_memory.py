@@ -2,12 +2,18 @@
 models and out-of-fold predictions back, and the kept models are capped in megabytes."""
 
 import dataclasses
+import json
+import os
+import sys
 from typing import Any
 
 import pytest
 
 from tunelab.entities import TrialStatus
+from tunelab.executors import LocalProcessExecutor
 from tunelab.search import SearchOptions, SearchProblem, TrialData, TrialTask, run_search
+from tunelab.search._callbacks import CallbackList
+from tunelab.search._loop import _Search
 from tunelab.search._trial import execute_trial
 
 Problem = tuple[TrialData, SearchProblem]
@@ -52,3 +58,28 @@ def test_kept_models_are_capped_in_megabytes_best_always_kept(binary_problem: Pr
     assert list(result.kept) == [result.best_number]
     free = run_search(*binary_problem, _options(keep_top=8))
     assert len(free.kept) > 1
+
+
+def test_preloaded_parent_leaves_trials_nothing_to_import(binary_problem: Problem) -> None:
+    """A forked trial that imports modules pays for them inside its own deadline, in every
+    child; after ``preload`` the parent has imported everything a trial uses."""
+    data, problem = binary_problem
+    options = SearchOptions(families=CHEAP)
+    search = _Search(data, problem, options, CallbackList([]), None, None, LocalProcessExecutor(1))
+    search.preload()
+    before = set(sys.modules)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run one trial of each family, report what it imported
+        try:
+            for family in CHEAP:
+                execute_trial(TrialTask(0, family, {}, "default"), data, problem)
+            new = sorted(set(sys.modules) - before)
+            os.write(write, json.dumps(new).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        imported = json.loads(pipe.read() or '["<child failed>"]')
+    os.waitpid(pid, 0)
+    assert imported == []
