@@ -182,11 +182,12 @@ def run_tunelab_cli(
     timings = out / "timings.json"
     if timings.is_file():
         record["timings"] = json.loads(timings.read_text())
-    bundle = out / "model"
-    bundle_dir = bundle if bundle.is_dir() else out
-    record["bundle_mb"] = round(
-        sum(p.stat().st_size for p in bundle_dir.rglob("*") if p.is_file()) / 2**20, 2
-    )
+    model = out / "model.skops"  # the fitted model; the bundle's other files are small
+    if model.is_file():
+        record["bundle_mb"] = round(model.stat().st_size / 2**20, 2)
+    board = out / "leaderboard.csv"
+    if board.is_file():  # one row per trial, plus the final model's
+        record["n_trials"] = max(0, len(pd.read_csv(board)) - 1)
     if automl["returncode"] != 0:
         record["error"] = f"automl exit {automl['returncode']}\n" + _tail(work / "automl.log")
         return record
