@@ -94,7 +94,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def write_page(out: Path, meta: dict[str, Any], records: list[dict[str, Any]]) -> None:
-    """The Markdown page and its plot (``<out stem>-ratio.png``) beside it."""
+    """The Markdown page and its plot (``<out stem>-ratio.png``) beside it; the load
+    averages are those recorded by the first and last cell run."""
+    ran = sorted((r for r in records if r.get("started")), key=lambda r: r["started"])
+    if ran:
+        meta = {
+            **meta,
+            "load_start": ran[0].get("load_before"),
+            "load_end": ran[-1].get("load_after"),
+        }
     plot = plot_ratios(records, out.with_name(out.stem + "-ratio.png"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(meta, records, plot), encoding="utf-8")

@@ -57,7 +57,7 @@ def plot_ratios(records: list[dict[str, Any]], path: Path) -> Path | None:
         label="geometric mean",
     )
     budgets = [r.budget for r in rows]
-    ax.plot(budgets, [ratio_target(b) for b in budgets], "r--", lw=1, label="target")
+    ax.plot(budgets, [ratio_target(b) for b in budgets], "r_--", lw=1, ms=24, label="target")
     ax.axhline(1.0, color="grey", lw=0.8)
     if len(set(budgets)) > 1:
         ax.set_xscale("log")
