@@ -9,7 +9,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATASETS_DIR = REPO_ROOT.parent / "shared" / "datasets"
+# ../shared/datasets beside the checkout; a worktree one level deeper finds ../../shared
+DATASETS_DIR = next(
+    (
+        folder / "shared" / "datasets"
+        for folder in (REPO_ROOT.parent, REPO_ROOT.parent.parent)
+        if (folder / "shared" / "datasets").is_dir()
+    ),
+    REPO_ROOT.parent / "shared" / "datasets",
+)
 DEFAULT_MAX_ROWS = 70_000
 SMOKE_DATASETS = ("blood-transfusion", "abalone")
 TASKS = ("binary", "multiclass", "regression")

@@ -54,6 +54,7 @@ def run_one(
     *,
     label: str = "",
     env: dict[str, str] | None = None,
+    max_trials: int | None = None,
 ) -> dict[str, Any]:
     """The automl and predict commands on one dataset, measured."""
     run_dir = WORK_DIR / f"{name}-b{budget:g}{'-' + label if label else ''}"
@@ -75,6 +76,8 @@ def run_one(
         "--out",
         str(out),
     ]
+    if max_trials is not None:  # the same trials before and after a change, whatever the load
+        cmd += ["--max-trials", str(max_trials)]
     fit = run_monitored(cmd, timeout=3 * budget + 120, log_path=run_dir / "automl.log", env=env)
     record: dict[str, Any] = {
         "dataset": name,
@@ -84,6 +87,10 @@ def run_one(
             "returncode": fit.returncode,
             "wall_s": round(fit.wall_seconds, 2),
             "peak_pss_mb": round(fit.peak_mb, 1),
+            "peak_parent_mb": round(fit.peak_parent_mb, 1),
+            "peak_children_mb": round(fit.peak_children_mb, 1),
+            "max_trials": max_trials,
+            "max_children": fit.max_children,
             "limit_s": round(budget * 1.05 + 2, 2),
         },
     }
@@ -118,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--label", default="", help="free text stored with the results")
     p.add_argument("--n-jobs", type=int, default=2, help="trials in parallel (--n-jobs)")
     p.add_argument("--data-dir", type=Path, default=DATASETS_DIR)
+    p.add_argument("--max-trials", type=int, default=None, help="stop after N trials")
     p.add_argument(
         "--src",
         type=Path,
@@ -145,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             args.n_jobs,
             label=args.label,
             env=env,
+            max_trials=args.max_trials,
         )
         rec["load"] = load_average()
         results["runs"].append(rec)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -21,6 +22,10 @@ class ProcessResult:
     wall_seconds: float
     peak_mb: float
     timed_out: bool
+    # the parent process alone and its descendants alone (each its own peak), MB of PSS
+    peak_parent_mb: float = 0.0
+    peak_children_mb: float = 0.0
+    max_children: int = 0
 
 
 def _member_memory(member: psutil.Process) -> int:
@@ -36,19 +41,27 @@ def _member_memory(member: psutil.Process) -> int:
         return int(member.memory_info().rss)
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    """Summed memory (bytes, PSS) of ``proc`` and all its descendants, now."""
-    total = 0
+def tree_split(proc: psutil.Process) -> tuple[int, int, int]:
+    """Memory (bytes, PSS) of ``proc`` itself, of all its descendants, and their count, now."""
     try:
-        members = [proc, *proc.children(recursive=True)]
+        children = proc.children(recursive=True)
     except psutil.NoSuchProcess:
-        return 0
-    for member in members:
+        return 0, 0, 0
+    parent = kids = 0
+    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+        parent = _member_memory(proc)
+    for member in children:
         try:
-            total += _member_memory(member)
+            kids += _member_memory(member)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+    return parent, kids, len(children)
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Summed memory (bytes, PSS) of ``proc`` and all its descendants, now."""
+    parent, kids, _ = tree_split(proc)
+    return parent + kids
 
 
 def _kill_tree(popen: subprocess.Popen[bytes], proc: psutil.Process) -> None:
@@ -86,10 +99,13 @@ def run_monitored(
             cmd, stdout=log, stderr=subprocess.STDOUT, env=env or dict(os.environ), cwd=cwd
         )
         proc = psutil.Process(popen.pid)
-        peak = 0
+        peak = peak_parent = peak_kids = max_kids = 0
         timed_out = False
         while popen.poll() is None:
-            peak = max(peak, tree_rss(proc))
+            parent, kids, n_kids = tree_split(proc)
+            peak = max(peak, parent + kids)
+            peak_parent, peak_kids = max(peak_parent, parent), max(peak_kids, kids)
+            max_kids = max(max_kids, n_kids)
             if time.perf_counter() - start > timeout:
                 timed_out = True
                 _kill_tree(popen, proc)
@@ -97,4 +113,12 @@ def run_monitored(
             time.sleep(POLL_SECONDS)
         returncode = popen.wait()
         wall = time.perf_counter() - start
-    return ProcessResult(returncode, wall, peak / 2**20, timed_out)
+    return ProcessResult(
+        returncode,
+        wall,
+        peak / 2**20,
+        timed_out,
+        peak_parent / 2**20,
+        peak_kids / 2**20,
+        max_kids,
+    )

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tunelab.automl._budget import PhaseCosts, PhasePlanner, ranked_kept
-from tunelab.automl._final import FinalModel, build_final
+from tunelab.automl._final import FinalModel, build_final, release_unused_models
 from tunelab.automl._leaderboard import leaderboard_frame
 from tunelab.automl._prepare import encode_target, plan_splits
 from tunelab.automl._refit import Refit, refit_best
@@ -72,6 +72,10 @@ _SETTING_ARGS = (
 )
 # The search may end up to this share of the time budget early to refit its best trial.
 REFIT_SHARE = 0.2
+# Most MB of fold models the search keeps (its best trials' bags, the ensemble's candidates):
+# they live in the parent process until the run is saved, and the final model is made of
+# them. Past it the worst kept trials are dropped (see ``SearchOptions.keep_mb``).
+KEEP_MB = 160.0
 # ... for the refits of this many best trials (the likely ensemble members) with refit_final.
 REFIT_TOP = 2
 
@@ -345,6 +349,7 @@ class AutoML:
             if self.opening is None
             else tuple((family, dict(params), "trial") for family, params in self.opening),
             deterministic=budget.max_trials is not None,
+            keep_mb=KEEP_MB,
             reserve=None if planner is None else planner.reserve,
         )
         # each training part's synthetic rows, once, within a share of the search's time
@@ -417,6 +422,7 @@ class AutoML:
             preparation=preparation,
         )
         refitted = time.monotonic()
+        release_unused_models(result, final, choice.number)
         self._store(
             synthetic=synthetic,
             choice=choice,

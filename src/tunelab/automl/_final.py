@@ -22,6 +22,11 @@ from tunelab.search import SearchProblem, SearchResult, score_prediction
 # single trial, costliest family first: each member is a bag of k models at prediction
 # time and in the bundle.
 PRUNE_SHARE = 0.1
+# A kept trial whose fold models weigh more than this (pickled MB, measured in the trial)
+# is no ensemble candidate unless it is the best trial: it would be kept in memory, saved
+# and loaded for a small share of the blend. A bundle stores a forest at about 5 x its
+# pickled size (measured: a 5-fold random forest bag of 38.5 MB made a 189 MB .skops file).
+MEMBER_MB = 32.0
 
 
 @dataclass
@@ -97,7 +102,13 @@ def build_final(
     )
     if ensemble == "none" or len(kept) < 2:
         return single
-    numbers = sorted(kept, key=lambda n: -kept[n].details["signed_score"])
+    numbers = [
+        n
+        for n in sorted(kept, key=lambda n: -kept[n].details["signed_score"])
+        if n == top or float(kept[n].details.get("model_bytes", 0)) <= MEMBER_MB * 2**20
+    ]
+    if len(numbers) < 2:
+        return single
     oofs: list[np.ndarray] = [np.asarray(kept[n].oof) for n in numbers]
     selection = greedy_ensemble_selection(oofs, signed)
     gain = selection.score - selection.trajectory[0]  # over the best single candidate
@@ -145,3 +156,21 @@ def build_final(
         best_single=best_bag,
         best_number=best,
     )
+
+
+def release_unused_models(
+    result: SearchResult, final: FinalModel, single_number: int | None = None
+) -> list[int]:
+    """Drop the fold models of kept trials the final model does not use (its members not
+    refitted on all rows, the best single model): after the refits nothing reads them, and
+    they would stay in memory until the run ends. Their out-of-fold predictions stay (the
+    report scores them). Returns the trials released."""
+    used = (set(final.members) - set(final.refitted)) | {
+        n for n in (final.best_number, single_number) if n is not None
+    }
+    released = []
+    for number, outcome in result.kept.items():
+        if number not in used and outcome.models is not None:
+            outcome.models = None
+            released.append(number)
+    return released

@@ -285,7 +285,7 @@ class SearchCheckpoint:
         wall: float,
         *,
         kept: bool,
-        evicted: int | None,
+        evicted: list[int] | tuple[int, ...] = (),
     ) -> None:
         """Persist a finished trial: its kept folder first, then its record (the commit
         point), then drop the kept folder of the trial it pushed out of the best."""
@@ -297,13 +297,14 @@ class SearchCheckpoint:
                 seq=0,
                 wall=wall,
                 fold_scores=list(outcome.fold_scores),
-                has_oof=outcome.oof is not None,
+                has_oof=outcome.oof is not None or bool(outcome.details.get("not_kept")),
                 signed=signed,
                 details=outcome.details,
             )
         )
-        if evicted is not None and evicted != record.number:
-            self.drop_kept(evicted)
+        for number in evicted:
+            if number != record.number:
+                self.drop_kept(number)
 
     def save_trial(self, saved: SavedTrial) -> None:
         """Commit a finished trial, then forget it was running."""

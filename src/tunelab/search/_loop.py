@@ -1,10 +1,12 @@
 """The search loop: opening plan, then Optuna ask/tell, under hard time and trial budgets."""
 
+import dataclasses
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from tunelab.entities import TrialRecord, TrialStatus
 from tunelab.evaluation import get_metric
 from tunelab.executors import LocalProcessExecutor, TrialExecutor
 from tunelab.models import ModelContext, get_model_spec
+from tunelab.preprocessing import build_preprocessor
 from tunelab.search._callbacks import CallbackList
 from tunelab.search._checkpoint import (
     STUDY_NAME,
@@ -31,6 +34,7 @@ from tunelab.search._space import SearchSpace
 from tunelab.search._trial import TrialOutcome, TrialTask, running_means
 
 MIN_TRIALS_FOR_PRUNING = 5
+PRELOAD_ROWS = 64  # rows the parent fits each preprocessing flavour on before forking
 REFIT_REASON = "killed at the search's end (time kept for the refit, ensemble and save)"
 
 
@@ -51,6 +55,9 @@ class SearchOptions:
     max_trials: int | None = None
     early_stopping_rounds: int | None = None
     keep_top: int = 8
+    # most megabytes of fold models (pickled, as the trials measured them) kept in all: past
+    # it the worst kept trials are dropped (the best is always kept); None: no cap
+    keep_mb: float | None = None
     memory_limit_mb: float | None = None
     gpus_per_trial: float = 0.0  # reserved per trial by executors that schedule GPUs (Ray)
     deterministic: bool = False
@@ -279,13 +286,14 @@ class _Search:
         if status is TrialStatus.OK and score is not None:
             signed = score if self.metric.greater_is_better else -score
         self.tell(task, signed, status)
-        evicted = None
+        evicted: list[int] = []
         if signed is not None and outcome.oof is not None:
             evicted = self.keep(outcome, signed)
         if self.checkpoint is not None and not outcome.details.get("interrupted"):
             kept = task.number in self.kept
             self.checkpoint.commit(outcome, record, signed, wall, kept=kept, evicted=evicted)
-        improved = self.account(record, signed, wall, outcome.fold_scores, outcome.oof is not None)
+        finished = outcome.oof is not None or bool(outcome.details.get("not_kept"))
+        improved = self.account(record, signed, wall, outcome.fold_scores, finished)
         self.callbacks.emit("on_trial_end", record)
         if improved:
             self.callbacks.emit("on_best", record)
@@ -327,22 +335,50 @@ class _Search:
         elif signed is not None:
             self.study.add_trial(self.space.as_frozen_trial(task.family, task.params, signed))
 
-    def keep(self, outcome: TrialOutcome, signed: float) -> int | None:
-        """Keep ``outcome`` among the best ``keep_top``; returns the number evicted, if any."""
+    def keep(self, outcome: TrialOutcome, signed: float) -> list[int]:
+        """Keep ``outcome`` among the best ``keep_top`` trials whose fold models weigh at
+        most ``keep_mb`` in all; returns the numbers evicted (worst first)."""
         outcome.details["signed_score"] = signed
         self.kept[outcome.task.number] = outcome
-        if len(self.kept) > self.options.keep_top:
+        evicted = []
+        while len(self.kept) > 1 and (
+            len(self.kept) > self.options.keep_top
+            or self.kept_mb() > (self.options.keep_mb or inf)
+        ):
             worst = min(self.kept, key=lambda n: self.kept[n].details["signed_score"])
             del self.kept[worst]
-            return worst
-        return None
+            evicted.append(worst)
+        return evicted
+
+    def kept_mb(self) -> float:
+        """Megabytes of the kept trials' fold models (as each trial measured them)."""
+        return sum(float(o.details.get("model_bytes", 0)) for o in self.kept.values()) / 2**20
+
+    def keep_above(self) -> float | None:
+        """The signed score a trial must beat to be kept: the worst kept one's when the
+        kept trials are full (None: any finished trial is kept)."""
+        if len(self.kept) < self.options.keep_top:
+            return None
+        return min(o.details["signed_score"] for o in self.kept.values())
 
     # -- main loop ----------------------------------------------------------------------
     def preload(self) -> None:
-        """Import every family's library in the parent (building, not fitting, an estimator),
-        so forked trials do not each pay the import; no thread pool starts by importing."""
+        """Import in the parent what every trial would otherwise import in its own forked
+        child (each child pays it anew, inside its deadline): every family's library
+        (building, not fitting, an estimator; no thread pool starts by importing) and what
+        fitting the preprocessing imports on first use (e.g. scikit-learn's dataframe
+        layer), by fitting each flavour's preprocessor on a few rows."""
         for spec in self.specs:
             spec.make(spec.default_params(self.ctx), self.ctx)
+        rows = min(PRELOAD_ROWS, self.data.n_rows)
+        X, y = self.data.X.iloc[:rows], self.data.y[:rows]
+        for flavor in sorted({spec.flavor for spec in self.specs}):
+            try:
+                build_preprocessor(
+                    self.problem.settings, task=self.problem.task, flavor=flavor
+                ).fit_transform(X, y)
+            except Exception:  # only a warm-up: the trials report real errors themselves
+                continue
 
     def run(self) -> SearchResult:
         self.preload()
@@ -362,6 +398,7 @@ class _Search:
                     if task is None:
                         exhausted = True
                         break
+                    task = dataclasses.replace(task, keep_above=self.keep_above())
                     own = self.options.trial_timeout or float("inf")
                     timeout = min(own, self.remaining())
                     if self.checkpoint is not None:

@@ -41,7 +41,7 @@ class ResumableSearch(Protocol):
     @property
     def sampler(self) -> str: ...
 
-    def keep(self, outcome: TrialOutcome, signed: float) -> int | None: ...
+    def keep(self, outcome: TrialOutcome, signed: float) -> list[int]: ...
 
     def account(
         self,
@@ -71,8 +71,7 @@ def restore_search(search: ResumableSearch, checkpoint: SearchCheckpoint) -> Non
         number = item.record.number
         outcome = checkpoint.load_kept(item) if number in on_disk else None
         if outcome is not None:
-            evicted = search.keep(outcome, float(outcome.details["signed_score"]))
-            if evicted is not None:
+            for evicted in search.keep(outcome, float(outcome.details["signed_score"])):
                 checkpoint.drop_kept(evicted)
         search.account(item.record, item.signed, item.wall, item.fold_scores, item.has_oof)
         search.callbacks.emit("on_trial_restored", item.record)

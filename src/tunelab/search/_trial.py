@@ -31,6 +31,10 @@ class TrialTask:
     optuna_trial: int | None = None
     deadline: float | None = None  # time.monotonic() instant the trial is killed at
     prune_thresholds: tuple[float, ...] = ()  # see ``pruning_thresholds``
+    # signed score a finished trial must beat to enter the search's kept trials (None: any
+    # finished trial enters); below it the trial sends back no fold models nor out-of-fold
+    # predictions, which the parent would drop at once (see ``drop_unkeepable``)
+    keep_above: float | None = None
 
 
 @dataclass
@@ -163,6 +167,19 @@ def execute_trial(
     if not any(np.isfinite(s) for s in outcome.fold_scores):
         outcome.status = TrialStatus.FAILED
         outcome.reason = "the metric could not be computed on any fold"
+    return drop_unkeepable(outcome, problem)
+
+
+def drop_unkeepable(outcome: TrialOutcome, problem: SearchProblem) -> TrialOutcome:
+    """Forget the fold models and out-of-fold predictions of a trial whose score cannot
+    enter the kept trials (``task.keep_above``): they are what costs memory and transfer
+    time, and the search keeps only its best trials' (``details["not_kept"]`` says so)."""
+    threshold, score = outcome.task.keep_above, outcome.score
+    if threshold is None or score is None or outcome.oof is None:
+        return outcome
+    if get_metric(problem.metric, problem.task).signed(score) <= threshold:
+        outcome.models, outcome.oof = None, None
+        outcome.details["not_kept"] = True
     return outcome
 
 

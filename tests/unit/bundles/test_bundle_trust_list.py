@@ -18,7 +18,7 @@ import pytest
 
 from bundles.bundle_zoo import ensembles, frame
 from tunelab.bundles import load_bundle, save_bundle, trusted_types
-from tunelab.bundles._skops import ESTIMATORS_FILE
+from tunelab.bundles._skops import ESTIMATORS_FILE, TYPE_NAMES_FILE, _versions
 from tunelab.bundles._trust import AUDITED_FUNCTIONS, TRUSTED_TYPES
 from tunelab.entities import TaskType
 
@@ -128,3 +128,25 @@ def test_lightgbm_bundle_loads_without_other_model_libraries(tmp_path: Path) -> 
         "print(light, heavy, type(b.model).__name__)\n"
     )
     assert _run(code).strip() == "[] [] LGBMClassifier"
+
+
+def test_fast_skops_import_keeps_skops_type_name_lists() -> None:
+    """The ufunc name lists answered from ``_skops_type_names.json`` are skops' own, and
+    skops' function is put back after the import."""
+    shipped = json.loads(TYPE_NAMES_FILE.read_text(encoding="utf-8"))
+    assert shipped["versions"] == _versions()  # else: python -m tunelab.bundles._skops
+    code = (
+        "import json\n"
+        "from tunelab.bundles._skops import skops_io\n"
+        "skops_io()\n"
+        "import skops.io._trusted_types as t, skops.io._utils as u\n"
+        "names = {k: sorted(getattr(t, k)) for k in dir(t) if k.endswith('_TYPE_NAMES')}\n"
+        "print(json.dumps([names, u.get_public_type_names.__module__]))\n"
+    )
+    fast, restored = json.loads(_run(code))
+    real, _ = json.loads(
+        _run(code.replace("from tunelab.bundles._skops import skops_io\nskops_io()\n", ""))
+    )
+    assert fast == real
+    assert len(fast["SCIPY_UFUNC_TYPE_NAMES"]) > 100
+    assert restored == "skops.io._utils"
