@@ -46,12 +46,15 @@ async def answer(
     *,
     key: str | None = None,
     explain: bool = False,
+    method: str = "shap",
 ) -> Answer:
     """Predict ``records`` with the deployment's traffic (see ``TrafficPlan.choose``).
 
     A failed request is counted in the monitoring log (error rate) and re-raised."""
     try:
-        return await _answer(state, deployment_id, records, key=key, explain=explain)
+        return await _answer(
+            state, deployment_id, records, key=key, explain=explain, method=method
+        )
     except Exception:
         log = state.traffic.predictors.log
         if state.settings.store_predictions and log is not None:
@@ -66,6 +69,7 @@ async def _answer(
     *,
     key: str | None = None,
     explain: bool = False,
+    method: str = "shap",
 ) -> Answer:
     traffic: TrafficTable = state.traffic
     at = time.time()
@@ -81,7 +85,7 @@ async def _answer(
     if out is None:
         out = await run_in_threadpool(predictor.predict, records)
         if explain:
-            explanations = await run_in_threadpool(predictor.explain, records)
+            explanations = await run_in_threadpool(predictor.explain, records, method)
     latency_ms = (time.perf_counter() - started) * 1000.0
     log = traffic.predictors.log
     ids = prediction_ids(len(records), at)
