@@ -10,6 +10,7 @@ from deployment_bundles import fit_model, frame, save
 
 from tunelab.bundles import load_bundle
 from tunelab.ensembling._estimators import FoldBag, WeightedEnsemble
+from tunelab.server.deployments import explain
 from tunelab.server.deployments.fastpath import build_fast_plan
 from tunelab.server.predictor import Predictor
 
@@ -94,10 +95,13 @@ def test_each_leaf_is_combined_with_its_weight(binary_ensemble: Predictor) -> No
     assert [leaf.weight for leaf in leaves] == pytest.approx([0.5, 0.3, 0.1, 0.1])
 
 
-def test_forest_only_values_equal_shap_in_probability_space(tmp_path: Path) -> None:
+def test_forest_only_values_equal_shap_in_probability_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """For identity-link members the combined values are plain SHAP values averaged."""
     import shap
 
+    monkeypatch.setattr(explain, "_TREE_SHAP_MS", float("inf"))  # always exact TreeSHAP
     df = frame()
     forests = [_forest(df), _forest(frame(seed=2))]
     ensemble = WeightedEnsemble(forests, [0.25, 0.75], n_classes=2).fit()
@@ -114,6 +118,22 @@ def test_forest_only_values_equal_shap_in_probability_space(tmp_path: Path) -> N
                 expected[:, owner] += weight * raw[:, k]
     got = np.array([[e["contributions"][c] for c in ("x", "color", "size")] for e in explained])
     np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_slow_forests_are_explained_by_their_tree_paths_still_additively(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(explain, "_TREE_SHAP_MS", -1.0)  # every forest counts as too slow
+    df = frame()
+    members = [_forest(df), fit_model("lightgbm", "binary", df)]
+    ensemble = WeightedEnsemble(members, [0.6, 0.4], n_classes=2).fit()
+    predictor = _predictor(ensemble, "binary", tmp_path)
+    kinds = [leaf.kind for leaf in predictor.explain_ready()._leaves or []]
+    assert kinds == ["tree_path", "tree_shap"]
+    proba = predictor.generic_output(RECORDS)[:, 1]
+    for e, p in zip(predictor.explain(RECORDS), proba, strict=True):
+        assert e["approximate"] is True
+        assert e["base_value"] + sum(e["contributions"].values()) == pytest.approx(p, abs=1e-9)
 
 
 def test_models_without_shap_get_sampled_shapley_values(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@
 """
 
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,9 @@ _FAST_ROWS = 256  # above this the vectorized preprocessors are as fast as the p
 _TREE_MODULES = ("lightgbm", "xgboost", "catboost", "sklearn.ensemble._forest")
 _BACKGROUND_ROWS = 16  # background records (and column orders) of sampled Shapley and LIME
 METHODS = ("shap", "lime")
+# Above this, a forest inside an ensemble is explained by its tree paths (Saabas), which
+# costs O(trees x depth) per row instead of exact TreeSHAP's O(trees x leaves x depth²).
+_TREE_SHAP_MS = 5.0
 
 
 def _background(bundle: Any, n: int = 64, seed: int = 0) -> list[dict[str, Any]]:
@@ -80,12 +84,23 @@ class _LightGBMContributions:
         return np.moveaxis(phi[:, :, :-1], 1, 2), phi[0, :, -1]
 
 
-def _shap_contributions(explainer: Any) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def _shap_contributions(
+    explainer: Any, approximate: bool = False
+) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
     def contributions(Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raw = np.asarray(explainer.shap_values(Xt), dtype=np.float64)
+        options = {"approximate": True} if approximate else {}
+        raw = np.asarray(explainer.shap_values(Xt, **options), dtype=np.float64)
         return raw, np.atleast_1d(np.asarray(explainer.expected_value, dtype=np.float64))
 
     return contributions
+
+
+def _too_slow(contributions: Any, X: pd.DataFrame, leaf: Any) -> bool:
+    """Does exact TreeSHAP of one row cost more than ``_TREE_SHAP_MS`` (deep forests)?"""
+    Xt = np.asarray(leaf.preprocessor_.transform(X), dtype=np.float64)
+    started = time.perf_counter()
+    contributions(Xt)
+    return (time.perf_counter() - started) * 1000.0 > _TREE_SHAP_MS
 
 
 class _LeafExplainer:
@@ -209,8 +224,12 @@ class Explainer:
                 elif type(est).__module__.startswith(_TREE_MODULES):
                     import shap  # only here: a large import the LightGBM path does without
 
-                    contributions = _shap_contributions(shap.TreeExplainer(est))
+                    tree = shap.TreeExplainer(est)
+                    contributions = _shap_contributions(tree)
                     kind = "tree_shap"
+                    if self._ensemble and _too_slow(contributions, X.iloc[:1], leaf):
+                        contributions = _shap_contributions(tree, approximate=True)
+                        kind = "tree_path"  # Saabas: additive, not Shapley values
                 elif hasattr(est, "coef_"):
                     import shap
 
@@ -247,6 +266,8 @@ class Explainer:
         """Class explained per row: the positive class (binary) or the predicted one."""
         if not self.bundle.task.is_classification:
             return None
+        if len(self.bundle.classes or []) == 2:
+            return np.ones(len(records), dtype=int)
         proba = np.asarray(self.output(records))
         if proba.shape[1] == 2:
             return np.ones(len(records), dtype=int)
@@ -323,7 +344,7 @@ class Explainer:
                 values += leaf.weight * v
                 base += leaf.weight * b
                 output += leaf.weight * o
-        return self._answers(
+        found = self._answers(
             "ensemble_shap",
             "probability" if classes is not None else "value",
             classes,
@@ -331,6 +352,10 @@ class Explainer:
             base,
             output,
         )
+        if any(leaf.kind == "tree_path" for leaf in self._leaves):
+            for e in found:
+                e["approximate"] = True  # some forests by their tree paths (see docs)
+        return found
 
     def _sampled(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         classes = self._target_classes(records)

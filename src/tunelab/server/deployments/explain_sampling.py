@@ -77,7 +77,7 @@ def lime(
     background: list[dict[str, Any]],
     output: Output,
     explained_class: int | None,
-    n_samples: int = 300,
+    n_samples: int = 200,
     seed: int = 0,
     alpha: float = 1.0,
 ) -> dict[str, Any]:
