@@ -332,7 +332,13 @@ def main() -> None:
     parser.add_argument("--switch-every", type=float, default=0.5)
     parser.add_argument("--explain-calls", type=int, default=100)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--parts",
+        default="protocols,traffic,switch,explain",
+        help="comma-separated subset of protocols,traffic,switch,explain",
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     made = bundles(args.cache, args.ensemble_budget)
     tmp = Path(tempfile.mkdtemp(prefix="tunelab-bench-protocols-"))
     home = tmp / "home"
@@ -400,18 +406,17 @@ def main() -> None:
         for name in ("plain", "routed", "shadowed"):  # load bundles, learn the fast paths
             for body in bodies["native"][:30]:
                 call(base, "POST", f"/api/v1/deployments/{ids[name]}/predict", json.loads(body))
-        print("protocols ...", flush=True)
-        result["protocols"] = protocols(port, ids, bodies, args)
-        print(json.dumps(result["protocols"], default=str), flush=True)
-        print("route and shadow cost ...", flush=True)
-        result["traffic"] = traffic_cost(port, ids, bodies["native"], args)
-        print(json.dumps(result["traffic"], default=str), flush=True)
-        print("alias switch under 4 clients ...", flush=True)
-        result["switch"] = alias_switch(base, port, ids, bodies["native"], args)
-        print(json.dumps(result["switch"], default=str), flush=True)
-        print("explanations ...", flush=True)
-        result["explain"] = explanations(base, ids["explained"], records, args.explain_calls)
-        print(json.dumps(result["explain"], default=str), flush=True)
+        steps = {
+            "protocols": lambda: protocols(port, ids, bodies, args),
+            "traffic": lambda: traffic_cost(port, ids, bodies["native"], args),
+            "switch": lambda: alias_switch(base, port, ids, bodies["native"], args),
+            "explain": lambda: explanations(base, ids["explained"], records, args.explain_calls),
+        }
+        for part, step in steps.items():
+            if part in parts:
+                print(f"{part} ...", flush=True)
+                result[part] = step()
+                print(json.dumps(result[part], default=str), flush=True)
     finally:
         proc.terminate()
         try:
@@ -420,7 +425,23 @@ def main() -> None:
             proc.kill()
     result["load_start"], result["load_end"] = load_start, load_average()
     result["started_at"] = started_at
+    result["ensemble"] = describe(made["ensemble"])
     write(args, made, result)
+
+
+def describe(folder: Path) -> str:
+    """The ensemble's members and weights, e.g. "a WeightedEnsemble of FoldBag(5 x ...)"."""
+    from tunelab.bundles import load_bundle
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = load_bundle(folder).model
+    parts = []
+    for member, weight in zip(model.members_, model.weights_, strict=True):
+        leaves = getattr(member, "estimators_", [member])
+        names = {type(getattr(leaf, "estimator_", leaf)).__name__ for leaf in leaves}
+        parts.append(f"{weight:.3f} × {len(leaves)} × {'/'.join(sorted(names))}")
+    return f"a {type(model).__name__} of " + ", ".join(parts)
 
 
 def commit() -> str:
@@ -449,7 +470,6 @@ def write(args: Any, made: dict[str, Path], r: dict[str, Any]) -> None:
     day = r["started_at"].strftime("%Y-%m-%d")
     out = args.out or ROOT / "docs" / "benchmarks" / f"protocols-{day}.md"
     m = machine_info()
-    manifest = json.loads((made["ensemble"] / "manifest.json").read_text())
     lines = [
         f"# Serving protocols, traffic and explanations ({day}, issue 15)",
         "",
@@ -470,9 +490,27 @@ def write(args: Any, made: dict[str, Path], r: dict[str, Any]) -> None:
         f"Blocks of {args.seconds:g} s, {args.rounds} interleaved rounds pooled per row.",
         "",
         "Models: `bench` versions 1 and 2 are LightGBM-only AutoML bundles (10 s budget, "
-        f"seeds 0 and 1); `explained/1` is a greedy ensemble ({manifest.get('model_kind', '')}"
-        f", `benchmarks/ensemble_latency.py` recipe, {args.ensemble_budget:g} s).",
+        f"seeds 0 and 1); `explained/1` is {r['ensemble']} (`benchmarks/ensemble_latency.py` "
+        f"recipe, {args.ensemble_budget:g} s budget).",
         "",
+    ]
+    if "protocols" in r:
+        lines += protocol_lines(r)
+    if "traffic" in r:
+        lines += traffic_lines(r)
+    if "switch" in r:
+        lines += switch_lines(r, args)
+    if "explain" in r:
+        lines += explain_lines(r)
+    lines.append("")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines), encoding="utf-8")
+    (out.with_suffix(".json")).write_text(json.dumps(r, default=str, indent=1), encoding="utf-8")
+    print(f"wrote {out}")
+
+
+def protocol_lines(r: dict[str, Any]) -> list[str]:
+    lines = [
         "## 1. One row through each protocol (`plain` = `bench@champion`)",
         "",
         "| protocol | clients | p50 ms | p99 ms | req/s | requests | failed | p50 / native |",
@@ -486,7 +524,11 @@ def write(args: Any, made: dict[str, Path], r: dict[str, Any]) -> None:
                 f"| {name} | {clients} | {_ms(s['p50_ms'])} | {_ms(s['p99_ms'])} | "
                 f"{s['req_s']:.0f} | {s['requests']} | {s['failed']} | {ratio:.2f} |"
             )
-    lines += [
+    return lines
+
+
+def traffic_lines(r: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         "## 2. Cost of a weighted route and of a shadow (native REST)",
         "",
@@ -508,9 +550,13 @@ def write(args: Any, made: dict[str, Path], r: dict[str, Any]) -> None:
                 f"| {kind} | {clients} | {_ms(s['p50_ms'])} | {_ms(s['p99_ms'])} | {d50:+.2f} | "
                 f"{d99:+.2f} | {s['req_s']:.0f} | {s['requests']} | {s['failed']} | {who} |"
             )
+    return lines
+
+
+def switch_lines(r: dict[str, Any], args: Any) -> list[str]:
     sw = r["switch"]
     who = ", ".join(f"{k}: {v}" for k, v in sorted(sw["models"].items()))
-    lines += [
+    return [
         "",
         "## 3. Alias switch under 4 concurrent clients",
         "",
@@ -522,6 +568,11 @@ def write(args: Any, made: dict[str, Path], r: dict[str, Any]) -> None:
         "|---:|---:|---:|---:|---:|---:|---|",
         f"| {sw['moves']} | {_ms(sw['move_p50_ms'])} | {sw['requests']} | **{sw['failed']}** | "
         f"{_ms(sw['p50_ms'])} | {_ms(sw['p99_ms'])} | {who} |",
+    ]
+
+
+def explain_lines(r: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         "## 4. One-row explanation of the ensemble (`?explain=true`)",
         "",
@@ -538,11 +589,7 @@ def write(args: Any, made: dict[str, Path], r: dict[str, Any]) -> None:
             f"| {method} ({x['method']}) | {x['space']} | {x['additive']} | {e['calls']} | "
             f"{_ms(e['server_p50_ms'])} | {_ms(e['client_p50_ms'])} | {_ms(e['client_p99_ms'])} |"
         )
-    lines.append("")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines), encoding="utf-8")
-    (out.with_suffix(".json")).write_text(json.dumps(r, default=str, indent=1), encoding="utf-8")
-    print(f"wrote {out}")
+    return lines
 
 
 if __name__ == "__main__":
