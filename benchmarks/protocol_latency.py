@@ -123,61 +123,78 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 120)
     raise SystemExit("tunelab serve did not become healthy")
 
 
-def client(port: int, path: str, bodies: list[bytes], seconds: float, q: Any) -> None:
-    """One keep-alive connection, one request at a time for ``seconds`` (closed loop)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    latencies: list[float] = []
-    failed = 0
-    models: dict[str, int] = {}
-    end = time.perf_counter() + seconds
-    i = 0
-    while time.perf_counter() < end:
-        body = bodies[i % len(bodies)]
-        i += 1
-        started = time.perf_counter()
-        try:
-            conn.request("POST", path, body, JSON)
-            response = conn.getresponse()
-            raw = response.read()
-            if response.status != 200:
+def client(port: int, bodies: dict[str, list[bytes]], commands: Any, results: Any) -> None:
+    """A client process: for each command ``(path, body kind, start_at, seconds)`` it sends
+    one request at a time on one keep-alive connection (closed loop) from the wall-clock
+    time ``start_at`` for ``seconds``, then reports latencies, failures and who answered."""
+    while (command := commands.get()) is not None:
+        path, kind, start_at, seconds = command
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        latencies: list[float] = []
+        failed = 0
+        models: dict[str, int] = {}
+        time.sleep(max(0.0, start_at - time.time()))
+        end = time.perf_counter() + seconds
+        i = 0
+        while time.perf_counter() < end:
+            body = bodies[kind][i % len(bodies[kind])]
+            i += 1
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, body, JSON)
+                response = conn.getresponse()
+                raw = response.read()
+                if response.status != 200:
+                    failed += 1
+                elif path.endswith("/predict"):
+                    model = str(json.loads(raw).get("model"))
+                    models[model] = models.get(model, 0) + 1
+            except (OSError, http.client.HTTPException):
                 failed += 1
-            elif b'"model"' in raw[:4096] and path.endswith("/predict"):
-                model = str(json.loads(raw).get("model"))
-                models[model] = models.get(model, 0) + 1
-        except (OSError, http.client.HTTPException):
-            failed += 1
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        latencies.append((time.perf_counter() - started) * 1000.0)
-    conn.close()
-    q.put((latencies, failed, models))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            latencies.append((time.perf_counter() - started) * 1000.0)
+        conn.close()
+        results.put((latencies, failed, models))
 
 
-def drive(
-    port: int, path: str, bodies: list[bytes], seconds: float, clients: int
-) -> dict[str, Any]:
-    """``clients`` client processes (never threads of the server's process) at once."""
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    procs = [
-        ctx.Process(target=client, args=(port, path, bodies, seconds, q)) for _ in range(clients)
-    ]
-    for p in procs:
-        p.start()
-    results = [q.get() for _ in procs]
-    for p in procs:
-        p.join()
-    latencies = [x for lat, _, _ in results for x in lat]
-    models: dict[str, int] = {}
-    for _, _, seen in results:
-        for k, v in seen.items():
-            models[k] = models.get(k, 0) + v
-    return {
-        "latencies": latencies,
-        "failed": sum(f for _, f, _ in results),
-        "models": models,
-        "seconds": seconds,
-    }
+class Clients:
+    """Four client processes, started once (never threads of the server's process)."""
+
+    def __init__(self, port: int, bodies: dict[str, list[bytes]], n: int = 4) -> None:
+        ctx = mp.get_context("spawn")
+        self.results = ctx.Queue()
+        self.commands = [ctx.Queue() for _ in range(n)]
+        self.procs = [
+            ctx.Process(target=client, args=(port, bodies, q, self.results), daemon=True)
+            for q in self.commands
+        ]
+        for proc in self.procs:
+            proc.start()
+
+    def run(self, path: str, kind: str, seconds: float, clients: int) -> dict[str, Any]:
+        """``clients`` of them at once, starting together."""
+        start_at = time.time() + 0.3
+        for q in self.commands[:clients]:
+            q.put((path, kind, start_at, seconds))
+        results = [self.results.get() for _ in range(clients)]
+        latencies = [x for lat, _, _ in results for x in lat]
+        models: dict[str, int] = {}
+        for _, _, seen in results:
+            for k, v in seen.items():
+                models[k] = models.get(k, 0) + v
+        return {
+            "latencies": latencies,
+            "failed": sum(f for _, f, _ in results),
+            "models": models,
+            "seconds": seconds,
+        }
+
+    def close(self) -> None:
+        for q in self.commands:
+            q.put(None)
+        for proc in self.procs:
+            proc.join(timeout=10)
 
 
 def summary(run: dict[str, Any]) -> dict[str, Any]:
@@ -240,7 +257,7 @@ def mlflow_bodies(records: list[dict[str, Any]]) -> list[bytes]:
 # --- the parts ----------------------------------------------------------------------------
 
 
-def protocols(port: int, ids: dict[str, str], bodies: dict[str, list[bytes]], args: Any) -> Any:
+def protocols(clients_: "Clients", ids: dict[str, str], args: Any) -> Any:
     paths = {
         "native REST": f"/api/v1/deployments/{ids['plain']}/predict",
         "Open Inference Protocol v2": "/v2/models/plain/infer",
@@ -251,12 +268,12 @@ def protocols(port: int, ids: dict[str, str], bodies: dict[str, list[bytes]], ar
     for _ in range(args.rounds):  # interleaved: the load drifts over all protocols alike
         for name, path in paths.items():
             for clients in (1, 4):
-                body = bodies[keys.get(name, "mlflow")]
-                out[name][clients].append(drive(port, path, body, args.seconds, clients))
+                kind = keys.get(name, "mlflow")
+                out[name][clients].append(clients_.run(path, kind, args.seconds, clients))
     return {name: {c: summary(merge(r)) for c, r in by.items()} for name, by in out.items()}
 
 
-def traffic_cost(port: int, ids: dict[str, str], bodies: list[bytes], args: Any) -> Any:
+def traffic_cost(clients_: "Clients", ids: dict[str, str], args: Any) -> Any:
     out: dict[str, dict[int, list[dict[str, Any]]]] = {
         k: {1: [], 4: []} for k in ("plain", "routed", "shadowed")
     }
@@ -264,11 +281,11 @@ def traffic_cost(port: int, ids: dict[str, str], bodies: list[bytes], args: Any)
         for clients in (1, 4):
             for kind in out:
                 path = f"/api/v1/deployments/{ids[kind]}/predict"
-                out[kind][clients].append(drive(port, path, bodies, args.seconds, clients))
+                out[kind][clients].append(clients_.run(path, "native", args.seconds, clients))
     return {kind: {c: summary(merge(r)) for c, r in by.items()} for kind, by in out.items()}
 
 
-def alias_switch(base: str, port: int, ids: dict[str, str], bodies: list[bytes], args: Any) -> Any:
+def alias_switch(base: str, clients_: "Clients", ids: dict[str, str], args: Any) -> Any:
     """4 clients on ``plain`` while ``champion`` moves between versions 1 and 2."""
     moves: list[float] = []
     stop = threading.Event()
@@ -284,9 +301,8 @@ def alias_switch(base: str, port: int, ids: dict[str, str], bodies: list[bytes],
     thread = threading.Thread(target=mover)
     thread.start()
     try:
-        run = drive(
-            port, f"/api/v1/deployments/{ids['plain']}/predict", bodies, args.switch_seconds, 4
-        )
+        path = f"/api/v1/deployments/{ids['plain']}/predict"
+        run = clients_.run(path, "native", args.switch_seconds, 4)
     finally:
         stop.set()
         thread.join()
@@ -406,17 +422,21 @@ def main() -> None:
         for name in ("plain", "routed", "shadowed"):  # load bundles, learn the fast paths
             for body in bodies["native"][:30]:
                 call(base, "POST", f"/api/v1/deployments/{ids[name]}/predict", json.loads(body))
+        clients = Clients(port, bodies)
         steps = {
-            "protocols": lambda: protocols(port, ids, bodies, args),
-            "traffic": lambda: traffic_cost(port, ids, bodies["native"], args),
-            "switch": lambda: alias_switch(base, port, ids, bodies["native"], args),
+            "protocols": lambda: protocols(clients, ids, args),
+            "traffic": lambda: traffic_cost(clients, ids, args),
+            "switch": lambda: alias_switch(base, clients, ids, args),
             "explain": lambda: explanations(base, ids["explained"], records, args.explain_calls),
         }
-        for part, step in steps.items():
-            if part in parts:
-                print(f"{part} ...", flush=True)
-                result[part] = step()
-                print(json.dumps(result[part], default=str), flush=True)
+        try:
+            for part, step in steps.items():
+                if part in parts:
+                    print(f"{part} ...", flush=True)
+                    result[part] = step()
+                    print(json.dumps(result[part], default=str), flush=True)
+        finally:
+            clients.close()
     finally:
         proc.terminate()
         try:
