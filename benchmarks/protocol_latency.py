@@ -203,6 +203,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "requests": int(ms.size),
         "failed": int(run["failed"]),
         "p50_ms": float(np.percentile(ms, 50)) if ms.size else float("nan"),
+        "p90_ms": float(np.percentile(ms, 90)) if ms.size else float("nan"),
         "p99_ms": float(np.percentile(ms, 99)) if ms.size else float("nan"),
         "req_s": ms.size / run["seconds"],
         "models": run.get("models", {}),
@@ -556,19 +557,21 @@ def traffic_lines(r: dict[str, Any]) -> list[str]:
         "answers, `bench/2` gets a copy of each request off the response path (logged, never "
         "returned). Target: the shadow adds at most 1 ms to the caller's p99.",
         "",
-        "| deployment | clients | p50 ms | p99 ms | Δp50 vs plain | Δp99 vs plain | req/s | "
-        "requests | failed | answered by |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| deployment | clients | p50 ms | p90 ms | p99 ms | Δp50 vs plain | Δp90 | Δp99 | "
+        "req/s | requests | failed | answered by |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     plain = r["traffic"]["plain"]
     for kind, by in r["traffic"].items():
         for clients, s in by.items():
             d50 = s["p50_ms"] - plain[clients]["p50_ms"]
             d99 = s["p99_ms"] - plain[clients]["p99_ms"]
+            d90 = s["p90_ms"] - plain[clients]["p90_ms"]
             who = ", ".join(f"{k}: {v}" for k, v in sorted(s["models"].items()))
             lines.append(
-                f"| {kind} | {clients} | {_ms(s['p50_ms'])} | {_ms(s['p99_ms'])} | {d50:+.2f} | "
-                f"{d99:+.2f} | {s['req_s']:.0f} | {s['requests']} | {s['failed']} | {who} |"
+                f"| {kind} | {clients} | {_ms(s['p50_ms'])} | {_ms(s['p90_ms'])} | "
+                f"{_ms(s['p99_ms'])} | {d50:+.2f} | {d90:+.2f} | {d99:+.2f} | {s['req_s']:.0f} | "
+                f"{s['requests']} | {s['failed']} | {who} |"
             )
     return lines
 

@@ -1,15 +1,18 @@
 """Shadow traffic: copies of requests answered off the response path and logged.
 
-The copies are answered in a separate process (started on the first copy), so a shadow
-model's Python work never holds the serving process's interpreter lock: measured on one
-process, a thread answering shadows added ~1 ms to the caller's p50 and more to its p99
-(docs/benchmarks/protocols-2026-12-08.md). The server process only queues each copy (one
-pickle) and logs the answers a small thread receives.
+The copies are answered in a separate process (started on the first copy) at the lowest
+CPU priority (nice 19), so a shadow model's Python work never holds the serving process's
+interpreter lock and, on a busy machine, gets the CPU only when requests leave it idle
+(copies it cannot keep up with are dropped and counted). A thread of the serving process
+answering them added ~1.3 ms to the caller's p50 (docs/benchmarks/protocols-2026-12-08.md).
+The server process only queues each copy (one pickle) and logs the answers a small thread
+receives.
 """
 
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import queue
 import threading
 import time
@@ -33,6 +36,8 @@ def _answer_copies(commands: Any, answers: Any) -> None:
     from tunelab.server.predictor import Predictor
 
     warnings.simplefilter("ignore")
+    with contextlib.suppress(OSError):  # the lowest CPU priority: requests come first
+        os.nice(19)
     loaded: dict[str, Predictor] = {}
     while (item := commands.get()) is not None:
         deployment_id, records, routes = item
