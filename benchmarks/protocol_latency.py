@@ -427,7 +427,10 @@ def main() -> None:
         clients = Clients(port, bodies)
         steps = {
             "protocols": lambda: protocols(clients, ids, args),
-            "traffic": lambda: traffic_cost(clients, ids, args),
+            "traffic": lambda: {
+                **traffic_cost(clients, ids, args),
+                "shadow": call(base, "GET", f"/api/v1/deployments/{ids['shadowed']}/traffic"),
+            },
             "switch": lambda: alias_switch(base, clients, ids, args),
             "explain": lambda: explanations(base, ids["explained"], records, args.explain_calls),
         }
@@ -519,7 +522,7 @@ def write(args: Any, made: dict[str, Path], r: dict[str, Any]) -> None:
     if "protocols" in r:
         lines += protocol_lines(r)
     if "traffic" in r:
-        lines += traffic_lines(r)
+        lines += traffic_lines(r) + shadow_note(r)
     if "switch" in r:
         lines += switch_lines(r, args)
     if "explain" in r:
@@ -564,6 +567,8 @@ def traffic_lines(r: dict[str, Any]) -> list[str]:
     ]
     plain = r["traffic"]["plain"]
     for kind, by in r["traffic"].items():
+        if kind == "shadow":
+            continue
         for clients, s in by.items():
             d50 = s["p50_ms"] - plain[clients]["p50_ms"]
             d99 = s["p99_ms"] - plain[clients]["p99_ms"]
@@ -575,6 +580,15 @@ def traffic_lines(r: dict[str, Any]) -> list[str]:
                 f"{s['requests']} | {s['failed']} | {who} |"
             )
     return lines
+
+
+def shadow_note(r: dict[str, Any]) -> list[str]:
+    shadow = r["traffic"].get("shadow") or {}
+    return [
+        "",
+        f"Shadow copies dropped (queue full) over the whole run: {shadow.get('shadow_dropped')}"
+        f", failed: {shadow.get('shadow_failed')} (`GET .../traffic`).",
+    ]
 
 
 def switch_lines(r: dict[str, Any], args: Any) -> list[str]:

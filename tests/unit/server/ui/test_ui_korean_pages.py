@@ -65,7 +65,16 @@ PRODUCT_NAMES = {
 }
 # Code names a page quotes: columns tunelab adds to the split CSVs, the bundle folder of the
 # code snippet, explanation methods.
-CODE_NAMES = {"_row", "_fold", "model_bundle", "tree_shap", "linear_shap", "ensemble_shap", "sampled_shapley", "lime"}
+CODE_NAMES = {
+    "_row",
+    "_fold",
+    "model_bundle",
+    "tree_shap",
+    "linear_shap",
+    "ensemble_shap",
+    "sampled_shapley",
+    "lime",
+}
 ABBREVIATIONS = {
     "roc",
     "auc",
