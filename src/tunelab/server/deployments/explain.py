@@ -85,10 +85,15 @@ class _LightGBMContributions:
 
 
 def _shap_contributions(
-    explainer: Any, approximate: bool = False
+    explainer: Any, approximate: bool = False, tree: bool = False
 ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    # trees: no additivity check (it predicts with the whole forest again; the values are
+    # checked against the model once, when an ensemble's explainer is built)
+    options: dict[str, bool] = {"check_additivity": False} if tree else {}
+    if approximate:
+        options["approximate"] = True
+
     def contributions(Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        options = {"approximate": True} if approximate else {}
         raw = np.asarray(explainer.shap_values(Xt, **options), dtype=np.float64)
         return raw, np.atleast_1d(np.asarray(explainer.expected_value, dtype=np.float64))
 
@@ -119,13 +124,17 @@ class _LeafExplainer:
         self.leaf, self.owners, self.contributions, self.kind = leaf, owners, contributions, kind
         self.link: str | None = None  # "identity"/"logit" once checked (ensemble leaves)
         self.weight = 1.0  # the leaf's weight in the ensemble's average
+        self._owner_matrix: np.ndarray | None = None
 
     def _columns(self, raw: np.ndarray, n_columns: int) -> np.ndarray:
-        out = np.zeros((len(raw), n_columns))
-        for k, owner in enumerate(self.owners):
-            if owner >= 0:
-                out[:, owner] += raw[:, k]
-        return out
+        """Values of transformed features summed to the input column each comes from."""
+        if self._owner_matrix is None or self._owner_matrix.shape[1] != n_columns:
+            matrix = np.zeros((len(self.owners), n_columns))
+            for k, owner in enumerate(self.owners):
+                if owner >= 0:
+                    matrix[k, owner] = 1.0
+            self._owner_matrix = matrix
+        return np.asarray(raw @ self._owner_matrix)
 
     def check_link(self, Xt: np.ndarray, X: pd.DataFrame, classification: bool) -> bool:
         """Find (and keep) the link between this leaf's values and its own output on the
@@ -225,10 +234,10 @@ class Explainer:
                     import shap  # only here: a large import the LightGBM path does without
 
                     tree = shap.TreeExplainer(est)
-                    contributions = _shap_contributions(tree)
+                    contributions = _shap_contributions(tree, tree=True)
                     kind = "tree_shap"
                     if self._ensemble and _too_slow(contributions, X.iloc[:1], leaf):
-                        contributions = _shap_contributions(tree, approximate=True)
+                        contributions = _shap_contributions(tree, approximate=True, tree=True)
                         kind = "tree_path"  # Saabas: additive, not Shapley values
                 elif hasattr(est, "coef_"):
                     import shap
