@@ -68,6 +68,13 @@ def test_deploy_compare_predict_explain_history(
     expect(page.get_by_test_id("history")).to_contain_text("tenure")
     shot("deployment-predicted")
 
+    # the same record explained by LIME: the chart says which method drew it
+    page.get_by_test_id("explain-method").select_option("lime")
+    page.get_by_test_id("predict-submit").click()
+    expect(chart).to_contain_text("LIME", timeout=60_000)
+    expect(page.get_by_test_id("explanation-note")).to_contain_text("0.")
+    shot("deployment-lime")
+
     # a prediction the model refuses: the error shows next to the field, the input is kept
     console.allow(r"status of 422")
     page.get_by_test_id("field-tenure").fill("")
@@ -78,12 +85,12 @@ def test_deploy_compare_predict_explain_history(
     page.get_by_test_id("predict-submit").click()
     expect(page.get_by_test_id("error-tenure")).to_contain_text("Enter a number")
     expect(page.get_by_test_id("field-tenure")).to_have_value("many")
-    expect(page.get_by_test_id("history-row")).to_have_count(1)
+    expect(page.get_by_test_id("history-row")).to_have_count(2)  # SHAP and LIME, not this
     shot("deployment-field-error")
 
     page.get_by_test_id("lang-ko").click()
     expect(page.get_by_test_id("predict-submit")).to_have_text("예측")
-    expect(page.get_by_test_id("history-row")).to_have_count(1)
+    expect(page.get_by_test_id("history-row")).to_have_count(2)
     shot("deployment-korean")
     page.get_by_test_id("lang-en").click()
 

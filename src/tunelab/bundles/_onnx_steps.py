@@ -128,10 +128,12 @@ def _selector(g: GraphBuilder, step: Any, x: str, path: str) -> str:
 
 def _numeric_transform(g: GraphBuilder, step: Any, x: str, path: str) -> str:
     method = step.method
+    if method in ("box_cox", "yeo_johnson"):
+        return _power(g, step, x, path)
     if method not in ("log", "sqrt", "square"):
         raise Unsupported(
             f"step {path!r} (NumericTransform method={method!r}) has no ONNX converter; "
-            "log, sqrt and square have one"
+            "log, sqrt, square, box_cox and yeo_johnson have one"
         )
     if method in ("log", "sqrt"):
         shifted = g.op("Add", [x, g.const(_row(step.shift_))])
@@ -148,6 +150,74 @@ def _numeric_transform(g: GraphBuilder, step: Any, x: str, path: str) -> str:
     return g.op("Clip", [out, g.const(np.asarray(-1e12)), g.const(np.asarray(1e12))])
 
 
+def _power(g: GraphBuilder, step: Any, x: str, path: str) -> str:
+    """Box-Cox (after the learned shift) or Yeo-Johnson with the fitted PowerTransformer's
+    lambdas, then its standardisation, on the varying columns; constant columns pass."""
+    power = step.power_
+    if step.method == "box_cox":
+        shifted = g.op("Add", [x, g.const(_row(step.shift_))])
+        kept = g.op("Max", [shifted, g.const(_row(step.lower_))])
+        x = g.op("Where", [g.op("IsNaN", [shifted]), shifted, kept])
+    if power is None:
+        return _clip(g, x)
+    varying = np.asarray(step.varying_, dtype=bool)
+    lam = np.ones(len(varying))
+    lam[varying] = np.asarray(power.lambdas_, dtype=np.float64)
+    eps = np.spacing(1.0)
+    one = g.const(np.asarray([[1.0]]))
+    if step.method == "box_cox":
+        out = _power_branch(g, x, lam, np.abs(lam) < eps, one)
+    else:
+        nonneg = g.op("GreaterOrEqual", [x, g.const(np.asarray([[0.0]]))])
+        pos = _power_branch(g, g.op("Add", [x, one]), lam, np.abs(lam) < eps, one)
+        minus_x_plus_1 = g.op("Sub", [one, x])
+        neg = _power_branch(g, minus_x_plus_1, 2.0 - lam, np.abs(lam - 2.0) < eps, one)
+        out = g.op("Where", [nonneg, pos, g.op("Neg", [neg])])
+    scaler = getattr(power, "_scaler", None)
+    if power.standardize and scaler is not None:
+        mean, scale = np.zeros(len(varying)), np.ones(len(varying))
+        mean[varying], scale[varying] = scaler.mean_, scaler.scale_
+        out = g.op("Div", [g.op("Sub", [out, g.const(_row(mean))]), g.const(_row(scale))])
+    if not varying.all():
+        out = g.op("Where", [g.const(varying.reshape(1, -1)), out, x])
+    return _clip(g, out)
+
+
+def _power_branch(
+    g: GraphBuilder, base: str, lam: np.ndarray, is_log: np.ndarray, one: str
+) -> str:
+    """``(base ** lam - 1) / lam`` per column, ``log(base)`` where ``lam`` is 0."""
+    safe = np.where(is_log, 1.0, lam)
+    powered = g.op("Pow", [base, g.const(_row(safe))])
+    ratio = g.op("Div", [g.op("Sub", [powered, one]), g.const(_row(safe))])
+    if not is_log.any():
+        return ratio
+    return g.op("Where", [g.const(is_log.reshape(1, -1)), g.op("Log", [base]), ratio])
+
+
+def _polynomial(g: GraphBuilder, step: Any, x: str, path: str) -> str:
+    """CappedPolynomial: the input, then the degree-2 products of the chosen columns in
+    PolynomialFeatures' order (``powers_`` after the degree-1 rows)."""
+    columns = [int(i) for i in step.columns_]
+    powers = np.asarray(step.poly_.powers_)[len(columns) :]
+    left, right = [], []
+    for row in powers:
+        picked = [i for i, p in enumerate(row) for _ in range(int(p))]
+        if len(picked) != 2:
+            raise Unsupported(f"step {path!r} (CappedPolynomial) has a term of degree != 2")
+        left.append(columns[picked[0]])
+        right.append(columns[picked[1]])
+    if not left:
+        return x
+    products = g.op("Mul", [g.columns(x, left), g.columns(x, right)])
+    return g.concat([x, products])
+
+
+def _clip(g: GraphBuilder, x: str) -> str:
+    """As NumericTransform: +-1e12 at most (inf too), NaN stays NaN."""
+    return g.op("Clip", [x, g.const(np.asarray(-1e12)), g.const(np.asarray(1e12))])
+
+
 _NUMERIC = {
     "StandardScaler": _standard,
     "MinMaxScaler": _minmax,
@@ -155,6 +225,7 @@ _NUMERIC = {
     "Normalizer": _normalizer,
     "MissingIndicator": _missing_indicator,
     "NumericTransform": _numeric_transform,
+    "CappedPolynomial": _polynomial,
 }
 
 

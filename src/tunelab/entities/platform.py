@@ -57,6 +57,7 @@ class JobKind(StrEnum):
     BATCH_PREDICT = "batch_predict"
     MONITOR = "monitor"
     RETRAIN = "retrain"
+    EXPORT = "export"
 
 
 class DeploymentStatus(StrEnum):

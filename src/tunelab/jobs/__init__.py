@@ -3,6 +3,7 @@
 from tunelab.jobs._context import JobCancelledError, JobContext
 from tunelab.jobs._eda_figures import parallel_coordinates as parallel_coordinates_figure
 from tunelab.jobs._eda_job import EDA_PLOTS
+from tunelab.jobs._export_job import export_bundle_format
 from tunelab.jobs._isolation import JobLimits, default_memory_limit_mb
 from tunelab.jobs._main import run_worker
 from tunelab.jobs._monitor_job import RULE_KINDS
@@ -27,6 +28,7 @@ __all__ = [
     "default_handlers",
     "default_memory_limit_mb",
     "drift_of",
+    "export_bundle_format",
     "label_id_range",
     "logged_window",
     "parallel_coordinates_figure",

@@ -4,6 +4,7 @@ from tunelab.entities.platform import JobKind
 from tunelab.jobs._automl_job import abort_automl, run_automl
 from tunelab.jobs._eda_job import run_eda
 from tunelab.jobs._evaluate_job import evaluate
+from tunelab.jobs._export_job import run_export
 from tunelab.jobs._handlers import batch_predict, deploy, parse_profile
 from tunelab.jobs._monitor_job import run_monitor
 from tunelab.jobs._retrain_job import run_retrain
@@ -25,6 +26,7 @@ def default_handlers() -> dict[str, Handler]:
         JobKind.TRIAL_MODEL: run_trial_model,
         JobKind.MONITOR: run_monitor,
         JobKind.RETRAIN: run_retrain,
+        JobKind.EXPORT: run_export,
     }
 
 

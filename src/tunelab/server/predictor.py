@@ -118,9 +118,10 @@ class Predictor:
             self._explainer.prepare()
         return self._explainer
 
-    def explain(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Per-record contributions of each input column (see deployments/explain.py)."""
-        return self.explain_ready().explain(records)
+    def explain(self, records: list[dict[str, Any]], method: str = "shap") -> list[dict[str, Any]]:
+        """Per-record contributions of each input column by ``method`` (``shap``: additive,
+        ``lime``: a local surrogate; see deployments/explain.py)."""
+        return self.explain_ready().explain(records, method)
 
 
 def cluster_answer(out: Any) -> dict[str, Any]:

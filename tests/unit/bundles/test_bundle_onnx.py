@@ -198,3 +198,80 @@ def test_result_reports_rows_and_size(exported: tuple[str, Path, Path], tmp_path
     result = export_onnx(bundle_path, tmp_path / "again.onnx", n_rows=50)
     assert dataclasses.asdict(result)["rows_checked"] == 50
     assert result.to_dict()["size_bytes"] == (tmp_path / "again.onnx").stat().st_size
+
+
+@pytest.mark.parametrize("transformation", ["yeo_johnson", "box_cox"])
+def test_power_transforms_convert_with_parity(
+    data: pd.DataFrame, held_back: pd.DataFrame, tmp_path: Path, transformation: str
+) -> None:
+    """Yeo-Johnson and Box-Cox (NumericTransform with a fitted PowerTransformer) convert;
+    onnxruntime's probabilities equal the bundle's, missing numbers included."""
+    from sklearn.linear_model import LogisticRegression
+
+    from tunelab.entities import (
+        ColumnKind,
+        ColumnSettings,
+        PreprocessingSettings,
+        Transformation,
+    )
+    from tunelab.preprocessing import make_model_pipeline
+
+    power = Transformation(transformation)
+    columns = {
+        "x": ColumnSettings(kind=ColumnKind.NUMERIC, transformation=power),
+        "color": ColumnSettings(kind=ColumnKind.CATEGORICAL),
+        "size": ColumnSettings(kind=ColumnKind.NUMERIC, transformation=power),
+        "flag": ColumnSettings(kind=ColumnKind.BOOLEAN),
+    }
+    model = make_model_pipeline(
+        PreprocessingSettings(columns=columns),
+        LogisticRegression(),
+        task="binary",
+        flavor="linear",
+    ).fit(data[FEATURES], (data["label"] == "yes").astype(int).to_numpy())
+    steps = [type(s).__name__ for s in _leaf_steps(model.preprocessor_)]
+    assert "NumericTransform" in steps  # the step the converter is for is really there
+    bundle = save(model, "binary", data, tmp_path / "bundle")
+    result = export_onnx(bundle, tmp_path / "model.onnx", rows=held_back)
+    assert result.max_difference <= 1e-4
+    rows = held_back.copy()
+    rows.loc[rows.index[:5], "x"] = np.nan
+    rows.loc[rows.index[5:10], "x"] = [-50.0, -3.0, 0.0, 1e3, 1e9]  # beyond the fitted range
+    expected = load_bundle(bundle).predict_proba(rows).to_numpy()
+    loaded = load_bundle(bundle)
+    _, proba = _session(Path(result.path)).run(None, onnx_inputs(loaded, rows))  # type: ignore[attr-defined]
+    np.testing.assert_allclose(np.asarray(proba), expected, atol=1e-6)
+
+
+def _leaf_steps(step: object) -> list[object]:
+    """Every step inside nested pipelines / column transformers."""
+    out: list[object] = [step]
+    for child in getattr(step, "steps", []):
+        out += _leaf_steps(child[1])
+    for child in getattr(step, "transformers_", []):
+        out += _leaf_steps(child[1])
+    return out
+
+
+def test_polynomial_features_convert_with_parity(
+    data: pd.DataFrame, held_back: pd.DataFrame, tmp_path: Path
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from tunelab.entities import ColumnKind, ColumnSettings, PreprocessingSettings
+    from tunelab.entities.preprocessing import FeatureEngineering
+    from tunelab.preprocessing import make_model_pipeline
+
+    kinds = {"x": "numeric", "color": "categorical", "size": "numeric", "flag": "boolean"}
+    settings = PreprocessingSettings(
+        columns={n: ColumnSettings(kind=ColumnKind(k)) for n, k in kinds.items()},
+        feature_engineering=(FeatureEngineering.POLYNOMIAL,),
+    )
+    model = make_model_pipeline(settings, LogisticRegression(), task="binary", flavor="linear")
+    model.fit(data[FEATURES], (data["label"] == "yes").astype(int).to_numpy())
+    steps = [type(s).__name__ for s in _leaf_steps(model.preprocessor_)]
+    assert "CappedPolynomial" in steps
+    bundle = save(model, "binary", data, tmp_path / "bundle")
+    result = export_onnx(bundle, tmp_path / "model.onnx", rows=held_back)
+    assert result.max_difference <= 1e-4
+    assert result.label_agreement >= 0.999

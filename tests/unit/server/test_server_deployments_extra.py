@@ -245,7 +245,7 @@ def test_python_snippet_runs_against_the_downloaded_bundle(
     assert "cobol" in error["msg"]
 
 
-def test_weighted_ensembles_are_explained_by_occlusion(
+def test_weighted_ensembles_are_explained_additively_and_by_lime(
     store: MetadataStore, artifacts: ArtifactStore, tmp_path: Path, client: TestClient
 ) -> None:
     from tunelab.ensembling._estimators import WeightedEnsemble
@@ -258,13 +258,28 @@ def test_weighted_ensembles_are_explained_by_occlusion(
     )
     usage = client.get(f"/api/v1/deployments/{deployment_id}/usage").json()
     reference = usage["example_body"]["records"][0]
-    record = {**reference, "x": 2.5}
-    body = _predict(client, deployment_id, [record], explain=True)
+    body = _predict(client, deployment_id, [reference], explain=True)
     (ex,) = body["explanations"]
-    assert ex["method"] == "occlusion"
-    assert ex["additive"] is False
-    assert ex["output"] == pytest.approx(body["predictions"][0])
-    # only x differs from the reference row, so only x contributes, by the whole difference
-    assert ex["contributions"]["color"] == pytest.approx(0.0, abs=1e-12)
-    assert ex["contributions"]["size"] == pytest.approx(0.0, abs=1e-12)
-    assert ex["contributions"]["x"] == pytest.approx(ex["output"] - ex["base_value"], rel=1e-9)
+    assert ex["method"] == "ensemble_shap"
+    assert ex["space"] == "value"
+    assert ex["additive"] is True
+    assert ex["output"] == pytest.approx(body["predictions"][0], rel=1e-9)
+    total = ex["base_value"] + sum(ex["contributions"].values())
+    assert total == pytest.approx(ex["output"], rel=1e-9)
+    # the form's defaults (the typical record) no longer explain to all zeros
+    assert any(abs(v) > 1e-6 for v in ex["contributions"].values())
+    url = f"/api/v1/deployments/{deployment_id}/predict"
+    lime = client.post(
+        url, params={"explain": True, "method": "lime"}, json={"records": [reference]}
+    )
+    assert lime.status_code == 200, lime.text
+    (lx,) = lime.json()["explanations"]
+    assert lx["method"] == "lime"
+    assert lx["additive"] is False
+    assert lx["output"] == pytest.approx(body["predictions"][0], rel=1e-9)
+    assert set(lx["contributions"]) == {"x", "color", "size"}
+    bad = client.post(
+        url, params={"explain": True, "method": "anchors"}, json={"records": [reference]}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "method"]

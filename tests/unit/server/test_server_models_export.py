@@ -71,3 +71,42 @@ def test_refusals_name_the_reason(client: TestClient, model_id: str) -> None:
     quantised = client.post(url, json={"format": "mlflow", "quantize": True})
     assert quantised.status_code == 422
     assert "onnx format only" in quantised.text
+
+
+def test_background_export_runs_as_a_job_and_keeps_the_download_paths(
+    client: TestClient, store: MetadataStore, artifacts: ArtifactStore, tabular_id: str
+) -> None:
+    from tunelab.jobs import Worker, default_handlers
+
+    url = f"/api/v1/models/{tabular_id}/export"
+    answer = client.post(url, json={"format": "onnx", "background": True})
+    assert answer.status_code == 202, answer.text
+    job_id = answer.json()["job_id"]
+    assert answer.json()["status_url"] == f"/api/v1/jobs/{job_id}"
+    job = client.get(f"/api/v1/jobs/{job_id}").json()
+    assert (job["kind"], job["status"]) == ("export", "queued")
+    assert client.get(f"{url}/onnx").status_code == 404  # nothing converted in the request
+    worker = Worker(store, artifacts, default_handlers(), heartbeat_interval=0.1)
+    assert worker.run_once()
+    job = client.get(f"/api/v1/jobs/{job_id}").json()
+    assert job["status"] == "succeeded", job["error"]
+    assert job["result"]["download_url"] == f"{url}/onnx"
+    assert job["result"]["max_difference"] <= 1e-4
+    download = client.get(job["result"]["download_url"])
+    assert download.status_code == 200
+    assert client.get(f"{url}/onnx/report").json()["size_bytes"] == len(download.content)
+
+
+def test_a_background_export_that_cannot_convert_fails_naming_the_step(
+    client: TestClient, store: MetadataStore, artifacts: ArtifactStore, model_id: str
+) -> None:
+    from tunelab.jobs import Worker, default_handlers
+
+    url = f"/api/v1/models/{model_id}/export"
+    answer = client.post(url, json={"format": "onnx", "background": True})
+    assert answer.status_code == 202, answer.text
+    Worker(store, artifacts, default_handlers(), heartbeat_interval=0.1).run_once()
+    job = client.get(f"/api/v1/jobs/{answer.json()['job_id']}").json()
+    assert job["status"] == "failed"
+    assert "has no ONNX converter" in job["error"]
+    assert client.get(f"{url}/onnx").status_code == 404

@@ -199,3 +199,24 @@ def test_protocol_predictions_are_logged_with_the_version(
     logged = store.list_predictions(served["credit"])
     assert len(logged) == 2
     assert all(p.inputs == ROWS and p.model_id for p in logged)
+
+
+def test_names_follow_deletes_and_redeploys_at_once(
+    client: TestClient, store: MetadataStore, artifacts: ArtifactStore, bundles: dict[str, Path]
+) -> None:
+    """The name -> deployment answers the protocol paths reuse never outlive the deployment."""
+    body = {"inputs": _oip_inputs(ROWS)}
+    first = register(store, artifacts, bundles["binary"], "a")
+    old = client.post("/api/v1/deployments", json={"model_id": first, "name": "churn"}).json()
+    assert client.post("/v2/models/churn/infer", json=body).json()["model_version"] == first
+    second = register(store, artifacts, bundles["binary"], "b")
+    new = client.post("/api/v1/deployments", json={"model_id": second, "name": "churn"}).json()
+    assert new["id"] != old["id"]
+    answer = client.post("/v2/models/churn/infer", json=body).json()
+    assert answer["model_version"] == second  # the newest deployment of the name, at once
+    traffic = client.app.state.traffic  # type: ignore[attr-defined]
+    assert traffic.named("churn") == new["id"]  # now answered from memory
+    assert client.delete(f"/api/v1/deployments/{new['id']}").status_code == 204
+    assert traffic.named("churn") is None
+    answer = client.post("/v2/models/churn/infer", json=body)
+    assert answer.json().get("model_version") != second

@@ -46,12 +46,15 @@ async def answer(
     *,
     key: str | None = None,
     explain: bool = False,
+    method: str = "shap",
 ) -> Answer:
     """Predict ``records`` with the deployment's traffic (see ``TrafficPlan.choose``).
 
     A failed request is counted in the monitoring log (error rate) and re-raised."""
     try:
-        return await _answer(state, deployment_id, records, key=key, explain=explain)
+        return await _answer(
+            state, deployment_id, records, key=key, explain=explain, method=method
+        )
     except Exception:
         log = state.traffic.predictors.log
         if state.settings.store_predictions and log is not None:
@@ -66,6 +69,7 @@ async def _answer(
     *,
     key: str | None = None,
     explain: bool = False,
+    method: str = "shap",
 ) -> Answer:
     traffic: TrafficTable = state.traffic
     at = time.time()
@@ -81,7 +85,7 @@ async def _answer(
     if out is None:
         out = await run_in_threadpool(predictor.predict, records)
         if explain:
-            explanations = await run_in_threadpool(predictor.explain, records)
+            explanations = await run_in_threadpool(predictor.explain, records, method)
     latency_ms = (time.perf_counter() - started) * 1000.0
     log = traffic.predictors.log
     ids = prediction_ids(len(records), at)
@@ -102,11 +106,17 @@ async def _answer(
     return Answer(out, route.label, latency_ms, predictor, explanations, ids)
 
 
-def deployment_named(store: MetadataStore, name: str) -> str:
-    """The id of the newest active deployment called ``name`` (or with that id)."""
+def deployment_named(store: MetadataStore, name: str, traffic: TrafficTable | None = None) -> str:
+    """The id of the newest active deployment called ``name`` (or with that id); with
+    ``traffic``, a name whose deployment is loaded there is answered from memory (for up to
+    ``NAME_SECONDS``) instead of a database query on the event loop for every request."""
+    if traffic is not None and (known := traffic.named(name)) is not None:
+        return known
     found = store.active_deployment_named(name)
     if found is None:
         raise NotFoundError(f"no active deployment named {name!r}")
     if found.status is not DeploymentStatus.ACTIVE:
         raise NotFoundError(f"deployment {name!r} is {found.status.value}")
+    if traffic is not None:
+        traffic.remember_name(name, found.id)
     return found.id

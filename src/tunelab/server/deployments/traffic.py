@@ -9,6 +9,7 @@ dictionary assignment, so requests in flight finish on the old plan and none fai
 import logging
 import random
 import threading
+import time
 from typing import Any
 
 from tunelab.entities.errors import ConfigError
@@ -19,6 +20,7 @@ from tunelab.server.predictor import PredictorCache
 from tunelab.tracking import MetadataStore
 
 log = logging.getLogger(__name__)
+NAME_SECONDS = 2.0  # how long a deployment name -> id answer is reused (OIP, MLflow paths)
 
 
 class TrafficTable:
@@ -41,12 +43,24 @@ class TrafficTable:
         self._watcher = threading.Thread(target=self._watch, name="alias-watch", daemon=True)
         self._watcher.start()
         self._plans: dict[str, TrafficPlan] = {}
+        self._names: dict[str, tuple[str, float]] = {}  # name -> (deployment id, until)
         self._build_lock = threading.Lock()
         predictors.forget_hooks.append(self.forget)
         predictors.warm_hooks.append(self.plan)  # load every route's bundle at start/deploy
 
     def loaded(self, deployment_id: str) -> TrafficPlan | None:
         return self._plans.get(deployment_id)
+
+    def named(self, name: str) -> str | None:
+        """The deployment id last found for ``name``, while fresh and its plan is loaded
+        (a deleted or redeployed deployment drops every name: see ``forget``/``plan``)."""
+        hit = self._names.get(name)
+        if hit is None or hit[1] < time.monotonic() or hit[0] not in self._plans:
+            return None
+        return hit[0]
+
+    def remember_name(self, name: str, deployment_id: str) -> None:
+        self._names[name] = (deployment_id, time.monotonic() + NAME_SECONDS)
 
     def plan(self, deployment_id: str) -> TrafficPlan:
         found = self._plans.get(deployment_id)
@@ -57,6 +71,7 @@ class TrafficTable:
             if found is None:
                 found = self.build(deployment_id)
                 self._plans[deployment_id] = found
+                self._names.clear()  # a new deployment may now own a name
             return found
 
     def build(
@@ -175,6 +190,7 @@ class TrafficTable:
 
     def forget(self, deployment_id: str) -> None:
         self._plans.pop(deployment_id, None)
+        self._names.clear()
 
     def mirror(self, plan: TrafficPlan, records: list[dict[str, Any]]) -> None:
         if plan.shadows:

@@ -3,7 +3,7 @@ history, usage, code snippet, bundle download, batch predict."""
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, status
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
@@ -144,21 +144,31 @@ async def predict(
     body: PredictIn,
     request: Request,
     explain: bool = False,
+    method: Annotated[
+        Literal["shap", "lime"],
+        Query(description="With explain=true: shap (additive) or lime (local surrogate)."),
+    ] = "shap",
     x_request_key: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Predict JSON records synchronously (one or many rows).
 
     Classification answers carry ``probabilities`` (one object per record: label -> p). With
     ``explain=true`` the answer also carries ``explanations`` (one per record: each input
-    column's contribution). ``model`` names the version that answered (``name/3``; the
-    model id outside the registry). With sticky traffic the ``X-Request-Key`` header picks
+    column's contribution; ``method=lime`` for a LIME local surrogate instead of SHAP).
+    ``model`` names the version that answered (``name/3``; the model id outside the
+    registry). With sticky traffic the ``X-Request-Key`` header picks
     the route (same key, same route). Every prediction is stored with its explanation in
     the history; ``prediction_ids`` name each record's logged prediction (for labels later).
     Small requests a verified fast path can answer run inline; the rest run
     in a thread.
     """
     found = await serving.answer(
-        request.app.state, deployment_id, body.records, key=x_request_key, explain=explain
+        request.app.state,
+        deployment_id,
+        body.records,
+        key=x_request_key,
+        explain=explain,
+        method=method,
     )
     reply = {**found.out, "model": found.model, "latency_ms": found.latency_ms}
     filled = [sorted(k for k, v in record.items() if v is None) for record in body.records]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
 from tunelab.artifacts import ArtifactStore
-from tunelab.entities import ExportError, artifact_keys
+from tunelab.entities import artifact_keys
 from tunelab.entities.platform import Model, NotFoundError
+from tunelab.jobs import export_bundle_format
 from tunelab.server.models.service import bundle_dir
 
 FORMATS = ("onnx", "mlflow")
@@ -29,44 +27,13 @@ def download_name(model: Model, fmt: str) -> str:
 def export_model_format(
     artifacts: ArtifactStore, model: Model, fmt: str, cache_dir: Path, *, quantize: bool = False
 ) -> dict[str, Any]:
-    """Convert the model's bundle to ``fmt``, store the artifact and its report, return it.
+    """Convert the model's bundle to ``fmt`` in this request, store the artifact and its
+    report, return it (the ``export`` job does the same in a worker).
 
     Raises ExportError (a step without converter, or failed parity) before storing anything.
     """
-    from tunelab.bundles import export_mlflow, export_onnx
-
     source = bundle_dir(artifacts, model, cache_dir)
-    with tempfile.TemporaryDirectory(prefix="tunelab-export-") as tmp:
-        if fmt == "onnx":
-            result = export_onnx(source, Path(tmp) / "model.onnx", quantize=quantize)
-            report: dict[str, Any] = result.to_dict()
-            report.pop("path")
-            artifacts.put_file(artifact_keys.export_key(model.id, fmt), result.path)
-        else:
-            if quantize:
-                raise ExportError("quantize applies to the onnx format only")
-            folder = export_mlflow(source, Path(tmp) / "mlflow")
-            data = _zip_folder(folder)
-            artifacts.put_bytes(artifact_keys.export_key(model.id, fmt), data)
-            report = {"size_bytes": len(data), "files": sorted(_names(folder))}
-    report = {"format": fmt, "model_id": model.id, **report}
-    report["download_url"] = f"/api/v1/models/{model.id}/export/{fmt}"
-    artifacts.put_bytes(
-        artifact_keys.export_report_key(model.id, fmt), json.dumps(report).encode()
-    )
-    return report
-
-
-def _names(folder: Path) -> list[str]:
-    return [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
-
-
-def _zip_folder(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(_names(folder)):
-            archive.write(folder / name, name)
-    return buffer.getvalue()
+    return export_bundle_format(artifacts, model.id, source, fmt, quantize=quantize)
 
 
 def exported_report(artifacts: ArtifactStore, model: Model, fmt: str) -> dict[str, Any]:

@@ -4,11 +4,11 @@ zip, code snippet and export to S3."""
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
-from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from tunelab.entities import artifact_keys
-from tunelab.entities.platform import DeploymentStatus
+from tunelab.entities.platform import DeploymentStatus, JobKind
 from tunelab.server.deps import ArtifactsDep, PredictorsDep, SettingsDep, StoreDep
 from tunelab.server.errors import FieldError
 from tunelab.server.models import bundle_io, export_service, service
@@ -40,6 +40,11 @@ class ExportIn(BaseModel):
     )
     quantize: bool = Field(
         default=False, description="onnx only: int8 dynamic quantisation of matrix products"
+    )
+    background: bool = Field(
+        default=False,
+        description="with format: convert in a worker; answers 202 with the job's id (poll "
+        "GET /api/v1/jobs/{job_id}; its result is the report, download_url included)",
     )
     url: str | None = Field(
         default=None, description="s3://bucket/prefix (bundle files) or s3://bucket/key.zip"
@@ -178,10 +183,11 @@ def get_snippet(
 @router.post("/{model_id}/export")
 def export_model(
     model_id: str, body: ExportIn, store: StoreDep, artifacts: ArtifactsDep, settings: SettingsDep
-) -> dict[str, Any]:
+) -> Any:
     """With ``format``: convert the model to ONNX or MLflow and store the result (its
     ``download_url``, size and, for ONNX, parity figures are answered; a model with a step
-    that cannot convert, or whose ONNX predictions differ, is refused with 422 naming it).
+    that cannot convert, or whose ONNX predictions differ, is refused with 422 naming it);
+    with ``background: true`` a worker converts it (202, ``job_id``: poll the job).
     With ``url``: copy the bundle to S3 (files under a prefix, or one ``.zip`` object)."""
     if (body.format is None) == (body.url is None):
         raise FieldError(
@@ -189,6 +195,11 @@ def export_model(
         )
     if body.format is not None:
         model = store.get_model(model_id)
+        if body.background:
+            payload = {"model_id": model.id, "format": body.format, "quantize": body.quantize}
+            job = store.enqueue_job(JobKind.EXPORT, payload)
+            answer = {"job_id": job.id, "status_url": f"/api/v1/jobs/{job.id}"}
+            return JSONResponse(answer, status_code=status.HTTP_202_ACCEPTED)
         return export_service.export_model_format(
             artifacts, model, body.format, settings.cache_dir, quantize=body.quantize
         )

@@ -139,7 +139,7 @@ async def invocations(name: str, request: Request) -> Any:
             status_code=415,
         )
     try:
-        deployment_id = serving.deployment_named(state.store, name)
+        deployment_id = serving.deployment_named(state.store, name, state.traffic)
         plan = await serving.plan_of(state.traffic, deployment_id)
         text = (await request.body()).decode("utf-8")
         columns = [c.name for c in plan.routes[0].predictor.bundle.schema]

@@ -97,7 +97,7 @@ async def server_metadata() -> dict[str, Any]:
 
 async def _plan(request: Request, name: str) -> Any:
     state = request.app.state
-    deployment_id = serving.deployment_named(state.store, name)
+    deployment_id = serving.deployment_named(state.store, name, state.traffic)
     return await serving.plan_of(state.traffic, deployment_id)
 
 

@@ -93,6 +93,12 @@ def test_detail_page_defaults_usage_snippet_and_pipeline(client: TestClient, bun
     korean = client.get(f"/deployments/{deployment_id}?lang=ko").text
     assert "예측해 보기" in korean
     assert "REST 사용법" in korean
+    # the explanation method: SHAP (additive) by default, LIME on request
+    method = re.search(r'<select[^>]*data-testid="explain-method".*?</select>', html, re.S)
+    assert method is not None
+    assert re.findall(r'<option value="(\w+)"', method.group(0)) == ["shap", "lime"]
+    assert "SHAP (additive)" in method.group(0)
+    assert "LIME (국소 대리 모델)" in korean
 
 
 def test_history_fragment_pages_with_explanations(client: TestClient, bundle: Path) -> None:

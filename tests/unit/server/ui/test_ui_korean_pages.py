@@ -66,7 +66,16 @@ PRODUCT_NAMES = {
 }
 # Code names a page quotes: columns tunelab adds to the split CSVs, the bundle folder of the
 # code snippet, explanation methods.
-CODE_NAMES = {"_row", "_fold", "model_bundle", "tree_shap", "linear_shap", "occlusion"}
+CODE_NAMES = {
+    "_row",
+    "_fold",
+    "model_bundle",
+    "tree_shap",
+    "linear_shap",
+    "ensemble_shap",
+    "sampled_shapley",
+    "lime",
+}
 ABBREVIATIONS = {
     "birch",  # clustering algorithms: names of their own (acronyms)
     "dbscan",

@@ -210,7 +210,9 @@
     }
     var button = form.querySelector('[type="submit"]');
     button.disabled = true;
-    window.tunelab.api("POST", root.getAttribute("data-predict-url"), { records: [read.record] })
+    var method = document.getElementById("explain-method");
+    var predictUrl = root.getAttribute("data-predict-url") + "&method=" + encodeURIComponent(method ? method.value : "shap");
+    window.tunelab.api("POST", predictUrl, { records: [read.record] })
       .then(function (answer) { showResult(answer); showFilled(read, answer); refreshHistory(); })
       .catch(showErrors)
       .finally(function () { button.disabled = false; });
