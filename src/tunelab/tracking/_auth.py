@@ -389,6 +389,13 @@ class AuthStoreMixin(StoreBase):
                     )
         return self.get_access(kind, resource_id)
 
+    def may_edit(self, kind: ResourceKind, resource_id: str) -> bool:
+        """Whether the acting user may change a resource (always without one: CLI, jobs)."""
+        principal = acting_user.get()
+        if principal is None:
+            return True
+        return self.permission(principal, kind, resource_id) is ShareLevel.EDIT
+
     def permission(
         self, principal: Principal, kind: ResourceKind, resource_id: str
     ) -> ShareLevel | None:
@@ -417,6 +424,14 @@ def check_visible(s: Session, kind: ResourceKind, resource_id: str) -> None:
     principal = acting_user.get()
     if principal is not None and permission_in(s, principal, kind, resource_id) is None:
         raise NotFoundError(f"{kind.value.replace('_', ' ')} {resource_id!r} does not exist")
+
+
+def name_taken_by_others(s: Session, kind: ResourceKind, resource_ids: Iterable[str]) -> bool:
+    """Whether any of the resources is one the acting user may not change."""
+    principal = acting_user.get()
+    if principal is None:
+        return False
+    return any(permission_in(s, principal, kind, r) is not ShareLevel.EDIT for r in resource_ids)
 
 
 def _level(s: Session, user_id: str, kind: ResourceKind, resource_id: str) -> ShareLevel | None:

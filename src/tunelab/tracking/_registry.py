@@ -20,6 +20,7 @@ from tunelab.entities.registry import (
 )
 from tunelab.tracking._auth import check_visible, record_owner, visible_clause
 from tunelab.tracking._base import StoreBase, new_id, to_deployment
+from tunelab.tracking._deployments import deployment_name
 from tunelab.tracking._json import jsonable
 from tunelab.tracking._orm import (
     AliasEventRow,
@@ -322,7 +323,8 @@ class RegistryStoreMixin(StoreBase):
         version = self.resolve_reference(reference)
         now = utcnow()
         with self._write() as s:
-            name = name or version.name
+            check_visible(s, ResourceKind.REGISTERED_MODEL, version.name)
+            name = deployment_name(s, name, version.name)
             latest = s.scalar(
                 select(func.max(DeploymentRow.version)).where(DeploymentRow.name == name)
             )
@@ -336,6 +338,7 @@ class RegistryStoreMixin(StoreBase):
             )
             s.add(row)
             s.flush()
+            record_owner(s, ResourceKind.DEPLOYMENT, row.id)
             s.add(
                 DeploymentTrafficRow(
                     deployment_id=row.id,
