@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, true
+from sqlalchemy import ColumnElement, delete, event, or_, select, true
 from sqlalchemy.orm import Session
 
 from tunelab.entities.auth import (
@@ -31,7 +31,11 @@ from tunelab.tracking._orm import (
     ApiTokenRow,
     AuditEventRow,
     AuthSessionRow,
+    DatasetRow,
+    DeploymentRow,
+    ExperimentRow,
     ModelRow,
+    RegisteredModelRow,
     ResourceAccessRow,
     ResourceShareRow,
     UserRow,
@@ -71,6 +75,82 @@ def record_owner(session: Session, kind: ResourceKind, resource_id: str) -> None
                 visibility=Visibility.PRIVATE.value,
             )
         )
+
+
+_OWNED_ROWS: tuple[tuple[type[Any], ResourceKind, str], ...] = (
+    (DatasetRow, ResourceKind.DATASET, "id"),
+    (ExperimentRow, ResourceKind.EXPERIMENT, "id"),
+    (ModelRow, ResourceKind.MODEL, "id"),
+    (DeploymentRow, ResourceKind.DEPLOYMENT, "id"),
+    (RegisteredModelRow, ResourceKind.REGISTERED_MODEL, "name"),
+)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_deleted(session: Session, _context: Any, _instances: Any) -> None:
+    """A deleted resource takes its owner and shares along (whatever deleted it); the models
+    of a deleted experiment, seen with it until now, keep its owner and shares."""
+    deleted = [
+        (kind, getattr(obj, key))
+        for obj in session.deleted
+        for row_type, kind, key in _OWNED_ROWS
+        if isinstance(obj, row_type)
+    ]
+    with session.no_autoflush:
+        for kind, resource_id in deleted:
+            if kind is ResourceKind.EXPERIMENT:
+                _hand_down(session, resource_id)
+            _drop_access(session, kind, resource_id)
+
+
+def _drop_access(s: Session, kind: ResourceKind, resource_id: str) -> None:
+    for row_type in (ResourceShareRow, ResourceAccessRow):
+        s.execute(
+            delete(row_type).where(
+                row_type.kind == kind.value, row_type.resource_id == resource_id
+            )
+        )
+
+
+def _hand_down(s: Session, experiment_id: str) -> None:
+    """Give the experiment's access rows to its models that have none of their own."""
+    access = s.get(ResourceAccessRow, (ResourceKind.EXPERIMENT.value, experiment_id))
+    if access is None:
+        return
+    shares = list(
+        s.scalars(
+            select(ResourceShareRow).where(
+                ResourceShareRow.kind == ResourceKind.EXPERIMENT.value,
+                ResourceShareRow.resource_id == experiment_id,
+            )
+        )
+    )
+    owned = select(ResourceAccessRow.resource_id).where(
+        ResourceAccessRow.kind == ResourceKind.MODEL.value
+    )
+    models = s.scalars(
+        select(ModelRow.id).where(
+            ModelRow.experiment_id == experiment_id, ModelRow.id.not_in(owned)
+        )
+    ).all()
+    for model_id in models:
+        s.add(
+            ResourceAccessRow(
+                kind=ResourceKind.MODEL.value,
+                resource_id=model_id,
+                owner_id=access.owner_id,
+                visibility=access.visibility,
+            )
+        )
+        for share in shares:
+            s.add(
+                ResourceShareRow(
+                    kind=ResourceKind.MODEL.value,
+                    resource_id=model_id,
+                    user_id=share.user_id,
+                    level=share.level,
+                )
+            )
 
 
 def _readable_ids(kind: ResourceKind, user_id: str) -> Any:
