@@ -469,6 +469,36 @@ class AuthStoreMixin(StoreBase):
                     )
         return self.get_access(kind, resource_id)
 
+    def adopt_ownerless(self, user_name: str) -> dict[ResourceKind, int]:
+        """Give every resource without an owner (made before auth was on, or by a deleted
+        user) to ``user_name``, private; models made by an experiment stay with it.
+        Returns how many of each kind."""
+        counts: dict[ResourceKind, int] = {}
+        with self._write() as s:
+            user_id = self._user(s, user_name).id
+            for row_type, kind, key in _OWNED_ROWS:
+                column = getattr(row_type, key)
+                owned = select(ResourceAccessRow.resource_id).where(
+                    ResourceAccessRow.kind == kind.value, ResourceAccessRow.owner_id.is_not(None)
+                )
+                query = select(column).where(column.not_in(owned))
+                if row_type is ModelRow:
+                    query = query.where(ModelRow.experiment_id.is_(None))
+                ids = list(s.scalars(query))
+                for resource_id in ids:
+                    row = s.get(ResourceAccessRow, (kind.value, resource_id))
+                    if row is None:
+                        row = ResourceAccessRow(
+                            kind=kind.value,
+                            resource_id=resource_id,
+                            visibility=Visibility.PRIVATE.value,
+                        )
+                        s.add(row)
+                    row.owner_id = user_id
+                if ids:
+                    counts[kind] = len(ids)
+        return counts
+
     def may_edit(self, kind: ResourceKind, resource_id: str) -> bool:
         """Whether the acting user may change a resource (always without one: CLI, jobs)."""
         principal = acting_user.get()

@@ -3,7 +3,14 @@ owner and shares; resources made before auth get an owner."""
 
 from sqlalchemy import text
 
-from tunelab.entities.auth import Principal, ResourceKind, Role, ShareLevel, acting_user
+from tunelab.entities.auth import (
+    Principal,
+    ResourceKind,
+    Role,
+    ShareLevel,
+    Visibility,
+    acting_user,
+)
 from tunelab.tracking import MetadataStore
 
 
@@ -74,3 +81,31 @@ def test_models_of_a_deleted_experiment_keep_its_owner_and_shares(store: Metadat
     assert access.owner_name == "owner"
     assert access.shares == {"friend": ShareLevel.READ}
     assert store.permission(friend, ResourceKind.MODEL, model.id) is ShareLevel.READ
+
+
+def test_resources_without_an_owner_are_adopted_once(store: MetadataStore) -> None:
+    store.create_user("admin", Role.ADMIN)
+    editor = _as(store, "editor")
+    dataset = store.add_dataset(name="d", source="upload", uri="k", size_bytes=3, sha256="x")
+    experiment = store.create_experiment(dataset_id=dataset.id, target="y")
+    by_run = store.add_model(name="m", uri="nowhere", experiment_id=experiment.id)
+    loose = store.add_model(name="loose", uri="nowhere")
+    store.set_access(ResourceKind.MODEL, loose.id, visibility=Visibility.EVERYONE)  # no owner
+    mark = acting_user.set(editor)
+    try:
+        theirs = store.add_dataset(name="t", source="upload", uri="k", size_bytes=3, sha256="x")
+    finally:
+        acting_user.reset(mark)
+
+    assert store.adopt_ownerless("admin") == {
+        ResourceKind.DATASET: 1,
+        ResourceKind.EXPERIMENT: 1,
+        ResourceKind.MODEL: 1,
+    }
+    assert store.get_access(ResourceKind.DATASET, dataset.id).owner_name == "admin"
+    assert store.get_access(ResourceKind.EXPERIMENT, experiment.id).owner_name == "admin"
+    kept = store.get_access(ResourceKind.MODEL, loose.id)
+    assert (kept.owner_name, kept.visibility) == ("admin", Visibility.EVERYONE)
+    assert store.get_access(ResourceKind.MODEL, by_run.id).owner_name is None  # with its run
+    assert store.get_access(ResourceKind.DATASET, theirs.id).owner_name == "editor"
+    assert store.adopt_ownerless("admin") == {}
