@@ -97,9 +97,10 @@ def users_adopt(name: str, home: HomeOpt = None, db: DbOpt = None) -> None:
     from tunelab.entities.errors import TunelabError
     from tunelab.server import ServerSettings
 
-    options = {k: v for k, v in {"home": home, "db_url": db}.items() if v is not None}
+    options: dict[str, Any] = {"home": home, "db_url": db}
+    settings = ServerSettings(**{k: v for k, v in options.items() if v is not None})
     try:
-        counts = adopt_ownerless(ServerSettings(**options), name, actor="cli")
+        counts = adopt_ownerless(settings, name, actor="cli")
     except TunelabError as exc:
         _fail(exc)
     if not counts:
