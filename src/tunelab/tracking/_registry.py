@@ -137,7 +137,32 @@ class RegistryStoreMixin(StoreBase):
         query = query.order_by(RegisteredModelRow.name)
         with self._read() as s:
             rows = list(s.scalars(query.limit(limit).offset(offset)))
-            return [self._to_registered(s, row) for row in rows]
+            names = [row.name for row in rows]
+            aliases: dict[str, dict[str, int]] = {name: {} for name in names}
+            for name, alias, version in s.execute(  # the whole page in two queries
+                select(ModelAliasRow.name, ModelAliasRow.alias, ModelAliasRow.version)
+                .where(ModelAliasRow.name.in_(names))
+                .order_by(ModelAliasRow.alias)
+            ):
+                aliases[name][alias] = version
+            latest = dict(
+                s.execute(
+                    select(ModelVersionRow.name, func.max(ModelVersionRow.version))
+                    .where(ModelVersionRow.name.in_(names))
+                    .group_by(ModelVersionRow.name)
+                ).all()
+            )
+            return [
+                RegisteredModel(
+                    name=row.name,
+                    description=row.description,
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                    aliases=aliases[row.name],
+                    latest_version=latest.get(row.name),
+                )
+                for row in rows
+            ]
 
     # ----- versions -------------------------------------------------------------------------
     def add_model_version(
