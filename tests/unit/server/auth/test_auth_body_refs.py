@@ -231,3 +231,32 @@ def test_a_named_resource_is_checked(
     else:
         assert status != 403
         assert (status, detail) != (404, hidden), "a resource shared to read may be used"
+
+
+_BODY_ROUTES = sorted({(m, t) for m, t, ref in _REF_CASES if ref.where == "body"})
+_ODD_BODIES: list[dict[str, Any]] = [
+    {"content": b"{not json", "headers": {"content-type": "application/json"}},
+    {"json": ["a", "list"]},
+    {"json": {"dataset_id": 5, "model_id": None, "routes": "x", "shadow": [None, 3]}},
+    {"json": {"routes": [5, {"model": ["nested"]}], "model": "not a reference"}},
+    {"content": b"dataset_id=%ff%fe", "headers": {"content-type": "text/plain"}},
+    {"data": {"dataset_id": ""}},
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "template"), _BODY_ROUTES, ids=[" ".join(r) for r in _BODY_ROUTES]
+)
+def test_odd_bodies_never_break_the_check(
+    method: str, template: str, world: tuple[TestClient, World, dict[str, dict[str, str]]]
+) -> None:
+    client, w, own = world
+    url = _path(method, template, own["outsider"])
+    for odd in _ODD_BODIES:
+        body = dict(odd)
+        headers = {**w.headers["outsider"], **body.pop("headers", {})}
+        answer = client.request(method, url, headers=headers, **body)
+        assert answer.status_code < 500, (body, answer.text)
+    large = {"dataset_id": "x" * (1 << 20)}
+    answer = client.request(method, url, headers=w.headers["outsider"], json=large)
+    assert answer.status_code == 413
