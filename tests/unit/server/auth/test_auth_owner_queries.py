@@ -45,7 +45,9 @@ def _statements(client: TestClient, path: str, headers: dict[str, str]) -> tuple
     seen: list[str] = []
 
     def count(*args: object) -> None:
-        seen.append(str(args[2]))
+        statement = str(args[2])
+        if not statement.startswith(("UPDATE api_tokens", "INSERT INTO audit_events")):
+            seen.append(statement)  # token use is written at most once a minute: not counted
 
     event.listen(store.engine, "before_cursor_execute", count)
     try:
