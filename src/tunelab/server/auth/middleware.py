@@ -309,8 +309,11 @@ async def _fields(scope: Scope, receive: Receive) -> dict[str, Any] | None:
     then answers its own 422)."""
     request = Request(scope, receive)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    json_kinds = kind in ("", "application/json") or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )  # as FastAPI reads a JSON body: no content type, application/json, application/*+json
     try:
-        if kind == "application/json":
+        if json_kinds:
             found = await request.json()
             return found if isinstance(found, dict) else None
         if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):

@@ -260,3 +260,19 @@ def test_odd_bodies_never_break_the_check(
     large = {"dataset_id": "x" * (1 << 20)}
     answer = client.request(method, url, headers=w.headers["outsider"], json=large)
     assert answer.status_code == 413
+
+
+@pytest.mark.parametrize("content_type", [None, "application/vnd.api+json", "Application/JSON"])
+def test_a_json_body_is_checked_whatever_its_content_type_says(
+    content_type: str | None, world: tuple[TestClient, World, dict[str, dict[str, str]]]
+) -> None:
+    """FastAPI reads a body without a content type (or ``application/*+json``) as JSON: so
+    does the check."""
+    client, w, own = world
+    url = f"/api/v1/deployments/{own['outsider']['deployment_id']}/batch"
+    content = f'{{"dataset_id": "{w.ids["dataset_id"]}"}}'.encode()
+    request = client.build_request("POST", url, content=content, headers=w.headers["outsider"])
+    request.headers.pop("content-type", None)
+    if content_type:
+        request.headers["content-type"] = content_type
+    assert client.send(request).status_code == 404
