@@ -499,6 +499,11 @@ class AuthStoreMixin(StoreBase):
                     counts[kind] = len(ids)
         return counts
 
+    def may_see(self, kind: ResourceKind, resource_id: str) -> bool:
+        """Whether the acting user may see a resource (always without one: CLI, jobs)."""
+        principal = acting_user.get()
+        return principal is None or self.permission(principal, kind, resource_id) is not None
+
     def may_edit(self, kind: ResourceKind, resource_id: str) -> bool:
         """Whether the acting user may change a resource (always without one: CLI, jobs)."""
         principal = acting_user.get()

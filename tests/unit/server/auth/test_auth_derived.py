@@ -89,3 +89,32 @@ def test_a_retrain_never_moves_aliases_of_another_users_registered_model(
     assert version == 1
     assert store.get_access(ResourceKind.REGISTERED_MODEL, name).owner_name == "editor"
     assert "champion" not in store.get_registered_model("secret").aliases
+
+
+def test_a_shared_deployment_does_not_name_a_private_experiment_or_dataset(
+    client: TestClient, store: MetadataStore
+) -> None:
+    admin, editor = _callers(store)
+    user = store.get_user("admin")
+    mark = acting_user.set(Principal(user.id, user.name, user.role))
+    try:
+        dataset = store.add_dataset(
+            name="private-data", source="upload", uri="k", size_bytes=3, sha256="x"
+        )
+        experiment = store.create_experiment(dataset_id=dataset.id, target="y", name="secret-exp")
+        model = store.add_model(name="m", uri="nowhere", experiment_id=experiment.id)
+        deployment = store.create_deployment(model.id, name="shared")
+    finally:
+        acting_user.reset(mark)
+    store.set_access(ResourceKind.DEPLOYMENT, deployment.id, shares={"editor": ShareLevel.READ})
+    url = f"/api/v1/deployments/compare?ids={deployment.id}"
+    item = client.get(url, headers=editor).json()["items"][0]
+    assert (item["experiment_name"], item["dataset_name"]) == (None, None)
+    store.set_access(ResourceKind.EXPERIMENT, experiment.id, shares={"editor": ShareLevel.READ})
+    client.app.state.auth_cache.clear()  # type: ignore[attr-defined]
+    item = client.get(url, headers=editor).json()["items"][0]
+    assert (item["experiment_name"], item["dataset_name"]) == ("secret-exp", None)
+    page = client.get("/deployments", headers=editor).text
+    assert "shared" in page
+    assert "private-data" not in page
+    assert client.get(url, headers=admin).json()["items"][0]["dataset_name"] == "private-data"
