@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from auth_helpers import add_user, auth_settings, bearer
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from tunelab.entities.auth import Principal, ResourceKind, Role, Scope, ShareLevel, acting_user
 from tunelab.server import ServerSettings
@@ -118,3 +119,26 @@ def test_a_shared_deployment_does_not_name_a_private_experiment_or_dataset(
     assert "shared" in page
     assert "private-data" not in page
     assert client.get(url, headers=admin).json()["items"][0]["dataset_name"] == "private-data"
+
+
+def test_a_model_shared_alone_does_not_name_its_private_experiment(
+    client: TestClient, store: MetadataStore, model_id: str
+) -> None:
+    admin, editor = _callers(store)
+    user = store.get_user("admin")
+    mark = acting_user.set(Principal(user.id, user.name, user.role))
+    try:
+        dataset = store.add_dataset(name="d", source="upload", uri="k", size_bytes=3, sha256="x")
+        experiment = store.create_experiment(dataset_id=dataset.id, target="y", name="secret-exp")
+    finally:
+        acting_user.reset(mark)
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE models SET experiment_id = :e WHERE id = :m"),
+            {"e": experiment.id, "m": model_id},
+        )
+    store.set_access(ResourceKind.MODEL, model_id, shares={"editor": ShareLevel.READ})
+    page = client.get(f"/models/{model_id}", headers=editor)
+    assert page.status_code == 200, page.text
+    assert "secret-exp" not in page.text
+    assert "secret-exp" in client.get(f"/models/{model_id}", headers=admin).text
