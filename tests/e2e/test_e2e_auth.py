@@ -17,6 +17,11 @@ def test_anonymous_browsers_sign_in_first(browser: Any, server: str) -> None:
         page.get_by_test_id("login-password").fill("wrong password")
         page.get_by_test_id("login-submit").click()
         expect(page.get_by_test_id("login-error")).to_be_visible()
+        api = context.request.get("/api/v1/experiments")  # the real server's API: 401
+        assert api.status == 401
+        assert api.headers["www-authenticate"] == "Bearer"
+        revoked = context.request.get("/api/v1/me", headers={"Authorization": "Bearer tl_nope"})
+        assert revoked.status == 401
     finally:
         context.close()
 

@@ -89,6 +89,24 @@ def users_disable(name: str, home: HomeOpt = None, db: DbOpt = None) -> None:
         typer.echo(f"disabled {name}")
 
 
+@users_app.command("adopt")
+def users_adopt(name: str, home: HomeOpt = None, db: DbOpt = None) -> None:
+    """Give every resource without an owner (made before sign-in existed) to NAME
+    (``tunelab serve`` gives them to the first admin on its own)."""
+    from tunelab.cli.platform_cmd import adopt_ownerless
+    from tunelab.entities.errors import TunelabError
+    from tunelab.server import ServerSettings
+
+    options: dict[str, Any] = {"home": home, "db_url": db}
+    settings = ServerSettings(**{k: v for k, v in options.items() if v is not None})
+    try:
+        counts = adopt_ownerless(settings, name, actor="cli")
+    except TunelabError as exc:
+        _fail(exc)
+    if not counts:
+        typer.echo("every resource has an owner")
+
+
 @tokens_app.command("create")
 def tokens_create(
     user: Annotated[str, typer.Option("--user", help="The token's user.")],

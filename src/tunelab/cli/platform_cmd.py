@@ -103,6 +103,8 @@ def serve(
         raise typer.Exit(2)
     MetadataStore(settings.database_url).close()  # migrate once, before anyone else opens it
     owner = first_admin(settings, host, port) if settings.auth else None
+    if settings.auth:
+        adopt_ownerless(settings)
     if sample and (experiment_id := seed_sample(settings, owner)) is not None:
         typer.echo(f"added the sample experiment {experiment_id} (credit-g, target 'class')")
     with tempfile.TemporaryDirectory(prefix="tunelab-workers-") as run_dir:
@@ -169,6 +171,28 @@ def first_admin(settings: Any, host: str, port: int) -> Any:
     typer.echo(f"    http://{shown}:{port}/login/link/{secret}")
     typer.echo("then set a password and create tokens there, or add users: tunelab users add")
     return Principal(user.id, user.name, user.role)
+
+
+def adopt_ownerless(
+    settings: Any, user_name: str | None = None, *, actor: str = "serve"
+) -> dict[str, int]:
+    """Give the resources without an owner (made before auth was on) to ``user_name``, by
+    default the first admin (the oldest active one); logged in the audit log and printed."""
+    from tunelab.entities.auth import Role
+    from tunelab.tracking import MetadataStore
+
+    with MetadataStore(settings.database_url) as store:
+        if user_name is None:
+            admins = [u for u in store.list_users() if u.role is Role.ADMIN and not u.disabled]
+            if not admins:
+                return {}
+            user_name = min(admins, key=lambda u: u.created_at).name
+        counts = {kind.value: n for kind, n in store.adopt_ownerless(user_name).items()}
+        if counts:
+            detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+            store.record_audit(actor, "ownership.adopt", user_name, detail)
+            typer.echo(f"gave {detail} without an owner (made before sign-in) to {user_name!r}")
+    return counts
 
 
 SAMPLE_NAME = "credit-g"

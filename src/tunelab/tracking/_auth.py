@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, true
+from sqlalchemy import ColumnElement, delete, event, or_, select, true
 from sqlalchemy.orm import Session
 
 from tunelab.entities.auth import (
@@ -31,7 +31,11 @@ from tunelab.tracking._orm import (
     ApiTokenRow,
     AuditEventRow,
     AuthSessionRow,
+    DatasetRow,
+    DeploymentRow,
+    ExperimentRow,
     ModelRow,
+    RegisteredModelRow,
     ResourceAccessRow,
     ResourceShareRow,
     UserRow,
@@ -71,6 +75,82 @@ def record_owner(session: Session, kind: ResourceKind, resource_id: str) -> None
                 visibility=Visibility.PRIVATE.value,
             )
         )
+
+
+_OWNED_ROWS: tuple[tuple[type[Any], ResourceKind, str], ...] = (
+    (DatasetRow, ResourceKind.DATASET, "id"),
+    (ExperimentRow, ResourceKind.EXPERIMENT, "id"),
+    (ModelRow, ResourceKind.MODEL, "id"),
+    (DeploymentRow, ResourceKind.DEPLOYMENT, "id"),
+    (RegisteredModelRow, ResourceKind.REGISTERED_MODEL, "name"),
+)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_deleted(session: Session, _context: Any, _instances: Any) -> None:
+    """A deleted resource takes its owner and shares along (whatever deleted it); the models
+    of a deleted experiment, seen with it until now, keep its owner and shares."""
+    deleted = [
+        (kind, getattr(obj, key))
+        for obj in session.deleted
+        for row_type, kind, key in _OWNED_ROWS
+        if isinstance(obj, row_type)
+    ]
+    with session.no_autoflush:
+        for kind, resource_id in deleted:
+            if kind is ResourceKind.EXPERIMENT:
+                _hand_down(session, resource_id)
+            _drop_access(session, kind, resource_id)
+
+
+def _drop_access(s: Session, kind: ResourceKind, resource_id: str) -> None:
+    for row_type in (ResourceShareRow, ResourceAccessRow):
+        s.execute(
+            delete(row_type).where(
+                row_type.kind == kind.value, row_type.resource_id == resource_id
+            )
+        )
+
+
+def _hand_down(s: Session, experiment_id: str) -> None:
+    """Give the experiment's access rows to its models that have none of their own."""
+    access = s.get(ResourceAccessRow, (ResourceKind.EXPERIMENT.value, experiment_id))
+    if access is None:
+        return
+    shares = list(
+        s.scalars(
+            select(ResourceShareRow).where(
+                ResourceShareRow.kind == ResourceKind.EXPERIMENT.value,
+                ResourceShareRow.resource_id == experiment_id,
+            )
+        )
+    )
+    owned = select(ResourceAccessRow.resource_id).where(
+        ResourceAccessRow.kind == ResourceKind.MODEL.value
+    )
+    models = s.scalars(
+        select(ModelRow.id).where(
+            ModelRow.experiment_id == experiment_id, ModelRow.id.not_in(owned)
+        )
+    ).all()
+    for model_id in models:
+        s.add(
+            ResourceAccessRow(
+                kind=ResourceKind.MODEL.value,
+                resource_id=model_id,
+                owner_id=access.owner_id,
+                visibility=access.visibility,
+            )
+        )
+        for share in shares:
+            s.add(
+                ResourceShareRow(
+                    kind=ResourceKind.MODEL.value,
+                    resource_id=model_id,
+                    user_id=share.user_id,
+                    level=share.level,
+                )
+            )
 
 
 def _readable_ids(kind: ResourceKind, user_id: str) -> Any:
@@ -389,6 +469,61 @@ class AuthStoreMixin(StoreBase):
                     )
         return self.get_access(kind, resource_id)
 
+    def adopt_ownerless(self, user_name: str) -> dict[ResourceKind, int]:
+        """Give every resource without an owner (made before auth was on, or by a deleted
+        user) to ``user_name``, private; models made by an experiment stay with it.
+        Returns how many of each kind."""
+        counts: dict[ResourceKind, int] = {}
+        with self._write() as s:
+            user_id = self._user(s, user_name).id
+            for row_type, kind, key in _OWNED_ROWS:
+                column = getattr(row_type, key)
+                owned = select(ResourceAccessRow.resource_id).where(
+                    ResourceAccessRow.kind == kind.value, ResourceAccessRow.owner_id.is_not(None)
+                )
+                query = select(column).where(column.not_in(owned))
+                if row_type is ModelRow:
+                    query = query.where(ModelRow.experiment_id.is_(None))
+                ids = list(s.scalars(query))
+                for resource_id in ids:
+                    row = s.get(ResourceAccessRow, (kind.value, resource_id))
+                    if row is None:
+                        row = ResourceAccessRow(
+                            kind=kind.value,
+                            resource_id=resource_id,
+                            visibility=Visibility.PRIVATE.value,
+                        )
+                        s.add(row)
+                    row.owner_id = user_id
+                if ids:
+                    counts[kind] = len(ids)
+        return counts
+
+    def visible_ids(self, kind: ResourceKind, ids: Iterable[str]) -> set[str]:
+        """The ids among ``ids`` the acting user may see, in one query (lists)."""
+        wanted = set(ids)
+        principal = acting_user.get()
+        if principal is None or principal.is_admin or not wanted:
+            return wanted
+        readable = _readable_ids(kind, principal.user_id).subquery()
+        with self._read() as s:
+            found = s.scalars(
+                select(readable.c.resource_id).where(readable.c.resource_id.in_(wanted))
+            )
+            return set(found)
+
+    def may_see(self, kind: ResourceKind, resource_id: str) -> bool:
+        """Whether the acting user may see a resource (always without one: CLI, jobs)."""
+        principal = acting_user.get()
+        return principal is None or self.permission(principal, kind, resource_id) is not None
+
+    def may_edit(self, kind: ResourceKind, resource_id: str) -> bool:
+        """Whether the acting user may change a resource (always without one: CLI, jobs)."""
+        principal = acting_user.get()
+        if principal is None:
+            return True
+        return self.permission(principal, kind, resource_id) is ShareLevel.EDIT
+
     def permission(
         self, principal: Principal, kind: ResourceKind, resource_id: str
     ) -> ShareLevel | None:
@@ -417,6 +552,14 @@ def check_visible(s: Session, kind: ResourceKind, resource_id: str) -> None:
     principal = acting_user.get()
     if principal is not None and permission_in(s, principal, kind, resource_id) is None:
         raise NotFoundError(f"{kind.value.replace('_', ' ')} {resource_id!r} does not exist")
+
+
+def name_taken_by_others(s: Session, kind: ResourceKind, resource_ids: Iterable[str]) -> bool:
+    """Whether any of the resources is one the acting user may not change."""
+    principal = acting_user.get()
+    if principal is None:
+        return False
+    return any(permission_in(s, principal, kind, r) is not ShareLevel.EDIT for r in resource_ids)
 
 
 def _level(s: Session, user_id: str, kind: ResourceKind, resource_id: str) -> ShareLevel | None:

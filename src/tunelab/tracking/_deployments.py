@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tunelab.entities.auth import ResourceKind
+from tunelab.entities.auth import ResourceKind, acting_user
 from tunelab.entities.platform import (
     ConflictError,
     Deployment,
@@ -13,7 +13,12 @@ from tunelab.entities.platform import (
     Model,
     Prediction,
 )
-from tunelab.tracking._auth import check_visible, record_owner, visible_clause
+from tunelab.tracking._auth import (
+    check_visible,
+    name_taken_by_others,
+    record_owner,
+    visible_clause,
+)
 from tunelab.tracking._base import (
     StoreBase,
     new_id,
@@ -115,7 +120,7 @@ class DeploymentStoreMixin(StoreBase):
         with self._write() as s:
             model = self._get(s, ModelRow, model_id, "model")
             check_visible(s, ResourceKind.MODEL, model_id)
-            name = name or _default_name(s, model)
+            name = deployment_name(s, name, _default_name(s, model))
             latest = s.scalar(
                 select(func.max(DeploymentRow.version)).where(DeploymentRow.name == name)
             )
@@ -306,6 +311,20 @@ class DeploymentStoreMixin(StoreBase):
         with self._read() as s:
             self._get(s, DeploymentRow, deployment_id, "deployment")
             return [to_prediction(r) for r in s.scalars(query)]
+
+
+def deployment_name(s: Any, wanted: str | None, default: str) -> str:
+    """The name of a new deployment: a name serves under /v2 and /serve, so one whose
+    deployments the acting user may not change is taken (a default name gets their name)."""
+    name = wanted or default
+    ids = s.scalars(select(DeploymentRow.id).where(DeploymentRow.name == name)).all()
+    if not name_taken_by_others(s, ResourceKind.DEPLOYMENT, ids):
+        return name
+    if wanted:
+        raise ConflictError(f"deployment name {wanted!r} is taken: choose another name")
+    principal = acting_user.get()
+    assert principal is not None
+    return f"{default} ({principal.name})"[:255]
 
 
 def _default_name(s: Any, model: ModelRow) -> str:

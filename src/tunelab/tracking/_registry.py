@@ -20,6 +20,7 @@ from tunelab.entities.registry import (
 )
 from tunelab.tracking._auth import check_visible, record_owner, visible_clause
 from tunelab.tracking._base import StoreBase, new_id, to_deployment
+from tunelab.tracking._deployments import deployment_name
 from tunelab.tracking._json import jsonable
 from tunelab.tracking._orm import (
     AliasEventRow,
@@ -136,7 +137,32 @@ class RegistryStoreMixin(StoreBase):
         query = query.order_by(RegisteredModelRow.name)
         with self._read() as s:
             rows = list(s.scalars(query.limit(limit).offset(offset)))
-            return [self._to_registered(s, row) for row in rows]
+            names = [row.name for row in rows]
+            aliases: dict[str, dict[str, int]] = {name: {} for name in names}
+            for name, alias, version in s.execute(  # the whole page in two queries
+                select(ModelAliasRow.name, ModelAliasRow.alias, ModelAliasRow.version)
+                .where(ModelAliasRow.name.in_(names))
+                .order_by(ModelAliasRow.alias)
+            ):
+                aliases[name][alias] = version
+            latest = dict(
+                s.execute(
+                    select(ModelVersionRow.name, func.max(ModelVersionRow.version))
+                    .where(ModelVersionRow.name.in_(names))
+                    .group_by(ModelVersionRow.name)
+                ).all()
+            )
+            return [
+                RegisteredModel(
+                    name=row.name,
+                    description=row.description,
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                    aliases=aliases[row.name],
+                    latest_version=latest.get(row.name),
+                )
+                for row in rows
+            ]
 
     # ----- versions -------------------------------------------------------------------------
     def add_model_version(
@@ -322,7 +348,8 @@ class RegistryStoreMixin(StoreBase):
         version = self.resolve_reference(reference)
         now = utcnow()
         with self._write() as s:
-            name = name or version.name
+            check_visible(s, ResourceKind.REGISTERED_MODEL, version.name)
+            name = deployment_name(s, name, version.name)
             latest = s.scalar(
                 select(func.max(DeploymentRow.version)).where(DeploymentRow.name == name)
             )
@@ -336,6 +363,7 @@ class RegistryStoreMixin(StoreBase):
             )
             s.add(row)
             s.flush()
+            record_owner(s, ResourceKind.DEPLOYMENT, row.id)
             s.add(
                 DeploymentTrafficRow(
                     deployment_id=row.id,

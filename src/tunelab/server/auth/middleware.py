@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, quote
 
 from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tunelab.entities.auth import Principal, ResourceKind, ShareLevel, acting_user
@@ -30,9 +31,11 @@ from tunelab.server.auth.policy import (
     rule_for,
     unmapped_params,
 )
+from tunelab.server.auth.refs import Ref, refs_for
 
 SESSION_COOKIE = "tunelab_session"
 CACHE_SECONDS = 1.0  # a revoked token or ended session from another process: at most this late
+MAX_CHECKED_BODY = 1 << 20  # a body naming resources is read first to check them (JSON, forms)
 _API_PREFIXES = ("/api/", "/v2", "/serve/", "/openapi.json")
 _JOB_KEYS = (
     ("deployment_id", ResourceKind.DEPLOYMENT),
@@ -70,6 +73,7 @@ class _Entry:
     methods: frozenset[str]
     template: str
     rules: dict[str, Rule | None]  # by method; None: no rule (refused)
+    refs: dict[str, tuple[Ref, ...]]  # by method: resources named in the body / query
 
 
 def route_entries(app: Any) -> list[tuple[str, frozenset[str], str]]:
@@ -100,7 +104,8 @@ class AuthMiddleware:
                 for method in methods:
                     rule = rule_for(method, template)
                     rules[method] = None if rule and unmapped_params(rule, params) else rule
-                entries.append(_Entry(re.compile(regex), methods, template, rules))
+                refs = {method: refs_for(method, template) for method in methods}
+                entries.append(_Entry(re.compile(regex), methods, template, rules, refs))
             self._entries = entries
         return self._entries
 
@@ -133,6 +138,9 @@ class AuthMiddleware:
         principal = await self._principal(scope, state)
         scope.setdefault("state", {})["principal"] = principal
         refusal = await self._refusal(scope, state, rule, principal, params)
+        refs = entry.refs.get(scope["method"]) or entry.refs.get(method) or ()
+        if refusal is None and refs and principal is not None and not principal.is_admin:
+            refusal, receive = await self._named(scope, receive, state, principal, refs)
         if refusal is not None:
             await refusal(send)
             return
@@ -228,8 +236,41 @@ class AuthMiddleware:
                 return refusal
         return None
 
+    async def _named(
+        self, scope: Scope, receive: Receive, state: Any, principal: Principal, refs: Any
+    ) -> tuple[Callable[[Send], Any] | None, Receive]:
+        """Check the resources a request names in its query string and body (``refs``); the
+        body is read here and handed on unchanged."""
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        body: dict[str, Any] | None = None
+        if any(ref.where == "body" for ref in refs):
+            messages, size = [], 0
+            while True:
+                message = await receive()
+                messages.append(message)
+                size += len(message.get("body", b""))
+                if size > MAX_CHECKED_BODY:
+                    return _json(413, "request body too large"), receive
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    break
+            receive = _replay(messages, receive)
+            body = await _fields(scope, _replay(messages, _disconnected))
+        for ref in refs:
+            values = query.get(ref.field, []) if ref.where == "query" else _values(body, ref.field)
+            for raw in values:
+                for value in ref.parse(raw) if isinstance(raw, str) else ():
+                    refusal = await self._resource(state, principal, ref.kind, value, ref.level)
+                    if refusal is not None:
+                        return refusal, receive
+        return None, receive
+
     async def _resource(
-        self, state: Any, principal: Principal, kind: ParamKind, value: str, rule: Rule
+        self,
+        state: Any,
+        principal: Principal,
+        kind: ParamKind,
+        value: str,
+        rule: Rule | ShareLevel,
     ) -> Callable[[Send], Any] | None:
         if kind is None:
             return None
@@ -243,9 +284,60 @@ class AuthMiddleware:
             return None  # the route answers its own 404
         if level is None:
             return _json(404, f"{label} {value!r} does not exist")
-        if rule.needed_level is ShareLevel.EDIT and level is not ShareLevel.EDIT:
+        needed = rule if isinstance(rule, ShareLevel) else rule.needed_level
+        if needed is ShareLevel.EDIT and level is not ShareLevel.EDIT:
             return _json(403, f"you may see {label} {value!r} but not change it")
         return None
+
+
+def _replay(messages: list[Message], then: Receive) -> Receive:
+    """A ``receive`` giving the buffered body messages again, then the real ones."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        return pending.pop(0) if pending else await then()
+
+    return receive
+
+
+async def _disconnected() -> Message:
+    return {"type": "http.disconnect"}
+
+
+async def _fields(scope: Scope, receive: Receive) -> dict[str, Any] | None:
+    """The body as a dict of fields (JSON object or form), None when it is neither (the route
+    then answers its own 422)."""
+    request = Request(scope, receive)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    json_kinds = kind in ("", "application/json") or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )  # as FastAPI reads a JSON body: no content type, application/json, application/*+json
+    try:
+        if json_kinds:
+            found = await request.json()
+            return found if isinstance(found, dict) else None
+        if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.form()
+            return {key: form.getlist(key) for key in form}
+    except (ValueError, UnicodeDecodeError, AssertionError):
+        return None
+    return None
+
+
+def _values(body: dict[str, Any] | None, path: str) -> list[Any]:
+    """The values at ``path`` (``a``, ``a[]``, ``a[].b``); form fields hold lists already."""
+    if body is None:
+        return []
+    found: list[Any] = [body]
+    for part in path.split("."):
+        key = part.removesuffix("[]")
+        step: list[Any] = []
+        for item in found:
+            if isinstance(item, dict) and key in item:
+                value = item[key]
+                step.extend(value if isinstance(value, list) else [value])
+        found = step
+    return found
 
 
 def _permission(

@@ -2,6 +2,7 @@
 
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -208,19 +209,27 @@ def _comparable_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def model_origin(store: MetadataStore, model: Any) -> dict[str, Any]:
-    """Experiment, dataset, run and trial a model came from (None when unknown)."""
+def model_origin(
+    store: MetadataStore, model: Any, may_see: Callable[[Any, str], bool] | None = None
+) -> dict[str, Any]:
+    """Experiment, dataset, run and trial a model came from (None when unknown, or when the
+    caller may not see them: a shared deployment does not name a private experiment).
+    ``may_see(kind, id)`` answers for a whole list at once (default: ask the store)."""
+    from tunelab.entities.auth import ResourceKind
     from tunelab.entities.platform import NotFoundError
+
+    may_see = may_see or store.may_see
 
     origin: dict[str, Any] = dict.fromkeys(
         ("experiment_id", "experiment_name", "dataset_id", "dataset_name")
     )
-    if model.experiment_id:
+    if model.experiment_id and may_see(ResourceKind.EXPERIMENT, model.experiment_id):
         try:
             experiment = store.get_experiment(model.experiment_id)
             origin.update(experiment_id=experiment.id, experiment_name=experiment.name)
-            dataset = store.get_dataset(experiment.dataset_id)
-            origin.update(dataset_id=dataset.id, dataset_name=dataset.name)
+            if may_see(ResourceKind.DATASET, experiment.dataset_id):
+                dataset = store.get_dataset(experiment.dataset_id)
+                origin.update(dataset_id=dataset.id, dataset_name=dataset.name)
         except NotFoundError:
             pass
     metrics = model.metrics or {}

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from tunelab.artifacts import ArtifactStore
+from tunelab.entities.auth import ResourceKind, acting_user
 from tunelab.entities.errors import ConfigError
 from tunelab.entities.platform import ConflictError, ExperimentStatus, JobKind, NotFoundError
 from tunelab.server.experiments import service as experiments
@@ -36,16 +37,32 @@ def _registry_name(deployment_name: str) -> str:
     return name or "model"
 
 
+def _own_registry_name(store: MetadataStore, name: str) -> str:
+    """``name``, or ``name-<user>`` when ``name`` is a registered model of someone else."""
+    principal = acting_user.get()
+    if principal is None or store.may_edit(ResourceKind.REGISTERED_MODEL, name):
+        return name
+    try:
+        store.get_registered_model(name)
+    except NotFoundError:
+        return name
+    return f"{name}-{principal.name}"[:128]
+
+
 def champion_reference(store: MetadataStore, deployment_id: str) -> tuple[str, int]:
     """``(name, version)`` of the deployment's model in the registry, registering it (as
     ``champion``) when it is not, and making the deployment follow ``name@champion`` when it
     serves its model directly, so a promotion moves it."""
     deployment = store.get_deployment(deployment_id)
-    versions = store.versions_of_model(deployment.model_id)
+    versions = [  # a registered model the caller may not change is not theirs to promote in
+        v
+        for v in store.versions_of_model(deployment.model_id)
+        if store.may_edit(ResourceKind.REGISTERED_MODEL, v.name)
+    ]
     if versions:
         name, number = versions[0].name, versions[0].version
     else:
-        name = _registry_name(deployment.name)
+        name = _own_registry_name(store, _registry_name(deployment.name))
         with contextlib.suppress(ConflictError):
             store.create_registered_model(name, description=f"deployment {deployment.name}")
         number = store.add_model_version(name, deployment.model_id).version

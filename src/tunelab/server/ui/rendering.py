@@ -3,6 +3,7 @@
 import json
 import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,13 +159,14 @@ def _current_user(ctx: Context) -> Any:
 
 
 @pass_context
-def _owner_of(ctx: Context, kind: str, resource_id: str) -> str:
-    """The owner's name of a resource (an em dash when it has none), for the lists."""
+def _owners_of(ctx: Context, kind: str, resource_ids: Iterable[str]) -> dict[str, str]:
+    """Resource id -> owner's name of a whole list in one query (lists call it once, before
+    their rows: no query per row); ids without an owner are absent."""
     request: Request | None = ctx.get("request")
     if request is None:
-        return "—"
-    names = request.app.state.store.owner_names(ResourceKind(kind), [resource_id])
-    return str(names.get(resource_id, "—"))
+        return {}
+    names = request.app.state.store.owner_names(ResourceKind(kind), list(resource_ids))
+    return {str(k): str(v) for k, v in names.items()}
 
 
 @pass_context
@@ -208,7 +210,7 @@ def _build_env() -> Environment:
         csrf_token=_csrf_token,
         csrf_field=_csrf_field,
         current_user=_current_user,
-        owner_of=_owner_of,
+        owners_of=_owners_of,
         lang_url=_lang_url,
         languages=LANGUAGES,
         t_or=_t_or,

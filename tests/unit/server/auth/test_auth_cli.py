@@ -10,8 +10,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tunelab.cli._app import build_app
-from tunelab.cli.platform_cmd import first_admin
+from tunelab.cli.platform_cmd import adopt_ownerless, first_admin
+from tunelab.entities.auth import ResourceKind
 from tunelab.server import ServerSettings, create_app
+from tunelab.tracking import MetadataStore
 
 runner = CliRunner()
 
@@ -98,3 +100,20 @@ def test_first_start_adds_an_admin_with_a_one_time_link(tmp_path: Path, capsys) 
         assert again.headers["location"] == "/login"  # used up
         login(client, "admin", "a-new-password")
         assert client.get("/api/v1/me").json()["role"] == "admin"
+
+
+def test_resources_made_before_auth_go_to_the_first_admin(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    settings = ServerSettings(home=tmp_path, auth=True)
+    with MetadataStore(settings.database_url) as store:  # as a single-user home left it
+        dataset = store.add_dataset(name="d", source="upload", uri="k", size_bytes=3, sha256="x")
+    first_admin(settings, "127.0.0.1", 8123)
+    assert adopt_ownerless(settings) == {"dataset": 1}
+    assert "gave 1 dataset without an owner" in capsys.readouterr().out
+    with MetadataStore(settings.database_url) as store:
+        assert store.get_access(ResourceKind.DATASET, dataset.id).owner_name == "admin"
+        event = store.list_audit(limit=1)[0]
+        assert (event.actor, event.action, event.target) == ("serve", "ownership.adopt", "admin")
+        store.add_dataset(name="e", source="upload", uri="k", size_bytes=3, sha256="x")
+    _run("users", "add", "ana", "--role", "editor", "--home", str(tmp_path))
+    assert "gave 1 dataset" in _run("users", "adopt", "ana", "--home", str(tmp_path))
+    assert "every resource has an owner" in _run("users", "adopt", "ana", "--home", str(tmp_path))

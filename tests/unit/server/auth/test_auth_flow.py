@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from tunelab.entities.auth import Scope
 from tunelab.server import create_app
-from tunelab.server.auth.service import create_token
+from tunelab.server.auth.service import create_token, login_link
 from tunelab.tracking._orm import ApiTokenRow
 
 
@@ -170,11 +170,12 @@ def test_no_password_or_token_is_stored_in_clear(app_world: tuple[TestClient, Wo
     client, w = app_world
     login(client, "owner")
     session = client.cookies["tunelab_session"]
+    link = login_link(client.app.state.store, "viewer")  # type: ignore[attr-defined]
     home = Path(client.app.state.settings.home)  # type: ignore[attr-defined]
     client.app.state.store.close()  # type: ignore[attr-defined]
     data = b"".join(p.read_bytes() for p in home.glob("tunelab.db*"))
     assert b"api_tokens" in data  # the file is the right one
-    for secret in [PASSWORD, session, *w.tokens.values()]:
+    for secret in [PASSWORD, session, link, *w.tokens.values()]:
         assert secret.encode() not in data
     assert b"$argon2id$" in data
 

@@ -85,3 +85,42 @@ def test_the_sign_in_page_speaks_korean(tmp_path: Path) -> None:
         page = client.get("/login?lang=ko")
         assert page.status_code == 200
         assert "로그인" in page.text
+
+
+def test_the_resource_pages_share_in_a_dialog(app_world: tuple[TestClient, World]) -> None:
+    client, w = app_world
+    dialog = "/share/registered_model/reg/dialog"
+    assert client.get(dialog, headers=w.headers["outsider"]).status_code == 404
+    csrf = login(client, "reader")
+    assert 'data-testid="share-form"' not in client.get(dialog).text  # sees, may not change
+    refused = client.post(dialog, data={"visibility": "everyone", "csrf_token": csrf})
+    assert refused.status_code == 403
+    client.cookies.clear()
+
+    csrf = login(client, "owner")
+    page = client.get("/registry/reg")
+    assert 'data-share="/share/registered_model/reg"' in page.text
+    assert 'data-testid="share-modal"' in page.text
+    body = client.get(dialog)
+    assert body.status_code == 200
+    assert "<html" not in body.text
+    assert 'data-testid="share-form"' in body.text
+    shares = "reader read\nviewer read\noutsider read\n"
+    saved = client.post(
+        f"{dialog}?lang=ko", data={"visibility": "private", "shares": shares, "csrf_token": csrf}
+    )
+    assert saved.status_code == 200, saved.text
+    assert 'data-testid="share-saved"' in saved.text
+    assert "저장했습니다" in saved.text
+    bad = client.post(dialog, data={"visibility": "private", "shares": "nobody read"})
+    assert bad.status_code == 403  # no CSRF token
+    unknown = client.post(
+        dialog, data={"visibility": "private", "shares": "nobody read", "csrf_token": csrf}
+    )
+    assert unknown.status_code == 422
+    assert 'data-testid="share-error"' in unknown.text
+    client.cookies.clear()
+    seen = client.get("/api/v1/registry/reg", headers=w.headers["outsider"])
+    assert seen.status_code == 200
+    run_page = client.get(f"/experiments/{w.ids['experiment_id']}/run", headers=w.headers["owner"])
+    assert f'data-share="/share/experiment/{w.ids["experiment_id"]}"' in run_page.text

@@ -1,18 +1,23 @@
 """Deployments pages: ``/deployments`` (list, compare, delete) and ``/deployments/{id}``
 (bundle + snippet, pipeline, REST usage, prediction form with explanation, history)."""
 
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from tunelab.entities.auth import ResourceKind
 from tunelab.entities.errors import TunelabError, public_message
+from tunelab.entities.platform import NotFoundError
 from tunelab.server.deployments import service
 from tunelab.server.deployments.reference import CATEGORY_KINDS, typical_value
 from tunelab.server.deps import PredictorsDep, SettingsDep, StoreDep
 from tunelab.server.predictor import Predictor
 from tunelab.server.ui.labels import parse_description
 from tunelab.server.ui.rendering import render, render_fragment
+from tunelab.tracking import MetadataStore
 
 router = APIRouter(include_in_schema=False)
 HISTORY_PAGE = 10
@@ -54,6 +59,23 @@ def dictionary_help(entry: Any) -> str:
     return " — ".join(p for p in parts if p)
 
 
+def _visible_lineage(store: MetadataStore, models: list[Any]) -> Callable[[Any, str], bool]:
+    """Which experiments and datasets of these models the caller may see: two queries for
+    the whole list (not one per row)."""
+    experiment_ids = {m.experiment_id for m in models if m.experiment_id}
+    experiments = store.visible_ids(ResourceKind.EXPERIMENT, experiment_ids)
+    dataset_ids = set()
+    for experiment_id in experiments:
+        with contextlib.suppress(NotFoundError):
+            dataset_ids.add(store.get_experiment(experiment_id).dataset_id)
+    datasets = store.visible_ids(ResourceKind.DATASET, dataset_ids)
+
+    def may_see(kind: Any, resource_id: str) -> bool:
+        return resource_id in (experiments if kind is ResourceKind.EXPERIMENT else datasets)
+
+    return may_see
+
+
 @router.get("/deployments", response_class=HTMLResponse)
 def deployments_page(
     request: Request,
@@ -62,11 +84,9 @@ def deployments_page(
     compare: list[str] = Query(default=[]),
 ) -> HTMLResponse:
     deployments = store.list_deployments(limit=200)
-    models, origins = {}, {}
-    for deployment in deployments:
-        if deployment.model_id not in models:
-            model = models[deployment.model_id] = store.get_model(deployment.model_id)
-            origins[deployment.model_id] = service.model_origin(store, model)
+    models = {d.model_id: store.get_model(d.model_id) for d in deployments}
+    may_see = _visible_lineage(store, list(models.values()))
+    origins = {model_id: service.model_origin(store, m, may_see) for model_id, m in models.items()}
     comparison, error = None, None
     if compare:
         try:

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from tunelab.entities.artifact_keys import pipeline_key
+from tunelab.entities.auth import ResourceKind
 from tunelab.entities.errors import TunelabError, public_message
 from tunelab.entities.platform import DeploymentStatus, Model, NotFoundError
 from tunelab.server.deps import ArtifactsDep, SettingsDep, StoreDep
@@ -95,7 +96,8 @@ def _page_context(
     model = store.get_model(model_id)
     manifest = service.read_manifest(artifacts, model)
     experiment = None
-    if model.experiment_id:
+    # a model shared on its own does not name (or link) an experiment the caller may not see
+    if model.experiment_id and store.may_see(ResourceKind.EXPERIMENT, model.experiment_id):
         try:
             experiment = store.get_experiment(model.experiment_id)
         except NotFoundError:
