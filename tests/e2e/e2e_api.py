@@ -1,7 +1,8 @@
 """REST helpers the browser tests share: check answers, wait for jobs, train a model."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -52,12 +53,32 @@ def train_model(
     }
     # the server's first experiment imports the AutoML stack: slow on a loaded machine
     experiment = ok(request.post("/api/v1/experiments", data=body, timeout=90_000))
-    ok(request.post(f"/api/v1/experiments/{experiment['id']}/start"))
+    return str(run_to_end(request, experiment["id"])["best_model_id"])
+
+
+def run_to_end(request: Any, experiment_id: str, seconds: float = 120) -> Any:
+    """Start the experiment's next run and wait for it; the finished experiment (fails the
+    test if it did not finish)."""
+    ok(request.post(f"/api/v1/experiments/{experiment_id}/start"))
     done = wait_for(
         request,
-        f"/api/v1/experiments/{experiment['id']}",
+        f"/api/v1/experiments/{experiment_id}",
         lambda e: e["status"] in ("finished", "failed", "stopped"),
-        120,
+        seconds,
     )
     assert done["status"] == "finished", done
-    return str(done["best_model_id"])
+    return done
+
+
+@contextmanager
+def signed_in_request(browser: Any, server: str, signed_in: dict[str, Any]) -> Iterator[Any]:
+    """An API request context of the signed-in e2e user (for module-scoped fixtures, which
+    cannot use the per-test ``page``), sending the CSRF header its writes need."""
+    csrf = next(c["value"] for c in signed_in["cookies"] if c["name"] == "tunelab_csrf")
+    context = browser.new_context(
+        base_url=server, storage_state=signed_in, extra_http_headers={"X-CSRF-Token": csrf}
+    )
+    try:
+        yield context.request
+    finally:
+        context.close()

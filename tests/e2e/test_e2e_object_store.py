@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 import pytest
-from e2e_api import ok, wait_for
+from e2e_api import ok, run_to_end
 from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "artifacts"))
@@ -78,14 +78,7 @@ def test_import_and_export_with_credentials_given_in_the_form(
         "settings": {"max_trials": 2, "algorithms": ["logistic_regression"]},
     }
     experiment = ok(page.request.post("/api/v1/experiments", data=body, timeout=180_000))
-    ok(page.request.post(f"/api/v1/experiments/{experiment['id']}/start"))
-    done = wait_for(
-        page.request,
-        f"/api/v1/experiments/{experiment['id']}",
-        lambda e: e["status"] in ("finished", "failed", "stopped"),
-        120,
-    )
-    assert done["status"] == "finished", done
+    done = run_to_end(page.request, experiment["id"])
 
     page.goto(f"/models/{done['best_model_id']}?lang=en")
     target = f"s3://{BUCKET}/models/from-s3"

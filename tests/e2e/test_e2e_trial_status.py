@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_api import ok, wait_for
+from e2e_api import ok, run_to_end, signed_in_request, wait_for
 from playwright.sync_api import expect
 
 from tunelab.entities.trials import TrialRecord, TrialStatus
@@ -32,32 +32,17 @@ def cut_run(
     browser: Any, server: str, server_home: Path, test_data: Path, signed_in: dict[str, Any]
 ) -> dict[str, Any]:
     """A real finished run, plus one trial stopped at the budget's end and one timed out."""
-    csrf = next(c["value"] for c in signed_in["cookies"] if c["name"] == "tunelab_csrf")
-    context = browser.new_context(
-        base_url=server, storage_state=signed_in, extra_http_headers={"X-CSRF-Token": csrf}
-    )
-    try:
-        request = context.request
+    with signed_in_request(browser, server, signed_in) as request:
         data = (test_data / DATASET).read_bytes()
         file = {"name": DATASET, "mimeType": "application/octet-stream", "buffer": data}
-        upload = {"file": file}
-        dataset = ok(request.post("/api/v1/datasets", multipart=upload))
+        dataset = ok(request.post("/api/v1/datasets", multipart={"file": file}))
         wait_for(request, f"/api/v1/datasets/{dataset['id']}", lambda d: d["n_rows"], 90)
         settings = {"max_trials": 2, "algorithms": ["logistic_regression"]}
         body = {"dataset_id": dataset["id"], "target": "whether2007", "settings": settings}
         body["name"] = "cut at the budget's end"
         experiment = ok(request.post("/api/v1/experiments", data=body, timeout=180_000))
-        ok(request.post(f"/api/v1/experiments/{experiment['id']}/start"))
-        done = wait_for(
-            request,
-            f"/api/v1/experiments/{experiment['id']}",
-            lambda e: e["status"] in ("finished", "failed", "stopped"),
-            120,
-        )
-        assert done["status"] == "finished", done
+        run_to_end(request, experiment["id"])
         board = ok(request.get(f"/api/v1/experiments/{experiment['id']}/leaderboard"))
-    finally:
-        context.close()
     numbers = [int(trial["number"]) for trial in board["items"]]
     stopped, timed_out = max(numbers) + 1, max(numbers) + 2
     family, status = "random_forest", TrialStatus

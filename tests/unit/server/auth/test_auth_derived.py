@@ -104,7 +104,7 @@ def test_a_shared_deployment_does_not_name_a_private_experiment_or_dataset(
         )
         experiment = store.create_experiment(dataset_id=dataset.id, target="y", name="secret-exp")
         model = store.add_model(name="m", uri="nowhere", experiment_id=experiment.id)
-        deployment = store.create_deployment(model.id, name="shared")
+        deployment = store.create_deployment(model.id, name="team-view")
     finally:
         acting_user.reset(mark)
     store.set_access(ResourceKind.DEPLOYMENT, deployment.id, shares={"editor": ShareLevel.READ})
@@ -116,7 +116,7 @@ def test_a_shared_deployment_does_not_name_a_private_experiment_or_dataset(
     item = client.get(url, headers=editor).json()["items"][0]
     assert (item["experiment_name"], item["dataset_name"]) == ("secret-exp", None)
     page = client.get("/deployments", headers=editor).text
-    assert "shared" in page
+    assert "team-view" in page
     assert "private-data" not in page
     assert client.get(url, headers=admin).json()["items"][0]["dataset_name"] == "private-data"
 
