@@ -1,7 +1,10 @@
 """PyTorch MLP family ``torch_mlp`` (CPU): opt-in, not in the default search list.
 
-Preprocessing flavor ``"linear"``: categories arrive one-hot encoded and numbers imputed and
-standardised (the estimator standardises and softly clips again, which is harmless). Defaults
+Preprocessing flavor ``"embed"``: numbers arrive imputed and standardised (the estimator
+standardises and softly clips again, which is harmless), categories as integer codes that the
+network turns into one learned embedding per column (``cat_encoding="embedding"``, searched
+against ``"onehot"`` inside the network; with whole-table preprocessing steps the flavor falls
+back to ``"linear"``'s one-hot/target encoding). Defaults
 follow RealMLP-TD (Holzmüller et al., 2024) where it carries over without its special layers:
 3 x 256 units, dropout 0.15, SiLU, AdamW with a one-cycle schedule, batch size 256, label
 smoothing 0.1 for classification. Early stopping uses the fold's validation rows; a refit on all
@@ -61,6 +64,7 @@ class TorchMLPSpec(ModelSpec):
             "activation": CategoricalDistribution(("silu", "relu", "selu", "mish")),
             "lr_schedule": CategoricalDistribution(("onecycle", "cosine")),
             "batch_size": CategoricalDistribution(self._batch_sizes(ctx)),
+            "cat_encoding": CategoricalDistribution(("embedding", "onehot")),
         }
         if ctx.task.is_classification:
             space["label_smoothing"] = FloatDistribution(0.0, 0.2)
@@ -82,6 +86,8 @@ class TorchMLPSpec(ModelSpec):
             "lr_schedule": "onecycle",
             "weight_decay": 1e-4,
             "l1": 0.0,
+            "cat_encoding": "embedding",
+            "embedding_max_dim": 16,
             # small data: smaller batches give more steps per epoch
             "batch_size": 256 if ctx.n_rows >= 4096 else 64,
             "max_epochs": MAX_EPOCHS,
@@ -119,5 +125,5 @@ class TorchMLPSpec(ModelSpec):
 
 
 TORCH_MLP = TorchMLPSpec(
-    name="torch_mlp", label="PyTorch MLP", tasks=ALL_TASKS, flavor="linear", cost=6.0
+    name="torch_mlp", label="PyTorch MLP", tasks=ALL_TASKS, flavor="embed", cost=6.0
 )
