@@ -90,7 +90,7 @@ def embedding_network(torch: Any, n_numeric: int, cat: dict[str, Any], mlp: Any)
     functional = torch.nn.functional
     sizes = [k + 2 for k in cat["cardinalities"]]
 
-    class TabularEmbeddingNet(nn.Module):  # type: ignore[misc, name-defined]
+    class TabularEmbeddingNet(nn.Module):  # type: ignore[name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.embeddings = nn.ModuleList(

@@ -279,14 +279,14 @@ class _TorchMLPBase(BaseEstimator):
     def _validated(self, X: Any, *, reset: bool) -> np.ndarray:
         """Float matrix; NaN allowed in category columns only (missing category)."""
         if not self.categorical_features:
-            return validate_data(self, X, dtype=np.float64, reset=reset)  # type: ignore[no-any-return]
+            return validate_data(self, X, dtype=np.float64, reset=reset)
         X = validate_data(self, X, dtype=np.float64, reset=reset, ensure_all_finite=False)
         cats = self._cat_columns(X.shape[1])
         numeric = np.delete(X, cats, axis=1)
         if not np.isfinite(numeric).all():
             raise ValueError("Input X contains NaN or infinity outside the categorical features")
         check_codes(X, cats)
-        return X  # type: ignore[no-any-return]
+        return X
 
     def _scale(self, X: np.ndarray, cat: dict[str, Any] | None) -> np.ndarray:
         """Standardised numbers (softly clipped), then the category table rows."""

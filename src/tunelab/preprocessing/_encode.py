@@ -20,8 +20,8 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
     """Encode string categories (missing = ``np.nan``) as floats.
 
     ``encoding="auto"`` picks per column at fit time: ordinal codes for the ``"tree"`` and
-    ``"embed"`` flavors; for ``"linear"`` one-hot up to ``max_onehot`` distinct values, target encoding
-    above. One-hot never produces more than ``max_onehot`` columns per feature (rarer
+    ``"embed"`` flavors; for ``"linear"`` one-hot up to ``max_onehot`` distinct values, target
+    encoding above. One-hot never produces more than ``max_onehot`` columns per feature (rarer
     values are grouped as infrequent) and ignores unseen values (all zeros, or the
     infrequent column). Ordinal codes unseen values as -1 and missing values as NaN
     (tree, embed) or -2 (linear). Target encoding (sklearn ``TargetEncoder``, cross-fitted during
