@@ -27,8 +27,14 @@ VARIANTS = {
     "one-hot (linear flavor)": ("linear", {}),
     "embeddings (embed flavor)": ("embed", {"cat_encoding": "embedding"}),
     "one-hot in network (embed flavor)": ("embed", {"cat_encoding": "onehot"}),
+    "auto: one-hot <= 8 levels, embeddings above": ("embed", {"onehot_max_levels": 8}),
+    "auto: one-hot <= 1024 levels, embeddings above": ("embed", {"onehot_max_levels": 1024}),
 }
-DATASETS = {"credit-g": ("class", None), "bank-marketing": ("y", 10_000)}
+DATASETS = {
+    "credit-g": ("class", None),
+    "bank-marketing": ("y", 10_000),
+    "amazon_employee_access": ("ACTION", 10_000),  # nine ID-like categories, 67-7518 levels
+}
 
 
 def settings_for(frame: pd.DataFrame) -> PreprocessingSettings:
@@ -77,10 +83,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("/work/shared/datasets"))
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--out", type=Path, default=Path("runs/torch_mlp_embeddings.json"))
     args = parser.parse_args()
     results: dict[str, Any] = {}
-    for name, (target, max_rows) in DATASETS.items():
+    for name in args.datasets:
+        target, max_rows = DATASETS[name]
         frame = pd.read_parquet(args.data / f"{name}.parquet")
         if max_rows and len(frame) > max_rows:
             frame = frame.sample(max_rows, random_state=0).reset_index(drop=True)

@@ -64,7 +64,8 @@ class TorchMLPSpec(ModelSpec):
             "activation": CategoricalDistribution(("silu", "relu", "selu", "mish")),
             "lr_schedule": CategoricalDistribution(("onecycle", "cosine")),
             "batch_size": CategoricalDistribution(self._batch_sizes(ctx)),
-            "cat_encoding": CategoricalDistribution(("embedding", "onehot")),
+            # 1: embed every category column; 1024: one-hot all but huge ones
+            "onehot_max_levels": CategoricalDistribution((1, 8, 64, 1024)),
         }
         if ctx.task.is_classification:
             space["label_smoothing"] = FloatDistribution(0.0, 0.2)
@@ -86,7 +87,8 @@ class TorchMLPSpec(ModelSpec):
             "lr_schedule": "onecycle",
             "weight_decay": 1e-4,
             "l1": 0.0,
-            "cat_encoding": "embedding",
+            "cat_encoding": "auto",
+            "onehot_max_levels": 1024,
             "embedding_max_dim": 16,
             # small data: smaller batches give more steps per epoch
             "batch_size": 256 if ctx.n_rows >= 4096 else 64,

@@ -124,9 +124,11 @@ class _TorchMLPBase(BaseEstimator):
         categorical_features: indices of the columns holding integer category codes
             (``0..k-1``, negative = not seen at fit time, NaN = missing); None: none. The
             ``"embed"`` preprocessing flavor sets it.
-        cat_encoding: ``"embedding"`` (a learned ``nn.Embedding`` per column) or
-            ``"onehot"`` (one-hot inside the network).
+        cat_encoding: ``"embedding"`` (a learned ``nn.Embedding`` per column), ``"onehot"``
+            (one-hot inside the network) or ``"auto"`` (one-hot up to ``onehot_max_levels``
+            levels, embeddings above).
         embedding_max_dim: the most dimensions of an embedding.
+        onehot_max_levels: the ``"auto"`` switch point (levels counting missing).
         random_state: seed of the weights, the dropout masks and the batch order.
         n_jobs: torch intra-op threads during fit and predict (None or <= 0: leave as is).
     """
@@ -148,8 +150,9 @@ class _TorchMLPBase(BaseEstimator):
         patience: int = 16,
         standardize: bool = True,
         categorical_features: tuple[int, ...] | None = None,
-        cat_encoding: str = "embedding",
+        cat_encoding: str = "auto",
         embedding_max_dim: int = 16,
+        onehot_max_levels: int = 1024,
         random_state: int | None = 0,
         n_jobs: int | None = 1,
     ) -> None:
@@ -170,6 +173,7 @@ class _TorchMLPBase(BaseEstimator):
         self.categorical_features = categorical_features
         self.cat_encoding = cat_encoding
         self.embedding_max_dim = embedding_max_dim
+        self.onehot_max_levels = onehot_max_levels
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -325,7 +329,13 @@ class _TorchMLPBase(BaseEstimator):
         cats = self._cat_columns(X.shape[1])
         cat = None
         if cats:
-            cat = categorical_config(X, cats, self.cat_encoding, int(self.embedding_max_dim))
+            cat = categorical_config(
+                X,
+                cats,
+                self.cat_encoding,
+                int(self.embedding_max_dim),
+                int(self.onehot_max_levels),
+            )
         y_enc, n_out = self._encode_target(y)
         if self.standardize:
             numeric = np.delete(X, cats, axis=1)
@@ -487,8 +497,9 @@ class TorchMLPClassifier(ClassifierMixin, _TorchMLPBase):
         patience: int = 16,
         standardize: bool = True,
         categorical_features: tuple[int, ...] | None = None,
-        cat_encoding: str = "embedding",
+        cat_encoding: str = "auto",
         embedding_max_dim: int = 16,
+        onehot_max_levels: int = 1024,
         label_smoothing: float = 0.0,
         random_state: int | None = 0,
         n_jobs: int | None = 1,
@@ -499,7 +510,8 @@ class TorchMLPClassifier(ClassifierMixin, _TorchMLPBase):
             lr_schedule=lr_schedule, weight_decay=weight_decay, l1=l1, batch_size=batch_size,
             max_epochs=max_epochs, patience=patience, standardize=standardize,
             categorical_features=categorical_features, cat_encoding=cat_encoding,
-            embedding_max_dim=embedding_max_dim, random_state=random_state, n_jobs=n_jobs,
+            embedding_max_dim=embedding_max_dim, onehot_max_levels=onehot_max_levels,
+            random_state=random_state, n_jobs=n_jobs,
         )  # fmt: skip
         self.label_smoothing = label_smoothing
 

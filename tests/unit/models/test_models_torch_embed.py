@@ -39,7 +39,7 @@ def _frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "x": rng.normal(size=n),
-            "city": rng.choice(["seoul", "busan", "daegu", "incheon"], n),
+            "city": rng.choice(["seoul", "busan", "daegu", "incheon", "ulsan"], n),
             "z": rng.normal(size=n),
             "grade": grade,
         }
@@ -47,12 +47,15 @@ def _frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
 
 
 def _targets(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    effect = frame["city"].map({"seoul": 2.0, "busan": -1.0, "daegu": 0.5, "incheon": -1.5})
+    effect = frame["city"].map(
+        {"seoul": 2.0, "busan": -1.0, "daegu": 0.5, "incheon": -1.5, "ulsan": 0.0}
+    )
     value = (frame["x"] + effect + (frame["grade"] == "b") * 1.0).to_numpy(dtype=float)
     return {"regression": value * 10 + 3, "binary": (value > 0.2).astype(int)}
 
 
 def _model(task: str, seed: int = 0, **params: object) -> object:
+    params = {"cat_encoding": "embedding", **params}
     estimator = (TorchMLPRegressor if task == "regression" else TorchMLPClassifier)(
         **SMALL, random_state=seed, **params
     )
@@ -90,13 +93,13 @@ def test_categories_reach_embeddings_with_their_cardinalities(
     assert len(codes) == 2
     assert estimator.categorical_features == tuple(codes)
     cat = estimator.config_["categorical"]
-    assert sorted(cat["cardinalities"]) == [3, 4]  # grade a/b/c (+ missing), 4 cities
+    assert sorted(cat["cardinalities"]) == [3, 5]  # grade a/b/c (+ missing), 5 cities
     assert sorted(cat["missing"]) == [False, True]
     import torch
 
     tables = [m for m in estimator.module_.modules() if isinstance(m, torch.nn.Embedding)]
     # rows: unseen (zeros), missing, then the categories
-    assert sorted(t.num_embeddings for t in tables) == [5, 6]
+    assert sorted(t.num_embeddings for t in tables) == [5, 7]
     assert all(t.padding_idx == 0 for t in tables)
     assert [t.embedding_dim for t in tables] == cat["dims"]
     # the first layer reads the numbers (no missing numbers: no flags) and the embeddings
@@ -164,7 +167,7 @@ def test_bundle_round_trip_identical_predictions(
     assert any(name.startswith("embeddings.") for name in state["weights_"])
 
 
-def test_onehot_inside_the_network_and_no_categories() -> None:
+def test_onehot_inside_the_network_auto_rule_and_no_categories() -> None:
     frame = _frame(120)
     y = _targets(frame)["binary"]
     onehot = _model("binary", cat_encoding="onehot").fit(frame, y)
@@ -173,7 +176,15 @@ def test_onehot_inside_the_network_and_no_categories() -> None:
     net = onehot.estimator_.module_  # type: ignore[attr-defined]
     assert not any(isinstance(m, torch.nn.Embedding) for m in net.modules())
     first = next(m for m in net.modules() if isinstance(m, torch.nn.Linear))
-    assert first.in_features == 2 + (4 + 1) + (3 + 1)  # numbers, one-hot (missing row kept)
+    assert first.in_features == 2 + (5 + 1) + (3 + 1)  # numbers, one-hot (missing row kept)
+    # auto: grade has 4 levels with missing (one-hot), city 5 (embedded)
+    auto = _model("binary", cat_encoding="auto", onehot_max_levels=4).fit(frame, y)
+    net = auto.estimator_.module_  # type: ignore[attr-defined]
+    tables = [m for m in net.modules() if isinstance(m, torch.nn.Embedding)]
+    assert [t.num_embeddings for t in tables] == [5 + 2]
+    first = next(m for m in net.modules() if isinstance(m, torch.nn.Linear))
+    assert first.in_features == 2 + tables[0].embedding_dim + (3 + 1)
+    assert np.isfinite(auto.predict_proba(frame)).all()  # type: ignore[attr-defined]
     numbers = frame[["x", "z"]].to_numpy()
     plain = TorchMLPClassifier(**SMALL).fit(numbers, y)  # no categories: a plain Sequential
     assert isinstance(plain.module_, torch.nn.Sequential)
@@ -194,6 +205,7 @@ def test_spec_uses_the_embed_flavor_and_searches_the_encoding() -> None:
     spec = get_model_spec("torch_mlp")
     assert spec.flavor == "embed"
     ctx = ModelContext(task=TaskType.BINARY, n_rows=300, n_features=8, n_classes=2)
-    assert "cat_encoding" in spec.search_space(ctx)
-    assert spec.make({}, ctx).cat_encoding == "embedding"
+    assert 1 in spec.search_space(ctx)["onehot_max_levels"].choices  # 1: embed every column
+    built = spec.make({}, ctx)
+    assert (built.cat_encoding, built.onehot_max_levels) == ("auto", 1024)
     assert [embedding_dim(k, 16) for k in (2, 10, 1000)] == [2, 6, 16]
