@@ -23,7 +23,7 @@ from tunelab.entities import ColumnKind, ColumnSettings, PreprocessingSettings, 
 from tunelab.models import ModelContext, get_model_spec
 from tunelab.preprocessing import make_model_pipeline
 
-VARIANTS = {
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "one-hot (linear flavor)": ("linear", {}),
     "embeddings (embed flavor)": ("embed", {"cat_encoding": "embedding"}),
     "one-hot in network (embed flavor)": ("embed", {"cat_encoding": "onehot"}),
