@@ -29,6 +29,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "one-hot in network (embed flavor)": ("embed", {"cat_encoding": "onehot"}),
     "auto: one-hot <= 8 levels, embeddings above": ("embed", {"onehot_max_levels": 8}),
     "auto: one-hot <= 1024 levels, embeddings above": ("embed", {"onehot_max_levels": 1024}),
+    "auto: one-hot <= 16384 levels (default)": ("embed", {"onehot_max_levels": 16384}),
 }
 DATASETS = {
     "credit-g": ("class", None),

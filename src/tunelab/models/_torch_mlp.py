@@ -2,9 +2,10 @@
 
 Preprocessing flavor ``"embed"``: numbers arrive imputed and standardised (the estimator
 standardises and softly clips again, which is harmless), categories as integer codes that the
-network turns into one learned embedding per column (``cat_encoding="embedding"``, searched
-against ``"onehot"`` inside the network; with whole-table preprocessing steps the flavor falls
-back to ``"linear"``'s one-hot/target encoding). Defaults
+network one-hot encodes (up to ``onehot_max_levels`` levels, 16,384 by default) or turns into
+a learned embedding per column (larger columns; the search tries 1, 8 and 64 levels too, 1 =
+embed every column). With whole-table preprocessing steps the flavor falls back to
+``"linear"``'s one-hot/target encoding. Defaults
 follow RealMLP-TD (Holzmüller et al., 2024) where it carries over without its special layers:
 3 x 256 units, dropout 0.15, SiLU, AdamW with a one-cycle schedule, batch size 256, label
 smoothing 0.1 for classification. Early stopping uses the fold's validation rows; a refit on all
@@ -64,8 +65,8 @@ class TorchMLPSpec(ModelSpec):
             "activation": CategoricalDistribution(("silu", "relu", "selu", "mish")),
             "lr_schedule": CategoricalDistribution(("onecycle", "cosine")),
             "batch_size": CategoricalDistribution(self._batch_sizes(ctx)),
-            # 1: embed every category column; 1024: one-hot all but huge ones
-            "onehot_max_levels": CategoricalDistribution((1, 8, 64, 1024)),
+            # 1: embed every category column; 16384: one-hot all but huge ones
+            "onehot_max_levels": CategoricalDistribution((1, 8, 64, 16384)),
         }
         if ctx.task.is_classification:
             space["label_smoothing"] = FloatDistribution(0.0, 0.2)
@@ -88,7 +89,8 @@ class TorchMLPSpec(ModelSpec):
             "weight_decay": 1e-4,
             "l1": 0.0,
             "cat_encoding": "auto",
-            "onehot_max_levels": 1024,
+            # measured: embeddings lost to one-hot on three tables (docs/benchmarks)
+            "onehot_max_levels": 16384,
             "embedding_max_dim": 16,
             # small data: smaller batches give more steps per epoch
             "batch_size": 256 if ctx.n_rows >= 4096 else 64,

@@ -43,6 +43,15 @@ ACTIVATIONS = ("relu", "tanh", "silu", "selu", "gelu", "mish")
 SCHEDULES = ("onecycle", "cosine", "constant")
 _CLIP_SCALE = 3.0  # soft clipping of standardised inputs at about +-3 sd
 _PREDICT_BATCH = 8192
+_CHUNK_VALUES = 1 << 24  # at most this many first-layer inputs per forward pass outside training
+
+
+def _input_width(net: Any) -> int:
+    """Input width of the network's first linear layer (after embeddings or one-hot)."""
+    for module in net.modules():
+        if hasattr(module, "in_features"):
+            return int(module.in_features)
+    return 1
 
 
 def torch_available() -> bool:
@@ -152,7 +161,7 @@ class _TorchMLPBase(BaseEstimator):
         categorical_features: tuple[int, ...] | None = None,
         cat_encoding: str = "auto",
         embedding_max_dim: int = 16,
-        onehot_max_levels: int = 1024,
+        onehot_max_levels: int = 16384,
         random_state: int | None = 0,
         n_jobs: int | None = 1,
     ) -> None:
@@ -437,22 +446,30 @@ class _TorchMLPBase(BaseEstimator):
     ) -> float:
         net.eval()
         with torch.no_grad():
-            out = net(torch.from_numpy(valid[0]))
+            out = self._outputs(torch, net, valid[0], self._chunk_rows(_input_width(net)))
             return float(loss_fn(out, self._target_tensor(torch, valid[1])))
+
+    @staticmethod
+    def _outputs(torch: Any, net: Any, X: np.ndarray, rows: int) -> Any:
+        """Network outputs for ``X`` in chunks of ``rows`` (wide one-hot inputs stay small)."""
+        parts = [net(torch.from_numpy(X[i : i + rows])) for i in range(0, len(X), rows)]
+        return torch.cat(parts) if len(parts) > 1 else parts[0]
+
+    @staticmethod
+    def _chunk_rows(width: int) -> int:
+        return max(64, min(_PREDICT_BATCH, _CHUNK_VALUES // max(1, width)))
 
     # ---- predicting ---------------------------------------------------------------------
     def _forward(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "config_")
         Xs = self._scale(self._validated(X, reset=False), self.config_.get("categorical"))
         torch = _import_torch()
-        outputs = []
-        with _torch_runtime(torch, self.n_jobs), torch.no_grad():
-            for start in range(0, len(Xs), _PREDICT_BATCH):
-                chunk = torch.from_numpy(Xs[start : start + _PREDICT_BATCH])
-                outputs.append(self.module_(chunk).numpy().astype(np.float64))
-        if not outputs:
+        if len(Xs) == 0:
             return np.zeros((0, self.config_["n_out"]))
-        return np.concatenate(outputs)
+        rows = self._chunk_rows(_input_width(self.module_))
+        with _torch_runtime(torch, self.n_jobs), torch.no_grad():
+            out = self._outputs(torch, self.module_, Xs, rows)
+        return np.asarray(out.numpy(), dtype=np.float64)
 
     # ---- pickle-free state --------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -499,7 +516,7 @@ class TorchMLPClassifier(ClassifierMixin, _TorchMLPBase):
         categorical_features: tuple[int, ...] | None = None,
         cat_encoding: str = "auto",
         embedding_max_dim: int = 16,
-        onehot_max_levels: int = 1024,
+        onehot_max_levels: int = 16384,
         label_smoothing: float = 0.0,
         random_state: int | None = 0,
         n_jobs: int | None = 1,

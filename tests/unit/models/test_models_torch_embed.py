@@ -207,5 +207,5 @@ def test_spec_uses_the_embed_flavor_and_searches_the_encoding() -> None:
     ctx = ModelContext(task=TaskType.BINARY, n_rows=300, n_features=8, n_classes=2)
     assert 1 in spec.search_space(ctx)["onehot_max_levels"].choices  # 1: embed every column
     built = spec.make({}, ctx)
-    assert (built.cat_encoding, built.onehot_max_levels) == ("auto", 1024)
+    assert (built.cat_encoding, built.onehot_max_levels) == ("auto", 16384)
     assert [embedding_dim(k, 16) for k in (2, 10, 1000)] == [2, 6, 16]
