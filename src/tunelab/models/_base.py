@@ -62,7 +62,8 @@ class ModelSpec:
         name: what users type in ``--algorithms`` (``"lightgbm"``).
         label: display name (``"LightGBM"``).
         tasks: the tasks the family supports.
-        flavor: preprocessing it wants: ``"tree"`` (NaN kept, ordinal codes) or ``"linear"``.
+        flavor: preprocessing it wants: ``"tree"`` (NaN kept, ordinal codes), ``"linear"``
+            (imputed, standardised, one-hot) or ``"embed"`` (linear, categories as codes).
         cost: relative fit cost, LightGBM with its defaults = 1.0 (rough but ordered).
         max_rows: above this many training rows the family is too slow (None: no limit).
     """

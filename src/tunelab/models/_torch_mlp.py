@@ -1,7 +1,11 @@
 """PyTorch MLP family ``torch_mlp`` (CPU): opt-in, not in the default search list.
 
-Preprocessing flavor ``"linear"``: categories arrive one-hot encoded and numbers imputed and
-standardised (the estimator standardises and softly clips again, which is harmless). Defaults
+Preprocessing flavor ``"embed"``: numbers arrive imputed and standardised (the estimator
+standardises and softly clips again, which is harmless), categories as integer codes that the
+network one-hot encodes (up to ``onehot_max_levels`` levels, 16,384 by default) or turns into
+a learned embedding per column (larger columns; the search tries 1, 8 and 64 levels too, 1 =
+embed every column). With whole-table preprocessing steps the flavor falls back to
+``"linear"``'s one-hot/target encoding. Defaults
 follow RealMLP-TD (Holzmüller et al., 2024) where it carries over without its special layers:
 3 x 256 units, dropout 0.15, SiLU, AdamW with a one-cycle schedule, batch size 256, label
 smoothing 0.1 for classification. Early stopping uses the fold's validation rows; a refit on all
@@ -61,6 +65,8 @@ class TorchMLPSpec(ModelSpec):
             "activation": CategoricalDistribution(("silu", "relu", "selu", "mish")),
             "lr_schedule": CategoricalDistribution(("onecycle", "cosine")),
             "batch_size": CategoricalDistribution(self._batch_sizes(ctx)),
+            # 1: embed every category column; 16384: one-hot all but huge ones
+            "onehot_max_levels": CategoricalDistribution((1, 8, 64, 16384)),
         }
         if ctx.task.is_classification:
             space["label_smoothing"] = FloatDistribution(0.0, 0.2)
@@ -82,6 +88,10 @@ class TorchMLPSpec(ModelSpec):
             "lr_schedule": "onecycle",
             "weight_decay": 1e-4,
             "l1": 0.0,
+            "cat_encoding": "auto",
+            # measured: embeddings lost to one-hot on three tables (docs/benchmarks)
+            "onehot_max_levels": 16384,
+            "embedding_max_dim": 16,
             # small data: smaller batches give more steps per epoch
             "batch_size": 256 if ctx.n_rows >= 4096 else 64,
             "max_epochs": MAX_EPOCHS,
@@ -119,5 +129,5 @@ class TorchMLPSpec(ModelSpec):
 
 
 TORCH_MLP = TorchMLPSpec(
-    name="torch_mlp", label="PyTorch MLP", tasks=ALL_TASKS, flavor="linear", cost=6.0
+    name="torch_mlp", label="PyTorch MLP", tasks=ALL_TASKS, flavor="embed", cost=6.0
 )

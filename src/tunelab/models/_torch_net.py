@@ -5,7 +5,9 @@ training loop: AdamW with L2 weight decay and an optional L1 penalty, a one-cycl
 constant learning-rate schedule, mini-batches, dropout, optional batch norm and early stopping
 on validation data passed to ``fit`` (the best epoch's weights are kept). Inputs are
 standardised and softly clipped inside the estimator (after RealMLP: ``x / sqrt(1 + (x/3)^2)``),
-a regression target is standardised too. Training is deterministic for a given
+a regression target is standardised too. Columns named in ``categorical_features`` hold
+integer category codes instead: each gets an ``nn.Embedding`` (or a one-hot block) whose
+output joins the standardised numbers (see ``_torch_embed``). Training is deterministic for a given
 ``random_state`` and ``n_jobs`` (torch threads): seeded weights, dropout masks and batch
 order, and CPU kernels that are deterministic at a fixed thread count.
 
@@ -29,11 +31,27 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tunelab.entities import ConfigError
+from tunelab.models._torch_embed import (
+    categorical_config,
+    category_indices,
+    check_codes,
+    embedding_network,
+    input_width,
+)
 
 ACTIVATIONS = ("relu", "tanh", "silu", "selu", "gelu", "mish")
 SCHEDULES = ("onecycle", "cosine", "constant")
 _CLIP_SCALE = 3.0  # soft clipping of standardised inputs at about +-3 sd
 _PREDICT_BATCH = 8192
+_CHUNK_VALUES = 1 << 24  # at most this many first-layer inputs per forward pass outside training
+
+
+def _input_width(net: Any) -> int:
+    """Input width of the network's first linear layer (after embeddings or one-hot)."""
+    for module in net.modules():
+        if hasattr(module, "in_features"):
+            return int(module.in_features)
+    return 1
 
 
 def torch_available() -> bool:
@@ -112,6 +130,14 @@ class _TorchMLPBase(BaseEstimator):
         patience: epochs without a better validation loss before stopping.
         standardize: standardise and softly clip the inputs with statistics of the training
             rows (turn off when the inputs are already scaled).
+        categorical_features: indices of the columns holding integer category codes
+            (``0..k-1``, negative = not seen at fit time, NaN = missing); None: none. The
+            ``"embed"`` preprocessing flavor sets it.
+        cat_encoding: ``"embedding"`` (a learned ``nn.Embedding`` per column), ``"onehot"``
+            (one-hot inside the network) or ``"auto"`` (one-hot up to ``onehot_max_levels``
+            levels, embeddings above).
+        embedding_max_dim: the most dimensions of an embedding.
+        onehot_max_levels: the ``"auto"`` switch point (levels counting missing).
         random_state: seed of the weights, the dropout masks and the batch order.
         n_jobs: torch intra-op threads during fit and predict (None or <= 0: leave as is).
     """
@@ -132,6 +158,10 @@ class _TorchMLPBase(BaseEstimator):
         max_epochs: int = 100,
         patience: int = 16,
         standardize: bool = True,
+        categorical_features: tuple[int, ...] | None = None,
+        cat_encoding: str = "auto",
+        embedding_max_dim: int = 16,
+        onehot_max_levels: int = 16384,
         random_state: int | None = 0,
         n_jobs: int | None = 1,
     ) -> None:
@@ -149,6 +179,10 @@ class _TorchMLPBase(BaseEstimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.standardize = standardize
+        self.categorical_features = categorical_features
+        self.cat_encoding = cat_encoding
+        self.embedding_max_dim = embedding_max_dim
+        self.onehot_max_levels = onehot_max_levels
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -197,6 +231,15 @@ class _TorchMLPBase(BaseEstimator):
 
     @staticmethod
     def _network(torch: Any, config: dict[str, Any]) -> Any:
+        cat = config.get("categorical")
+        if cat is None:
+            return _TorchMLPBase._mlp(torch, config)
+        n_numeric = config["n_in"] - len(cat["columns"])
+        mlp = _TorchMLPBase._mlp(torch, {**config, "n_in": input_width(n_numeric, cat)})
+        return embedding_network(torch, n_numeric, cat, mlp)
+
+    @staticmethod
+    def _mlp(torch: Any, config: dict[str, Any]) -> Any:
         nn = torch.nn
         make_act = {
             "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "selu": nn.SELU,
@@ -232,12 +275,42 @@ class _TorchMLPBase(BaseEstimator):
             if float(getattr(self, name)) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
 
-    # ---- input scaling ------------------------------------------------------------------
-    def _scale(self, X: np.ndarray) -> np.ndarray:
-        if not self.standardize:
-            return X.astype(np.float32)
-        z = (X - self.x_mean_) / self.x_scale_
-        return (z / np.sqrt(1.0 + (z / _CLIP_SCALE) ** 2)).astype(np.float32)
+    # ---- inputs -------------------------------------------------------------------------
+    def _cat_columns(self, n_features: int) -> list[int]:
+        if self.categorical_features is None:
+            return []
+        columns = sorted({int(j) for j in self.categorical_features})
+        if len(columns) != len(self.categorical_features) or any(
+            not 0 <= j < n_features for j in columns
+        ):
+            raise ConfigError(
+                f"categorical_features must be distinct indices below {n_features}, "
+                f"got {self.categorical_features}"
+            )
+        return columns
+
+    def _validated(self, X: Any, *, reset: bool) -> np.ndarray:
+        """Float matrix; NaN allowed in category columns only (missing category)."""
+        if not self.categorical_features:
+            return validate_data(self, X, dtype=np.float64, reset=reset)
+        X = validate_data(self, X, dtype=np.float64, reset=reset, ensure_all_finite=False)
+        cats = self._cat_columns(X.shape[1])
+        numeric = np.delete(X, cats, axis=1)
+        if not np.isfinite(numeric).all():
+            raise ValueError("Input X contains NaN or infinity outside the categorical features")
+        check_codes(X, cats)
+        return X
+
+    def _scale(self, X: np.ndarray, cat: dict[str, Any] | None) -> np.ndarray:
+        """Standardised numbers (softly clipped), then the category table rows."""
+        numeric = X if cat is None else np.delete(X, cat["columns"], axis=1)
+        if self.standardize:
+            z = (numeric - self.x_mean_) / self.x_scale_
+            numeric = z / np.sqrt(1.0 + (z / _CLIP_SCALE) ** 2)
+        numeric = numeric.astype(np.float32)
+        if cat is None:
+            return numeric
+        return np.hstack([numeric, category_indices(X, cat)])
 
     # ---- fitting ------------------------------------------------------------------------
     def fit(
@@ -255,19 +328,38 @@ class _TorchMLPBase(BaseEstimator):
         self._check_settings()
         if (X_valid is None) != (y_valid is None):
             raise ConfigError("fit needs both X_valid and y_valid, or neither")
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
+        if self.categorical_features:
+            X, y = validate_data(
+                self, X, y, dtype=np.float64, y_numeric=False, ensure_all_finite=False
+            )
+            X = self._validated(X, reset=False)
+        else:
+            X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
+        cats = self._cat_columns(X.shape[1])
+        cat = None
+        if cats:
+            cat = categorical_config(
+                X,
+                cats,
+                self.cat_encoding,
+                int(self.embedding_max_dim),
+                int(self.onehot_max_levels),
+            )
         y_enc, n_out = self._encode_target(y)
         if self.standardize:
-            self.x_mean_ = X.mean(axis=0)
-            scale = X.std(axis=0)
+            numeric = np.delete(X, cats, axis=1)
+            self.x_mean_ = numeric.mean(axis=0)
+            scale = numeric.std(axis=0)
             self.x_scale_ = np.where(scale > 0, scale, 1.0)
-        Xs = self._scale(X)
+        Xs = self._scale(X, cat)
         valid = None
         if X_valid is not None:
-            Xv = validate_data(self, X_valid, dtype=np.float64, reset=False)
-            valid = (self._scale(Xv), self._encode_valid(y_valid))
+            Xv = self._validated(X_valid, reset=False)
+            valid = (self._scale(Xv, cat), self._encode_valid(y_valid))
         torch = _import_torch()
         config = self._config(X.shape[1], n_out)
+        if cat is not None:
+            config["categorical"] = cat
         with _torch_runtime(torch, self.n_jobs):
             self._train(torch, config, Xs, y_enc, valid, deadline)
         self.config_ = config
@@ -300,7 +392,7 @@ class _TorchMLPBase(BaseEstimator):
         )
         scheduler = self._scheduler(torch, optimizer, epochs * steps_per_epoch)
         loss_fn = self._loss(torch)
-        linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+        linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
         best_loss, best_epoch, best_state = math.inf, 0, None
         self.train_loss_: list[float] = []
         self.valid_loss_: list[float] = []
@@ -354,23 +446,30 @@ class _TorchMLPBase(BaseEstimator):
     ) -> float:
         net.eval()
         with torch.no_grad():
-            out = net(torch.from_numpy(valid[0]))
+            out = self._outputs(torch, net, valid[0], self._chunk_rows(_input_width(net)))
             return float(loss_fn(out, self._target_tensor(torch, valid[1])))
+
+    @staticmethod
+    def _outputs(torch: Any, net: Any, X: np.ndarray, rows: int) -> Any:
+        """Network outputs for ``X`` in chunks of ``rows`` (wide one-hot inputs stay small)."""
+        parts = [net(torch.from_numpy(X[i : i + rows])) for i in range(0, len(X), rows)]
+        return torch.cat(parts) if len(parts) > 1 else parts[0]
+
+    @staticmethod
+    def _chunk_rows(width: int) -> int:
+        return max(64, min(_PREDICT_BATCH, _CHUNK_VALUES // max(1, width)))
 
     # ---- predicting ---------------------------------------------------------------------
     def _forward(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "config_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        Xs = self._scale(X)
+        Xs = self._scale(self._validated(X, reset=False), self.config_.get("categorical"))
         torch = _import_torch()
-        outputs = []
-        with _torch_runtime(torch, self.n_jobs), torch.no_grad():
-            for start in range(0, len(Xs), _PREDICT_BATCH):
-                chunk = torch.from_numpy(Xs[start : start + _PREDICT_BATCH])
-                outputs.append(self.module_(chunk).numpy().astype(np.float64))
-        if not outputs:
+        if len(Xs) == 0:
             return np.zeros((0, self.config_["n_out"]))
-        return np.concatenate(outputs)
+        rows = self._chunk_rows(_input_width(self.module_))
+        with _torch_runtime(torch, self.n_jobs), torch.no_grad():
+            out = self._outputs(torch, self.module_, Xs, rows)
+        return np.asarray(out.numpy(), dtype=np.float64)
 
     # ---- pickle-free state --------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -414,6 +513,10 @@ class TorchMLPClassifier(ClassifierMixin, _TorchMLPBase):
         max_epochs: int = 100,
         patience: int = 16,
         standardize: bool = True,
+        categorical_features: tuple[int, ...] | None = None,
+        cat_encoding: str = "auto",
+        embedding_max_dim: int = 16,
+        onehot_max_levels: int = 16384,
         label_smoothing: float = 0.0,
         random_state: int | None = 0,
         n_jobs: int | None = 1,
@@ -423,6 +526,8 @@ class TorchMLPClassifier(ClassifierMixin, _TorchMLPBase):
             dropout=dropout, batch_norm=batch_norm, learning_rate=learning_rate,
             lr_schedule=lr_schedule, weight_decay=weight_decay, l1=l1, batch_size=batch_size,
             max_epochs=max_epochs, patience=patience, standardize=standardize,
+            categorical_features=categorical_features, cat_encoding=cat_encoding,
+            embedding_max_dim=embedding_max_dim, onehot_max_levels=onehot_max_levels,
             random_state=random_state, n_jobs=n_jobs,
         )  # fmt: skip
         self.label_smoothing = label_smoothing

@@ -1,6 +1,7 @@
 """Per-column settings -> one fitted scikit-learn pipeline (see docs/preprocessing.md)."""
 
 from tunelab.preprocessing._build import build_preprocessor
+from tunelab.preprocessing._codes import categorical_code_columns
 from tunelab.preprocessing._coerce import FrameCoercer
 from tunelab.preprocessing._encode import CategoricalEncoder
 from tunelab.preprocessing._features import DatetimeExpander, TextFeatures
@@ -26,6 +27,7 @@ __all__ = [
     "UnivariateSelector",
     "VarianceFilter",
     "build_preprocessor",
+    "categorical_code_columns",
     "make_model_pipeline",
     "recommend",
     "rows_to_keep",

@@ -44,12 +44,18 @@ def build_preprocessor(
     ``variance``, the feature-engineering steps in the order given, and ``scale``.
     ``get_feature_names_out()`` works on the fitted result. See docs/preprocessing.md.
 
+    The ``"embed"`` flavor is ``"linear"`` except that categories become integer codes (for
+    models that learn an embedding per category, see :func:`categorical_code_columns`); with
+    any whole-table step (variance filter, feature engineering, scaling) it is ``"linear"``.
+
     Raises:
         ConfigError: unknown flavor/task, no used column, or a setting that does not fit
             the kind of its column (named in the message).
     """
     task = check_task(task)
     flavor = check_flavor(flavor)
+    if flavor == "embed" and whole_table_steps(settings):
+        flavor = "linear"  # integer codes would not survive whole-table steps
     columns = used_columns(settings)
     coercer = FrameCoercer(
         columns=tuple(c.name for c in columns), kinds=tuple(c.kind.value for c in columns)
@@ -70,6 +76,15 @@ def build_preprocessor(
     if scaling is not Scaling.NONE:
         steps.append(("scale", _scaler(scaling)))
     return Pipeline(steps)
+
+
+def whole_table_steps(settings: PreprocessingSettings) -> bool:
+    """True when steps after the column branches are set (they mix or rescale columns)."""
+    return bool(
+        settings.feature_engineering
+        or Scaling(settings.scaling) is not Scaling.NONE
+        or settings.variance_threshold is not None
+    )
 
 
 def _branches(
@@ -107,7 +122,7 @@ def _branches(
             steps = [*_impute_steps(key[1], first.fill_value, kind), ("encode", encoder)]
         branch: Any = Pipeline(steps) if steps else "passthrough"
         branches.append((f"{kind.value}{i}", branch, names))
-    if flavor == "linear":
+    if flavor != "tree":
         flagged = [
             c.name
             for c in columns
@@ -124,7 +139,7 @@ def _effective_imputation(col: Column, flavor: str) -> Imputation:
     imputation = col.settings.imputation
     if imputation is Imputation.DROP_ROWS:  # rows dropped at fit; prediction falls back
         return Imputation.MOST_FREQUENT if col.kind in CATEGORY_KINDS else Imputation.MEDIAN
-    if imputation is Imputation.NONE and flavor == "linear":
+    if imputation is Imputation.NONE and flavor != "tree":
         if col.kind is ColumnKind.BOOLEAN:
             return Imputation.MOST_FREQUENT
         if col.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
@@ -189,8 +204,8 @@ def _impute_steps(
 
 
 def _default_scaler(settings: PreprocessingSettings, flavor: str) -> list[tuple[str, Any]]:
-    """The linear flavor standardizes numbers unless a whole-table scaling is set."""
-    if flavor == "linear" and Scaling(settings.scaling) is Scaling.NONE:
+    """The linear and embed flavors standardize numbers unless a whole-table scaling is set."""
+    if flavor != "tree" and Scaling(settings.scaling) is Scaling.NONE:
         return [("scale", StandardScaler())]
     return []
 

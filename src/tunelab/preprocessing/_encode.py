@@ -19,18 +19,18 @@ UNKNOWN_CODE = -1  # ordinal code of a category not seen at fit time
 class CategoricalEncoder(TransformerMixin, BaseEstimator):
     """Encode string categories (missing = ``np.nan``) as floats.
 
-    ``encoding="auto"`` picks per column at fit time: ordinal codes for the ``"tree"``
-    flavor; for ``"linear"`` one-hot up to ``max_onehot`` distinct values, target encoding
-    above. One-hot never produces more than ``max_onehot`` columns per feature (rarer
+    ``encoding="auto"`` picks per column at fit time: ordinal codes for the ``"tree"`` and
+    ``"embed"`` flavors; for ``"linear"`` one-hot up to ``max_onehot`` distinct values, target
+    encoding above. One-hot never produces more than ``max_onehot`` columns per feature (rarer
     values are grouped as infrequent) and ignores unseen values (all zeros, or the
     infrequent column). Ordinal codes unseen values as -1 and missing values as NaN
-    (tree) or -2 (linear). Target encoding (sklearn ``TargetEncoder``, cross-fitted during
+    (tree, embed) or -2 (linear). Target encoding (sklearn ``TargetEncoder``, cross-fitted during
     ``fit_transform``) maps unseen values to the target mean; for the linear flavor its
     outputs are standardized.
 
     Args:
         encoding: one of ``ENCODINGS``.
-        flavor: ``"tree"`` or ``"linear"``.
+        flavor: ``"tree"``, ``"linear"`` or ``"embed"``.
         max_onehot: one-hot width limit per column (and the ``auto`` switch point).
         min_frequency: one-hot ``min_frequency`` (rarer values become "infrequent").
         target_type: ``"binary"``, ``"multiclass"`` or ``"continuous"``.
@@ -58,7 +58,7 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
         for i, col in enumerate(frame.columns):
             method = self.encoding
             if method == "auto":
-                if self.flavor == "tree":
+                if self.flavor in ("tree", "embed"):
                     method = "ordinal"
                 else:
                     n_levels = frame[col].nunique(dropna=True)
@@ -92,7 +92,7 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
             self.ordinal_ = OrdinalEncoder(
                 handle_unknown="use_encoded_value",
                 unknown_value=UNKNOWN_CODE,
-                encoded_missing_value=np.nan if self.flavor == "tree" else -2.0,
+                encoded_missing_value=-2.0 if self.flavor == "linear" else np.nan,
                 dtype=np.float64,
             )
             part = frame.iloc[:, self.plan_["ordinal"]]
@@ -106,7 +106,7 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
             )
             part = frame.iloc[:, self.plan_["target"]]
             encoded = self.target_.fit_transform(part, np.asarray(y))
-            if self.flavor == "linear":
+            if self.flavor != "tree":
                 self.target_scaler_ = StandardScaler().fit(encoded)
                 encoded = self.target_scaler_.transform(encoded)
             blocks.append(encoded)

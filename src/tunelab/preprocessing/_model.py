@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tunelab.entities import DataError, PreprocessingSettings, TaskType
 from tunelab.preprocessing._build import build_preprocessor
+from tunelab.preprocessing._codes import categorical_code_columns
 from tunelab.preprocessing._rows import rows_to_keep
 from tunelab.preprocessing._settings import check_flavor, check_task, used_columns
 
@@ -42,7 +43,9 @@ class TabularModel(BaseEstimator):
         settings: the preprocessing settings.
         estimator: an unfitted sklearn-compatible model taking a float matrix.
         task: a ``TaskType`` value.
-        flavor: ``"tree"`` or ``"linear"``.
+        flavor: ``"tree"``, ``"linear"`` or ``"embed"``. With ``"embed"``, an estimator that
+            has a ``categorical_features`` parameter gets the output columns holding
+            category codes (see :func:`categorical_code_columns`) before it is fitted.
 
     Attributes:
         preprocessor_: the fitted preprocessing Pipeline.
@@ -99,6 +102,9 @@ class TabularModel(BaseEstimator):
         )
         Xt = self.preprocessor_.fit_transform(X_fit, y_fit)
         fitted = clone(estimator)
+        if self.flavor == "embed" and "categorical_features" in fitted.get_params():
+            codes = categorical_code_columns(self.preprocessor_)
+            fitted.set_params(categorical_features=tuple(codes))
         if fit_estimator is None:
             fitted.fit(Xt, y_fit)
         else:

@@ -16,7 +16,7 @@ from tunelab.entities import (
     Transformation,
 )
 
-FLAVORS = ("tree", "linear")
+FLAVORS = ("tree", "linear", "embed")
 _E = TypeVar("_E", bound=StrEnum)
 
 ALLOWED_IMPUTATIONS: dict[ColumnKind, frozenset[Imputation]] = {

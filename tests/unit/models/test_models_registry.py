@@ -13,6 +13,7 @@ from tunelab.models import (
     get_model_spec,
     list_model_specs,
 )
+from tunelab.preprocessing._settings import FLAVORS
 
 CLASSIFIERS = {
     "logistic_regression", "bernoulli_nb", "multinomial_nb", "gaussian_nb", "adaboost",
@@ -38,7 +39,7 @@ def test_spec_fields_are_consistent() -> None:
     lightgbm = get_model_spec("lightgbm")
     assert lightgbm.cost == 1.0
     for spec in MODEL_SPECS:
-        assert spec.flavor in ("tree", "linear"), spec.name
+        assert spec.flavor in FLAVORS, spec.name
         assert spec.cost > 0, spec.name
         assert spec.label, spec.name
         assert spec.max_rows is None or spec.max_rows >= 1_000

@@ -114,7 +114,7 @@ def test_skops_round_trip_without_pickle(tmp_path: Path) -> None:
 
 def test_spec_builds_the_right_estimator_and_refits_best_epochs() -> None:
     spec = get_model_spec("torch_mlp")
-    assert spec.flavor == "linear"
+    assert spec.flavor == "embed"
     ctx = ModelContext(task=TaskType.REGRESSION, n_rows=300, n_features=8, n_classes=0)
     reg = spec.make(spec.cheap_params(ctx), ctx)
     assert isinstance(reg, TorchMLPRegressor)
@@ -147,7 +147,7 @@ def test_automl_with_torch_mlp_only_saves_a_loadable_bundle(tmp_path: Path) -> N
 
     X, y = _classification(2)
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    frame["colour"] = np.where(X[:, 0] > 0, "red", "blue")  # a categorical column (one-hot)
+    frame["colour"] = np.where(X[:, 0] > 0, "red", "blue")  # a categorical column (embedding)
     frame["label"] = np.where(y == 1, "yes", "no")
     automl = AutoML(
         algorithms=["torch_mlp"], time_budget=40, max_trials=2, ensemble="none", seed=0
