@@ -56,7 +56,8 @@ def test_a_cluster_the_worker_was_not_given_fails_the_run_naming_it(
     experiment = store.get_experiment(experiment_id)
     assert experiment.status is ExperimentStatus.FAILED
     assert words in experiment.error
-    assert "ray" not in sys.modules or configured is not None  # nothing connected
+    ray = sys.modules.get("ray")  # another test of this process may have imported it
+    assert ray is None or not ray.is_initialized()  # nothing connected
 
 
 _LOCAL_RUN = """

@@ -166,3 +166,31 @@ def test_lime_recovers_the_local_effects_of_a_linear_model(tmp_path: Path) -> No
     assert c["x"] > 5.0  # 3 * (2.5 - a typical x near 0), shrunk a little by the ridge
     assert e["fidelity"] > 0.8  # a linear model is fitted well by a linear surrogate
     assert e["surrogate_output"] == pytest.approx(e["output"], abs=0.5)
+
+
+def test_a_catboost_member_slower_than_the_path_threshold_keeps_exact_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slow exact TreeSHAP switches forests to tree paths; CatBoost has no such mode in shap
+    (it raised "approximate=True is not supported"): it stays exact, and additive."""
+    from catboost import CatBoostClassifier
+
+    from tunelab.data import profile_dataset
+    from tunelab.preprocessing import make_model_pipeline, recommend
+
+    monkeypatch.setattr(explain, "_TREE_SHAP_MS", -1.0)  # every tree counts as slow
+    df = frame()
+    X = df[["x", "color", "size"]]
+    settings = recommend(profile_dataset(df[["x", "color", "size", "label"]], "label"), "label")
+    est = CatBoostClassifier(iterations=30, depth=3, verbose=0, random_seed=0, thread_count=1)
+    boosted = make_model_pipeline(settings, est, task="binary", flavor="tree")
+    boosted.fit(X, (df["label"] == "yes").astype(int).to_numpy())
+    members = [fit_model("linear", "binary", df), boosted]
+    ensemble = WeightedEnsemble(members, [0.6, 0.4], n_classes=2).fit()
+    predictor = _predictor(ensemble, "binary", tmp_path)
+    explained = predictor.explain(RECORDS)
+    proba = predictor.generic_output(RECORDS)[:, 1]
+    for e, p in zip(explained, proba, strict=True):
+        assert e["method"] == "ensemble_shap"
+        assert e["additive"] is True
+        assert e["output"] == pytest.approx(p, abs=1e-9)

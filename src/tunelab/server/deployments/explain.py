@@ -18,6 +18,7 @@
 - ``method="lime"`` (any model): a LIME-style local surrogate (``explain_sampling.lime``).
 """
 
+import logging
 import threading
 import time
 import warnings
@@ -31,9 +32,13 @@ from tunelab.server.deployments import explain_link, explain_sampling
 from tunelab.server.deployments.fastpath import _differs, _probe_records, _structure
 from tunelab.server.deployments.reference import CATEGORY_KINDS, example_record
 
+logger = logging.getLogger(__name__)
+
 OutputFn = Callable[[list[dict[str, Any]]], np.ndarray]
 _FAST_ROWS = 256  # above this the vectorized preprocessors are as fast as the plan's loop
 _TREE_MODULES = ("lightgbm", "xgboost", "catboost", "sklearn.ensemble._forest")
+# the trees shap can explain by their paths (``approximate=True``); CatBoost cannot
+_PATH_EXPLAINABLE = ("sklearn.ensemble._forest",)
 _BACKGROUND_ROWS = 16  # background records (and column orders) of sampled Shapley and LIME
 METHODS = ("shap", "lime")
 # Above this, a forest inside an ensemble is explained by its tree paths (Saabas), which
@@ -201,7 +206,11 @@ class Explainer:
             if self._ready:
                 return
             self._background_records = _background(self.bundle, n=_BACKGROUND_ROWS, seed=1)
-            self._leaves = self._shap_leaves()
+            try:
+                self._leaves = self._shap_leaves()
+            except Exception:  # a member SHAP cannot explain: the model-agnostic method
+                logger.warning("per-member SHAP unavailable; sampled Shapley", exc_info=True)
+                self._leaves = None
             self._ready = True
 
     def _shap_leaves(self) -> list[_LeafExplainer] | None:
@@ -236,7 +245,8 @@ class Explainer:
                     tree = shap.TreeExplainer(est)
                     contributions = _shap_contributions(tree, tree=True)
                     kind = "tree_shap"
-                    if self._ensemble and _too_slow(contributions, X.iloc[:1], leaf):
+                    slow = self._ensemble and type(est).__module__.startswith(_PATH_EXPLAINABLE)
+                    if slow and _too_slow(contributions, X.iloc[:1], leaf):
                         contributions = _shap_contributions(tree, approximate=True, tree=True)
                         kind = "tree_path"  # Saabas: additive, not Shapley values
                 elif hasattr(est, "coef_"):
