@@ -82,3 +82,17 @@ def signed_in_request(browser: Any, server: str, signed_in: dict[str, Any]) -> I
         yield context.request
     finally:
         context.close()
+
+
+def experiment_without_target(request: Any, server: str, file: dict[str, Any], name: str) -> str:
+    """Upload ``file`` (Playwright's multipart file), wait until it is profiled and create an
+    experiment on it with no target yet; the experiment's id."""
+    upload = request.post(f"{server}/api/v1/datasets", multipart={"file": file})
+    assert upload.ok, upload.text()
+    dataset_id = upload.json()["id"]
+    wait_for(request, f"{server}/api/v1/datasets/{dataset_id}", lambda d: d["n_rows"], 90)
+    created = request.post(
+        f"{server}/api/v1/experiments", data={"dataset_id": dataset_id, "name": name}
+    )
+    assert created.status == 201, created.text()
+    return str(created.json()["id"])

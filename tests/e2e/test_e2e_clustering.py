@@ -3,13 +3,13 @@ clusters, evaluation column), a few-second run on the real worker, the clusterin
 leaderboard on the Run page, and the Clusters page with parallel coordinates; EN and KO."""
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from e2e_api import experiment_without_target
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -28,21 +28,8 @@ def _blobs_csv(n_rows: int = 120, seed: int = 0) -> bytes:
 
 
 def _experiment(page: Any, server: str) -> str:
-    upload = page.request.post(
-        f"{server}/api/v1/datasets",
-        multipart={"file": {"name": "blobs.csv", "mimeType": "text/csv", "buffer": _blobs_csv()}},
-    )
-    assert upload.ok, upload.text()
-    dataset_id = upload.json()["id"]
-    deadline = time.monotonic() + 90
-    while page.request.get(f"{server}/api/v1/datasets/{dataset_id}").json()["n_rows"] is None:
-        assert time.monotonic() < deadline, "the dataset was never profiled"
-        time.sleep(0.5)
-    created = page.request.post(
-        f"{server}/api/v1/experiments", data={"dataset_id": dataset_id, "name": "segments e2e"}
-    )
-    assert created.status == 201, created.text()
-    return str(created.json()["id"])
+    file = {"name": "blobs.csv", "mimeType": "text/csv", "buffer": _blobs_csv()}
+    return experiment_without_target(page.request, server, file, "segments e2e")
 
 
 def test_a_clustering_experiment_from_setup_to_the_clusters(

@@ -3,12 +3,12 @@ a ~10 s AutoML run on a real worker, the leaderboard filling live, downloads, Ko
 
 import re
 import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_api import experiment_without_target
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -19,23 +19,8 @@ TARGET = "whether2007"
 
 def _experiment_without_target(page: Any, server: str, test_data: Path) -> str:
     data = (test_data / DATASET).read_bytes()
-    upload = page.request.post(
-        f"{server}/api/v1/datasets",
-        multipart={
-            "file": {"name": DATASET, "mimeType": "application/octet-stream", "buffer": data}
-        },
-    )
-    assert upload.ok, upload.text()
-    dataset_id = upload.json()["id"]
-    deadline = time.monotonic() + 90
-    while page.request.get(f"{server}/api/v1/datasets/{dataset_id}").json()["n_rows"] is None:
-        assert time.monotonic() < deadline, "the dataset was never profiled"
-        time.sleep(0.5)
-    created = page.request.post(
-        f"{server}/api/v1/experiments", data={"dataset_id": dataset_id, "name": "run e2e"}
-    )
-    assert created.status == 201, created.text()
-    return str(created.json()["id"])
+    file = {"name": DATASET, "mimeType": "application/octet-stream", "buffer": data}
+    return experiment_without_target(page.request, server, file, "run e2e")
 
 
 def _click_bar(page: Any, index: int) -> None:

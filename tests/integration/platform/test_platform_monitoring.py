@@ -4,15 +4,12 @@ a shifted number and a replaced category drift (and only they); labels give the 
 sklearn computes; an alert reaches a webhook receiver on loopback; a retrain on a labelled
 window of the log registers a challenger compared with the champion."""
 
-import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,9 @@ import pandas as pd
 import pytest
 from platform_helpers import free_port
 from sklearn.metrics import accuracy_score, roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "unit" / "server"))
+from webhook_receiver import webhook_receiver
 
 from tunelab.client import Client
 
@@ -49,25 +49,9 @@ def table(n: int, seed: int) -> pd.DataFrame:
 
 
 @pytest.fixture
-def receiver() -> Iterator[list[dict[str, Any]]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers["Content-Length"])
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    received.append({"url": f"http://127.0.0.1:{server.server_port}/hook"})
-    yield received
-    server.shutdown()
-    server.server_close()
+def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    with webhook_receiver() as hook:
+        yield hook
 
 
 @pytest.fixture
@@ -133,7 +117,7 @@ def logged_drift(client: Client, deployment: str, start: datetime, end: datetime
 
 
 def test_monitoring_with_real_server_and_worker(
-    platform: Client, tmp_path: Path, receiver: list[dict[str, Any]]
+    platform: Client, tmp_path: Path, receiver: tuple[str, list[dict[str, Any]]]
 ) -> None:
     client = platform
     train = table(1500, seed=0)  # > 1,000 training rows: Wasserstein and Jensen-Shannon
@@ -190,13 +174,13 @@ def test_monitoring_with_real_server_and_worker(
         assert bucket["estimated"]["accuracy"]["estimate"] is True
 
     # an alert rule with a webhook: the check job (run by the worker) reaches the receiver
-    url = receiver.pop(0)["url"]
+    url, received = receiver
     rule = client.add_alert_rule(deployment, "dataset_drift", webhook_url=url)
     job = client.wait_job(client.check_alerts(deployment), timeout=120, poll=0.3)
     assert job["status"] == "succeeded", job["error"]
-    assert len(receiver) == 1
-    assert (receiver[0]["rule_id"], receiver[0]["kind"]) == (rule["id"], "dataset_drift")
-    assert set(receiver[0]["details"]["columns"]) == {"x", "color"}
+    assert len(received) == 1
+    assert (received[0]["rule_id"], received[0]["kind"]) == (rule["id"], "dataset_drift")
+    assert set(received[0]["details"]["columns"]) == {"x", "color"}
     assert [a["delivered"] for a in client.alerts(deployment)] == [True]
 
     # a retrain on the labelled window (plus the original rows): a compared challenger

@@ -1,10 +1,7 @@
 """Alert rules through the real app and a real worker: a drifted window raises an alert that
 reaches a webhook receiver on loopback; unsafe webhook URLs are refused."""
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +9,7 @@ import pytest
 from deployment_bundles import frame
 from fastapi.testclient import TestClient
 from test_server_monitoring import deploy, predict
+from webhook_receiver import webhook_receiver
 
 from tunelab.artifacts import ArtifactStore
 from tunelab.jobs import Worker
@@ -26,24 +24,8 @@ def settings(tmp_path: Path) -> ServerSettings:
 
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers["Content-Length"])
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
-    server.server_close()
+    with webhook_receiver() as hook:
+        yield hook
 
 
 def test_drift_alert_reaches_the_webhook(
