@@ -1,6 +1,8 @@
 """Registry REST, deployments by reference and their traffic (A/B, sticky, shadow, compare),
 with real bundles served by the in-process app."""
 
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -216,6 +218,58 @@ def test_shadow_is_logged_never_returned_and_compared(
     assert by_model["churn/2"]["agreement_with_first"] == float(first_label == shadow_label)
     assert sum(by_model["churn/2"]["distribution"].values()) == pytest.approx(1.0)
     assert by_model["churn/1"]["latency_p95_ms"] >= by_model["churn/1"]["latency_p50_ms"]
+
+
+def _shadowed(client: TestClient) -> tuple[str, object]:
+    deployment_id = _deploy(client, "churn@champion")
+    body = {"routes": [{"model": "churn@champion", "weight": 1}], "shadow": ["churn/2"]}
+    assert client.put(f"/api/v1/deployments/{deployment_id}/traffic", json=body).status_code == 200
+    return deployment_id, client.app.state.traffic  # type: ignore[attr-defined]
+
+
+def test_a_shadow_that_falls_behind_drops_copies_never_requests(
+    client: TestClient, store: MetadataStore, churn: dict[str, str]
+) -> None:
+    deployment_id, traffic = _shadowed(client)
+    shadow = traffic.shadow  # type: ignore[attr-defined]
+    _predict(client, deployment_id)
+    shadow.flush()  # the shadow process runs and has loaded its bundle
+    wide = [dict(ROW, x=i / 1000) for i in range(2000)]  # ~74 kB of JSON per copy
+    os.kill(shadow._process.pid, signal.SIGSTOP)  # it falls behind: nothing is read
+    try:
+        for _ in range(30):  # ~2.2 MB in all, twice what the pipe holds
+            answer = client.post(
+                f"/api/v1/deployments/{deployment_id}/predict", json={"records": wide}
+            )
+            assert answer.status_code == 200
+            assert len(answer.json()["predictions"]) == 2000
+        assert 10 <= shadow.dropped < 30  # the 1 MiB pipe took some, then copies were dropped
+    finally:
+        os.kill(shadow._process.pid, signal.SIGCONT)
+    shadow.flush()
+    stored = store.list_predictions(deployment_id, shadow=True, limit=100)
+    assert len(stored) == 31 - shadow.dropped  # every copy not dropped was stored
+    assert sorted(len(p.outputs["predictions"]) for p in stored)[-1] == 2000
+    assert shadow.failed == 0
+
+
+def test_a_killed_shadow_process_is_replaced_and_its_copies_counted_failed(
+    client: TestClient, store: MetadataStore, churn: dict[str, str]
+) -> None:
+    deployment_id, traffic = _shadowed(client)
+    shadow = traffic.shadow  # type: ignore[attr-defined]
+    _predict(client, deployment_id)
+    shadow.flush()
+    first = shadow._process
+    first.kill()
+    first.join(timeout=10)
+    for _ in range(3):
+        assert _predict(client, deployment_id)["model"] == "churn/1"
+    shadow.flush()
+    assert shadow._process is not first
+    assert shadow._process.is_alive()
+    assert len(store.list_predictions(deployment_id, shadow=True, limit=100)) == 4
+    assert (shadow.dropped, shadow.failed) == (0, 0)
 
 
 TRAFFIC_ERRORS = [
