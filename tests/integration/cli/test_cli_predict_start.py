@@ -1,6 +1,7 @@
 """`tunelab predict` imports only what the bundle's manifest names, and its plain form
 (parsed without Typer) accepts exactly the Typer command's options."""
 
+import gc
 import json
 import subprocess
 import sys
@@ -157,7 +158,11 @@ def test_plain_form_reports_errors_like_the_typer_command(
     rows = tmp_path / "rows.csv"
     (X if drop is None else X.drop(columns=drop)).to_csv(rows, index=False)
     args = [str(bundle), str(rows), "--out", str(tmp_path / out_name)]
-    assert _predict.fast_predict(args) == 2
+    try:
+        assert _predict.fast_predict(args) == 2
+        assert gc.isenabled()  # paused only while loading
+    finally:
+        gc.unfreeze()  # the fast path freezes what it loaded; this process lives on
     fast = capsys.readouterr().err
     assert fast.startswith("error: ")
     typer_run = CliRunner().invoke(build_app(), ["predict", *args])
