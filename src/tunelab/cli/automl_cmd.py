@@ -438,35 +438,15 @@ def predict(
     ] = False,
 ) -> None:
     """Predict DATA_FILE with a saved bundle; write a CSV or Parquet file."""
-    import pandas as pd
-
-    from tunelab.bundles import load_bundle
-    from tunelab.data import read_table
+    from tunelab.cli._predict import predict_file
     from tunelab.entities import TunelabError
 
     try:
-        if out.suffix.lower() not in (".csv", ".parquet"):
-            _fail(f"--out {out}: use a .csv or .parquet file name")
-        bundle = load_bundle(model_dir)
-        frame = read_table(data_file)
-        if bundle.task.value == "clustering":
-            from tunelab.cli.cluster_cmd import cluster_predictions
-
-            result = cluster_predictions(bundle, frame)
-        elif proba and bundle.task.is_classification:
-            result = bundle.predict_proba(frame)
-            result.columns = [str(c) for c in result.columns]
-        else:  # a regression model has no probabilities: --proba writes its predictions
-            result = pd.DataFrame({"prediction": bundle.predict(frame)})
+        message = predict_file(model_dir, data_file, out, proba)
     except TunelabError as error:
         _fail(str(error))
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".parquet":
-        result.to_parquet(out, index=False)
-    else:
-        result.to_csv(out, index=False)
-    typer.echo(f"wrote {len(result)} predictions to {out}")
+    typer.echo(message)
 
 
 def evaluate(

@@ -16,12 +16,63 @@ def _align_proba(proba: np.ndarray, model_classes: np.ndarray, n_classes: int) -
     return full
 
 
-class FoldBag(BaseEstimator):
+_SHARED = "_fitted_is_param"
+
+
+class _SavesSharedOnce(BaseEstimator):
+    """Saves a fitted attribute that holds the very objects of its parameter only once.
+
+    ``fit`` adopts already fitted members, so ``estimators_`` (or ``members_``,
+    ``meta_model_``) holds the same objects as the parameter. skops writes every reference
+    in full, so a ``WeightedEnsemble`` of fold bags stored each fold model four times
+    (bundle size, save and load time). The state records instead which fitted attributes
+    repeat their parameter, and loading rebuilds them from it. Only the pairs in
+    ``_FITTED_FROM`` are honoured; older states (with both attributes) load unchanged.
+    """
+
+    _FITTED_FROM: tuple[tuple[str, str], ...] = ()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        shared = []
+        for fitted, param in self._FITTED_FROM:
+            if fitted in state and _same(state[fitted], state.get(param)):
+                del state[fitted]
+                shared.append(fitted)
+        if shared:
+            state[_SHARED] = shared
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        shared = state.pop(_SHARED, None) or []
+        for fitted, param in self._FITTED_FROM:
+            if fitted in shared and param in state:
+                value = state[param]
+                state[fitted] = list(value) if isinstance(value, list) else value
+        super().__setstate__(state)
+
+
+def _same(fitted: Any, param: Any) -> bool:
+    """True when ``fitted`` is ``param`` or a list of the very same objects."""
+    if fitted is param:
+        return True
+    return (
+        isinstance(fitted, list)
+        and isinstance(param, list)
+        and len(fitted) == len(param)
+        and all(a is b for a, b in zip(fitted, param, strict=True))
+    )
+
+
+class FoldBag(_SavesSharedOnce):
     """Average of models fitted on different folds of the same data (bagging, no refit).
 
     Classification models predict encoded labels ``0..n_classes-1``; ``n_classes`` is 0
     for regression.
     """
+
+    _FITTED_FROM = (("estimators_", "estimators"),)
 
     def __init__(self, estimators: list[Any] | None = None, n_classes: int = 0) -> None:
         self.estimators = estimators
@@ -56,8 +107,10 @@ class FoldBag(BaseEstimator):
         return self.predict_values(X)
 
 
-class WeightedEnsemble(BaseEstimator):
+class WeightedEnsemble(_SavesSharedOnce):
     """Weighted average of fitted members' predictions (probabilities or values)."""
+
+    _FITTED_FROM = (("members_", "members"),)
 
     def __init__(
         self,
@@ -105,12 +158,14 @@ class WeightedEnsemble(BaseEstimator):
         return np.asarray(np.sum(preds, axis=0))
 
 
-class StackedEnsemble(BaseEstimator):
+class StackedEnsemble(_SavesSharedOnce):
     """A meta-model over the base members' predictions (stacking).
 
     The meta-model was fitted on the members' out-of-fold predictions; at prediction time
     the members (fold bags) predict and the meta-model combines them.
     """
+
+    _FITTED_FROM = (("members_", "members"), ("meta_model_", "meta_model"))
 
     def __init__(
         self, members: list[Any] | None = None, meta_model: Any = None, n_classes: int = 0

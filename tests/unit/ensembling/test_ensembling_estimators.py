@@ -1,5 +1,11 @@
 """FoldBag, WeightedEnsemble, StackedEnsemble and the stacking meta-model."""
 
+import json
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
@@ -118,3 +124,65 @@ def test_stacked_ensemble_regression_shapes() -> None:
     assert pred.shape == (9,)
     assert pred.dtype == np.float64
     assert np.corrcoef(stacked.predict(X), y)[0, 1] > 0.95
+
+
+def _schema_classes(path: Path) -> list[str]:
+    """The ``__class__`` of every object node in a skops file's schema."""
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("__loader__") == "ObjectNode":
+                found.append(node["__class__"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return found
+
+
+def test_ensembles_save_each_fitted_member_once_and_load_it_back(
+    tmp_path: Path, full_model: LogisticRegression, partial_model: LogisticRegression
+) -> None:
+    """``members_``/``estimators_``/``meta_model_`` repeat their parameter's objects: the
+    file holds each model once (it held a fold model four times in a weighted ensemble of
+    fold bags), and loading restores the fitted attributes as the same objects."""
+    from tunelab.bundles import skops_io, trusted_types
+
+    bag = FoldBag([full_model, partial_model], n_classes=3).fit()
+    weighted = WeightedEnsemble([bag], [1.0], n_classes=3).fit()
+    meta = fit_stacker([bag.predict_proba(X3)], Y3, n_classes=3, seed=0)
+    stacked = StackedEnsemble([weighted], meta, n_classes=3).fit()
+    sio = skops_io()
+    path = tmp_path / "m.skops"
+    sio.dump(stacked, path)
+    assert sorted(_schema_classes(path)).count("LogisticRegression") == 3  # 2 folds + meta
+
+    loaded = sio.load(path, trusted=trusted_types(["tunelab", "numpy", "python"]))
+    np.testing.assert_allclose(loaded.predict_proba(X3), stacked.predict_proba(X3))
+    inner = loaded.members_[0]
+    assert loaded.members_[0] is loaded.members[0]
+    assert loaded.meta_model_ is loaded.meta_model
+    assert inner.members_[0] is inner.members[0]
+    assert [id(m) for m in inner.members_[0].estimators_] == [
+        id(m) for m in inner.members_[0].estimators
+    ]
+    assert not hasattr(loaded, "_fitted_is_param")
+
+    unfitted = pickle.loads(pickle.dumps(FoldBag([full_model], n_classes=3)))
+    assert not hasattr(unfitted, "estimators_")  # an unfitted bag stays unfitted
+
+
+def test_ensembles_saved_with_both_attributes_still_load(full_model: LogisticRegression) -> None:
+    """States written before fitted members were stored once (both attributes) load as
+    they are."""
+    bag = FoldBag([full_model], n_classes=3).fit()
+    old_state = {**bag.__dict__}
+    restored = FoldBag.__new__(FoldBag)
+    restored.__setstate__(old_state)
+    np.testing.assert_allclose(restored.predict_proba(X3), bag.predict_proba(X3))
