@@ -108,6 +108,11 @@ class PhasePlanner:
         n_test_rows: rows of the untouched test part the report scores.
         evaluate_seconds: measured seconds of one part's metrics with intervals on the
             out-of-fold rows (``prepare_save``); None: ``EVALUATE_PART_SECONDS`` per part.
+        probe: measure the likely members' predict speed in this process (see
+            :meth:`row_seconds`) instead of using the trials' own timing.
+        score_call_seconds: measured seconds of one metric call on the out-of-fold rows
+            (``prepare_save``); None: ``SCORE_CALL_SECONDS`` + ``SCORE_VALUE_SECONDS`` per
+            value scored.
     """
 
     data: TrialData
@@ -121,6 +126,7 @@ class PhasePlanner:
     n_test_rows: int = 0
     evaluate_seconds: float | None = None
     probe: bool = False
+    score_call_seconds: float | None = None
     _probed: dict[int, float] = field(default_factory=dict, init=False, repr=False)
 
     def costs(self, ranked: list[TrialOutcome]) -> PhaseCosts:
@@ -151,8 +157,10 @@ class PhasePlanner:
         """Greedy selection over the kept trials' out-of-fold predictions."""
         if not self.ensemble or len(ranked) < 2:
             return 0.0
-        values = len(self.data.valid_rows) * max(1, self.n_classes)
-        per_score = SCORE_CALL_SECONDS + SCORE_VALUE_SECONDS * values
+        per_score = self.score_call_seconds
+        if per_score is None:
+            values = len(self.data.valid_rows) * max(1, self.n_classes)
+            per_score = SCORE_CALL_SECONDS + SCORE_VALUE_SECONDS * values
         return GREEDY_ROUNDS * len(ranked) * per_score
 
     def save_seconds(self, ranked: list[TrialOutcome]) -> float:

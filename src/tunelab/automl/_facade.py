@@ -319,7 +319,9 @@ class AutoML:
         )
         save_prep = None
         if reserve_save:  # the bundle's data-only parts now; the planner uses their costs
-            save_prep = _prepare_save(X, fit_rows, profile, task, encoded, data, run.seed)
+            save_prep = _prepare_save(
+                X, fit_rows, profile, task, encoded, data, run.seed, metric.name
+            )
         deadline, planner = None, None
         if budget.time_budget is not None:
             deadline = budget_start + budget.time_budget
@@ -339,6 +341,7 @@ class AutoML:
                 n_test_rows=len(test_rows),
                 evaluate_seconds=None if save_prep is None else save_prep.evaluate_seconds,
                 probe=reserve_save,
+                score_call_seconds=None if save_prep is None else save_prep.score_call_seconds,
             )
         options = SearchOptions(
             families=tuple(families),
@@ -464,6 +467,7 @@ class AutoML:
         if save_prep is not None:
             self.timings_["save_prepare"] = round(save_prep.data_seconds, 3)
             self.timings_["evaluate_measured"] = round(save_prep.evaluate_seconds, 3)
+            self.timings_["score_call_measured"] = round(save_prep.score_call_seconds, 5)
         self._budget_end = budget_end if reserve_save else None
         self._save_prep = save_prep
         return self
@@ -604,6 +608,7 @@ def _prepare_save(
     encoded: Any,
     data: TrialData,
     seed: int,
+    metric: str,
 ) -> Any:
     """``prepare_save`` for this fit: data-only bundle parts, the measured scoring cost."""
     from tunelab.automl._save import ci_resamples
@@ -620,4 +625,5 @@ def _prepare_save(
         n_classes=encoded.n_classes,
         seed=seed,
         n_resamples=ci_resamples(len(y_scored)),
+        metric=metric,
     )

@@ -31,6 +31,7 @@ class SavePrep:
     fingerprint: str
     data_seconds: float
     evaluate_seconds: float
+    score_call_seconds: float = 0.0
 
 
 def constant_output(task: TaskType, y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -70,6 +71,23 @@ def measure_evaluation(
     return plain + max(0.0, with_ci - plain) * n_resamples / drawn
 
 
+SCORE_CALLS = 5  # metric calls timed; the median is kept
+
+
+def measure_score_call(metric: str, task: TaskType, y: np.ndarray, n_classes: int) -> float:
+    """Seconds of one call of the search's metric on ``y``'s rows (what greedy ensemble
+    selection repeats for every blend it tries), median of ``SCORE_CALLS`` calls."""
+    from tunelab.search import score_prediction
+
+    output = constant_output(task, y, n_classes)
+    seconds = []
+    for _ in range(SCORE_CALLS):
+        started = time.monotonic()
+        score_prediction(metric, task, y, output)
+        seconds.append(time.monotonic() - started)
+    return float(np.median(seconds))
+
+
 def prepare_save(
     X: pd.DataFrame,
     fit_rows: np.ndarray,
@@ -80,8 +98,10 @@ def prepare_save(
     n_classes: int,
     seed: int,
     n_resamples: int,
+    metric: str | None = None,
 ) -> SavePrep:
-    """Compute the bundle's data-only parts and measure one part's evaluation."""
+    """Compute the bundle's data-only parts and measure one part's evaluation (and, with
+    ``metric``, one call of the search's metric on the same rows)."""
     from tunelab.bundles import infer_input_schema, reference_statistics
 
     started = time.monotonic()
@@ -90,4 +110,5 @@ def prepare_save(
     text = fingerprint(X)
     data_seconds = time.monotonic() - started
     evaluate = measure_evaluation(task, y_scored, n_classes, seed=seed, n_resamples=n_resamples)
-    return SavePrep(schema, stats, text, data_seconds, evaluate)
+    call = 0.0 if metric is None else measure_score_call(metric, task, y_scored, n_classes)
+    return SavePrep(schema, stats, text, data_seconds, evaluate, call)

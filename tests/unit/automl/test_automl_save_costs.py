@@ -66,6 +66,14 @@ def test_scoring_reserve_is_the_measured_cost_scaled_to_the_test_rows() -> None:
     assert dearer.save_seconds(ranked) - measured.save_seconds(ranked) == pytest.approx(3.6 * 1.5)
 
 
+def test_ensemble_reserve_uses_the_measured_metric_call() -> None:
+    ranked = [_outcome(n, object(), 0.3) for n in range(4)]
+    measured = PhasePlanner(_data(), 1, 60.0, score_call_seconds=0.01)
+    assert measured.ensemble_seconds(ranked) == pytest.approx(_budget.GREEDY_ROUNDS * 4 * 0.01)
+    y = np.random.default_rng(0).integers(0, 2, 500)
+    assert _save_prep.measure_score_call("roc_auc", TaskType.BINARY, y, 2) > 0
+
+
 def test_probe_measures_each_trial_once_in_this_process() -> None:
     """With ``probe``, a member's speed is measured by predicting here (probabilities for a
     classification, at most ``PROBE_ROWS`` rows), once per trial however often the search
@@ -117,6 +125,7 @@ def test_the_measured_scoring_cost_is_what_the_search_keeps_free(
     automl.fit(frame, target="label", reserve_save=True)
     assert len(automl.trials_) == 1
     assert automl.timings_["evaluate_measured"] == 1e4
+    assert automl.timings_["score_call_measured"] > 0
     assert automl.timings_["planned"]["save"] >= 1e4
 
 
