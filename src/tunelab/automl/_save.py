@@ -293,7 +293,8 @@ def _held_back(automl: FittedRun, test_output: np.ndarray | None = None) -> pd.D
         picked = np.arange(len(rows))
         if len(rows) > MAX_HELD_BACK_ROWS:
             rng = np.random.default_rng(automl.seed)
-            picked = np.sort(rng.choice(len(rows), MAX_HELD_BACK_ROWS, replace=False))
+            picked = rng.choice(len(rows), MAX_HELD_BACK_ROWS, replace=False)
+            picked = picked[np.argsort(rows[picked])]  # the rows in order, as before
             rows = rows[picked]
         X = automl._X.iloc[rows]
         if test_output is not None and len(test_output) == len(automl._test_rows):

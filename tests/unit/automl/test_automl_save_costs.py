@@ -210,3 +210,23 @@ def test_one_evaluation_draws_its_resamples_once() -> None:
             get_metric(name, "regression"), y, y_pred=y[::-1], n_resamples=30, draws=draws
         )
     assert list(draws) == [(50, 30, 0)]
+
+
+def test_held_back_rows_from_reused_outputs_match_predicting_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sampled held-back rows (more test rows than kept) get the same rows and outputs
+    whether the test part's predictions are reused or predicted again."""
+    from tunelab.automl._save import _held_back, _predict
+    from tunelab.bundles import _held_back as held_back_module
+
+    automl = AutoML(time_budget=None, max_trials=2, algorithms=CHEAP, test_ratio=0.3)
+    automl.fit(classification_frame(200, seed=4), target="label")
+    monkeypatch.setattr(held_back_module, "MAX_HELD_BACK_ROWS", 20)
+    test_output = _predict(automl, automl.model_, automl._X.iloc[automl._test_rows])
+    reused = _held_back(automl, test_output)
+    predicted = _held_back(automl)
+    assert reused is not None
+    assert predicted is not None
+    assert len(reused) == 20
+    pd.testing.assert_frame_equal(reused, predicted)
