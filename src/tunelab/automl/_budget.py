@@ -14,7 +14,9 @@ not a share tuned to a dataset; the ``timings`` a run records show how each phas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
 from tunelab.automl._refit import refit_reserve
 from tunelab.search import SearchResult, TrialData, TrialOutcome
@@ -32,14 +34,23 @@ SCORE_VALUE_SECONDS = 5e-8
 # Members of the final model assumed when predicting with it (the ensemble is pruned to
 # few members; each is a bag of its fold models unless refitted).
 LIKELY_MEMBERS = 3
-# Rows the saved run's report predicts: in-sample part (at most), and the test part.
+# Rows one fold model of a likely member predicts in this process to measure its speed
+# where the save will run (a trial's own predict time, in a freshly forked child on
+# ~1/k of the rows, overstates it several times: fixed costs per call and cold caches).
+PROBE_ROWS = 2_000
+# Rows the saved run's report predicts: in-sample part (at most), and the test part. The
+# bundle's prediction statistics and held-back rows reuse these predictions.
 REPORT_TRAIN_ROWS = 20_000
-# Writing the bundle: fixed cost + per fitted model of the final model (skops dump).
-SAVE_BASE_SECONDS = 0.5
-SAVE_MODEL_SECONDS = 0.05
+# Writing the bundle: fixed cost (manifest, held-back rows, leaderboard and report files)
+# + per fitted model of the final model (skops dump and its type audit).
+SAVE_BASE_SECONDS = 0.2
+SAVE_MODEL_SECONDS = 0.02
 # ... + per MB of the members' fitted models (``model_bytes``, measured in the trial).
-SAVE_MB_SECONDS = 0.1
-# Metrics with bootstrap intervals of the final model's parts (valid, test): per part.
+# Measured 2026-12-08 (2 cores, load 1-3): dump + type audit of fold bags of 0.01-61 MB
+# took about 0.01-0.02 s per fold model and 0.005-0.008 s per MB.
+SAVE_MB_SECONDS = 0.01
+# Metrics with bootstrap intervals of the final model's parts (valid, test), per part,
+# when the run did not measure it (``PhasePlanner.evaluate_seconds``).
 EVALUATE_PART_SECONDS = 0.3
 
 
@@ -95,6 +106,13 @@ class PhasePlanner:
         save: whether the run is saved within the budget (the CLI): the bundle and the
             report's essential parts are then reserved too.
         n_test_rows: rows of the untouched test part the report scores.
+        evaluate_seconds: measured seconds of one part's metrics with intervals on the
+            out-of-fold rows (``prepare_save``); None: ``EVALUATE_PART_SECONDS`` per part.
+        probe: measure the likely members' predict speed in this process (see
+            :meth:`row_seconds`) instead of using the trials' own timing.
+        score_call_seconds: measured seconds of one metric call on the out-of-fold rows
+            (``prepare_save``); None: ``SCORE_CALL_SECONDS`` + ``SCORE_VALUE_SECONDS`` per
+            value scored.
     """
 
     data: TrialData
@@ -106,6 +124,10 @@ class PhasePlanner:
     n_classes: int = 0
     save: bool = False
     n_test_rows: int = 0
+    evaluate_seconds: float | None = None
+    probe: bool = False
+    score_call_seconds: float | None = None
+    _probed: dict[int, float] = field(default_factory=dict, init=False, repr=False)
 
     def costs(self, ranked: list[TrialOutcome]) -> PhaseCosts:
         """Predicted costs given the kept trials ``ranked`` best first."""
@@ -135,8 +157,10 @@ class PhasePlanner:
         """Greedy selection over the kept trials' out-of-fold predictions."""
         if not self.ensemble or len(ranked) < 2:
             return 0.0
-        values = len(self.data.valid_rows) * max(1, self.n_classes)
-        per_score = SCORE_CALL_SECONDS + SCORE_VALUE_SECONDS * values
+        per_score = self.score_call_seconds
+        if per_score is None:
+            values = len(self.data.valid_rows) * max(1, self.n_classes)
+            per_score = SCORE_CALL_SECONDS + SCORE_VALUE_SECONDS * values
         return GREEDY_ROUNDS * len(ranked) * per_score
 
     def save_seconds(self, ranked: list[TrialOutcome]) -> float:
@@ -145,16 +169,47 @@ class PhasePlanner:
         scored, and its fitted models are written."""
         members = ranked[:LIKELY_MEMBERS]
         n_models = sum(max(1, len(o.models or [])) for o in members)
-        row_cost = sum(
-            per_row_seconds(o, self.data) * max(1, len(o.models or [])) for o in members
-        )
+        row_cost = sum(self.row_seconds(o) * max(1, len(o.models or [])) for o in members)
         rows = min(self.data.n_rows, REPORT_TRAIN_ROWS) + self.n_test_rows
-        parts = 2 if self.n_test_rows else 1
         megabytes = sum(float(o.details.get("model_bytes", 0)) for o in members) / 2**20
         return float(
             SAVE_BASE_SECONDS
             + SAVE_MODEL_SECONDS * n_models
             + SAVE_MB_SECONDS * megabytes
             + row_cost * rows
-            + EVALUATE_PART_SECONDS * parts
+            + self.scoring_seconds()
         )
+
+    def row_seconds(self, outcome: TrialOutcome) -> float:
+        """Seconds one of the trial's fold models takes per predicted row: measured here
+        (``probe``: once per trial, on up to ``PROBE_ROWS`` rows) or in the trial."""
+        if not self.probe or not outcome.models:
+            return per_row_seconds(outcome, self.data)
+        number = outcome.task.number
+        if number not in self._probed:
+            try:
+                seconds = probe_row_seconds(outcome.models[0], self.data.X, self.n_classes)
+            except Exception:  # a model that cannot predict here: the trial's own timing
+                seconds = per_row_seconds(outcome, self.data)
+            self._probed[number] = seconds
+        return self._probed[number]
+
+    def scoring_seconds(self) -> float:
+        """Metrics with intervals of the valid part and of the test part: measured on the
+        valid rows when the run measured it (the test part scaled by its rows)."""
+        if self.evaluate_seconds is None:
+            return EVALUATE_PART_SECONDS * (2 if self.n_test_rows else 1)
+        valid = max(1, len(self.data.valid_rows))
+        return self.evaluate_seconds * (1 + self.n_test_rows / valid)
+
+
+def probe_row_seconds(model: Any, X: Any, n_classes: int) -> float:
+    """Seconds per row ``model`` takes to predict the first ``PROBE_ROWS`` rows of ``X``
+    in this process (probabilities for classification, as the save predicts)."""
+    rows = X.iloc[:PROBE_ROWS]
+    started = time.monotonic()
+    if n_classes:
+        model.predict_proba(rows)
+    else:
+        model.predict(rows)
+    return (time.monotonic() - started) / max(1, len(rows))

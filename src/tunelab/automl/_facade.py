@@ -317,6 +317,11 @@ class AutoML:
         data = TrialData(
             X.iloc[fit_rows].reset_index(drop=True), encoded.y[fit_rows], tuple(folds)
         )
+        save_prep = None
+        if reserve_save:  # the bundle's data-only parts now; the planner uses their costs
+            save_prep = _prepare_save(
+                X, fit_rows, profile, task, encoded, data, run.seed, metric.name
+            )
         deadline, planner = None, None
         if budget.time_budget is not None:
             deadline = budget_start + budget.time_budget
@@ -334,6 +339,9 @@ class AutoML:
                 n_classes=encoded.n_classes,
                 save=reserve_save,
                 n_test_rows=len(test_rows),
+                evaluate_seconds=None if save_prep is None else save_prep.evaluate_seconds,
+                probe=reserve_save,
+                score_call_seconds=None if save_prep is None else save_prep.score_call_seconds,
             )
         options = SearchOptions(
             families=tuple(families),
@@ -456,7 +464,12 @@ class AutoML:
             "before_fit": round(started - budget_start, 3),
             "planned": planned.as_dict(),
         }
+        if save_prep is not None:
+            self.timings_["save_prepare"] = round(save_prep.data_seconds, 3)
+            self.timings_["evaluate_measured"] = round(save_prep.evaluate_seconds, 3)
+            self.timings_["score_call_measured"] = round(save_prep.score_call_seconds, 5)
         self._budget_end = budget_end if reserve_save else None
+        self._save_prep = save_prep
         return self
 
     def _families(
@@ -585,3 +598,32 @@ class AutoML:
         from tunelab.automl._save import evaluate_frame
 
         return evaluate_frame(self, df, target or self.target_)
+
+
+def _prepare_save(
+    X: pd.DataFrame,
+    fit_rows: np.ndarray,
+    profile: Any,
+    task: TaskType,
+    encoded: Any,
+    data: TrialData,
+    seed: int,
+    metric: str,
+) -> Any:
+    """``prepare_save`` for this fit: data-only bundle parts, the measured scoring cost."""
+    from tunelab.automl._save import ci_resamples
+    from tunelab.automl._save_prep import prepare_save
+
+    kinds = {c.name: c.kind for c in profile.columns if c.name in X.columns}
+    y_scored = encoded.y[fit_rows][data.valid_rows]
+    return prepare_save(
+        X,
+        fit_rows,
+        kinds,
+        task=task,
+        y_scored=y_scored,
+        n_classes=encoded.n_classes,
+        seed=seed,
+        n_resamples=ci_resamples(len(y_scored)),
+        metric=metric,
+    )

@@ -78,12 +78,18 @@ def _evaluate(
 
 
 def _parts(
-    automl: FittedRun, model: Any, oof: np.ndarray | None, clock: SaveClock | None = None
+    automl: FittedRun,
+    model: Any,
+    oof: np.ndarray | None,
+    clock: SaveClock | None = None,
+    outputs: dict[str, np.ndarray] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Metrics (and curves) on train (in-sample), valid (out-of-fold) and test rows.
 
     With a ``clock``, the model's measured seconds per predicted row are recorded in its
-    timings (``row_seconds``), for sizing the optional work after it.
+    timings (``row_seconds``), for sizing the optional work after it. ``outputs``, when
+    given, receives the model's outputs on the ``train`` and ``test`` rows (probabilities
+    or values), so that the bundle reuses them instead of predicting the rows again.
     """
     X, y = automl._X, automl._y
     fit_rows, test_rows = automl._fit_rows, automl._test_rows
@@ -91,6 +97,8 @@ def _parts(
     train_rows = fit_rows[:20_000]  # in-sample scores need no more rows than this
     started = time.monotonic()
     train_pred = _predict(automl, model, X.iloc[train_rows])
+    if outputs is not None:
+        outputs["train"] = train_pred
     if clock is not None:
         clock.timings["row_seconds"] = (time.monotonic() - started) / max(1, len(train_rows))
     # In-sample scores only show overfitting: no interval for them.
@@ -102,6 +110,8 @@ def _parts(
         parts["valid"] = _evaluate(automl, y[fit_rows][automl._valid_rows], oof, with_ci=with_ci)
     if len(test_rows):
         test_pred = _predict(automl, model, X.iloc[test_rows])
+        if outputs is not None:
+            outputs["test"] = test_pred
         parts["test"] = _evaluate(automl, y[test_rows], test_pred, with_ci=with_ci)
     return parts
 
@@ -244,7 +254,10 @@ def _trial_details(automl: FittedRun, clock: SaveClock) -> list[ModelDetails]:
 
 
 def _summary(
-    automl: FittedRun, final_parts: dict[str, dict[str, Any]], models: list[ModelDetails]
+    automl: FittedRun,
+    final_parts: dict[str, dict[str, Any]],
+    models: list[ModelDetails],
+    fingerprint_text: str,
 ) -> RunSummary:
     final = automl.final_
     board = automl.leaderboard()
@@ -256,7 +269,7 @@ def _summary(
         dataset={
             "n_rows": len(automl._X),
             "n_features": len(automl.feature_columns_),
-            "fingerprint": fingerprint(automl._X),
+            "fingerprint": fingerprint_text,
             "rows_dropped_missing_target": automl.n_dropped_missing_target_,
         },
         leaderboard=leaderboard,
@@ -268,19 +281,26 @@ def _summary(
     )
 
 
-def _held_back(automl: FittedRun) -> pd.DataFrame | None:
+def _held_back(automl: FittedRun, test_output: np.ndarray | None = None) -> pd.DataFrame | None:
     """The test rows with the final model's outputs, else the out-of-fold validation rows
-    with theirs (at most ``MAX_HELD_BACK_ROWS``), for the monitoring estimates."""
+    with theirs (at most ``MAX_HELD_BACK_ROWS``), for the monitoring estimates.
+    ``test_output``: the final model's outputs on all test rows, if already predicted."""
     from tunelab.bundles._held_back import MAX_HELD_BACK_ROWS
 
     classes = list(automl.classes_) if automl.task_.is_classification else None
     if len(automl._test_rows):
         rows = automl._test_rows
+        picked = np.arange(len(rows))
         if len(rows) > MAX_HELD_BACK_ROWS:
             rng = np.random.default_rng(automl.seed)
-            rows = np.sort(rng.choice(rows, MAX_HELD_BACK_ROWS, replace=False))
+            picked = rng.choice(len(rows), MAX_HELD_BACK_ROWS, replace=False)
+            picked = picked[np.argsort(rows[picked])]  # the rows in order, as before
+            rows = rows[picked]
         X = automl._X.iloc[rows]
-        output = _predict(automl, automl.model_, X)
+        if test_output is not None and len(test_output) == len(automl._test_rows):
+            output = test_output[picked]
+        else:
+            output = _predict(automl, automl.model_, X)
         return held_back_frame(X, automl._y[rows], output, classes, seed=automl.seed)
     oof = automl.final_.oof
     if oof is None:
@@ -289,14 +309,34 @@ def _held_back(automl: FittedRun) -> pd.DataFrame | None:
     return held_back_frame(automl._X.iloc[rows], automl._y[rows], oof, classes, seed=automl.seed)
 
 
-def _held_back_or_none(automl: FittedRun) -> pd.DataFrame | None:
+def _held_back_or_none(
+    automl: FittedRun, test_output: np.ndarray | None = None
+) -> pd.DataFrame | None:
     try:
-        return _held_back(automl)
+        return _held_back(automl, test_output)
     except Exception:  # the bundle stays usable; monitoring then estimates without them
         import logging
 
         logging.getLogger(__name__).warning("no held-back rows for monitoring", exc_info=True)
         return None
+
+
+def _labels_or_values(
+    automl: FittedRun, output: np.ndarray | None, n_rows: int
+) -> np.ndarray | None:
+    """What ``model_.predict`` returns on the in-sample rows, from their already predicted
+    ``output`` (None when it covers fewer rows or cannot be derived exactly): values for
+    regression; for classification the arg-max of the probabilities, only for the models
+    whose ``predict`` is defined so (tunelab's ensembles and fold bags)."""
+    if output is None or len(output) != n_rows:
+        return None
+    if not automl.task_.is_classification:
+        return output
+    from tunelab.ensembling import FoldBag, WeightedEnsemble
+
+    if type(automl.model_) in (FoldBag, WeightedEnsemble):  # predict = arg-max of proba
+        return np.argmax(output, axis=1)
+    return None
 
 
 def split_summary_for(automl: FittedRun) -> dict[str, Any]:
@@ -326,12 +366,18 @@ def save_run(
     """
     clock = SaveClock(deadline)
     X = automl._X
-    kinds = {c.name: c.kind for c in automl.profile_.columns if c.name in X.columns}
-    schema = infer_input_schema(X, kinds)
-    final_parts = _parts(automl, automl.model_, automl.final_.oof, clock)
+    prep = getattr(automl, "_save_prep", None)  # data-only parts computed before the search
+    if prep is not None:
+        schema, stats, fingerprint_text = prep.schema, prep.reference_stats, prep.fingerprint
+    else:
+        kinds = {c.name: c.kind for c in automl.profile_.columns if c.name in X.columns}
+        schema = infer_input_schema(X, kinds)
+        stats = reference_statistics(X.iloc[automl._fit_rows], schema)
+        fingerprint_text = fingerprint(X)
+    outputs: dict[str, np.ndarray] = {}
+    final_parts = _parts(automl, automl.model_, automl.final_.oof, clock, outputs)
     metrics = {part: m["metrics"] for part, m in final_parts.items()}
     board = automl.leaderboard()
-    fingerprint_text = fingerprint(X)
     clock.lap("evaluation")
     save_bundle(
         path,
@@ -343,10 +389,11 @@ def save_run(
         input_schema=schema,
         metrics=metrics,
         data_fingerprint=fingerprint_text,
-        reference_stats=reference_statistics(X.iloc[automl._fit_rows], schema),
+        reference_stats=stats,
         data_dictionary=data_dictionary,
         prediction_reference=X.iloc[automl._fit_rows],
-        held_back=_held_back_or_none(automl),
+        held_back=_held_back_or_none(automl, outputs.get("test")),
+        prediction_outputs=_labels_or_values(automl, outputs.get("train"), len(automl._fit_rows)),
         extra={
             "metric": automl.metric_,
             "model_kind": automl.final_.kind,
@@ -367,7 +414,7 @@ def save_run(
     clock.lap("bundle")
     models = [_final_details(automl, final_parts, clock)]
     models += _trial_details(automl, clock)
-    summary = _summary(automl, final_parts, models)
+    summary = _summary(automl, final_parts, models, fingerprint_text)
     if summary.synthetic is not None:
         (path / "synthetic.json").write_text(json.dumps(jsonable(summary.synthetic), indent=2))
     write_report(path, summary)

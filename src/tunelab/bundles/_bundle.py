@@ -66,6 +66,7 @@ def save_bundle(
     data_dictionary: Mapping[str, Mapping[str, str]] | None = None,
     prediction_reference: pd.DataFrame | None = None,
     held_back: pd.DataFrame | None = None,
+    prediction_outputs: np.ndarray | None = None,
 ) -> Path:
     """Write a bundle folder at ``path`` atomically and return it.
 
@@ -119,7 +120,11 @@ def save_bundle(
     if prediction_reference is not None:
         try:
             prediction_stats = prediction_statistics(
-                model, prediction_reference[list(feature_columns)], task.value, labels
+                model,
+                prediction_reference[list(feature_columns)],
+                task.value,
+                labels,
+                output=prediction_outputs,
             )
         except Exception:  # the bundle stays usable; prediction drift reports no reference
             log.warning("could not compute the prediction statistics", exc_info=True)

@@ -123,13 +123,25 @@ PREDICTION_SAMPLE = 20_000  # reference rows predicted for the prediction statis
 
 
 def prediction_statistics(
-    model: Any, X: pd.DataFrame, task: str, classes: Sequence[Any] | None
+    model: Any,
+    X: pd.DataFrame,
+    task: str,
+    classes: Sequence[Any] | None,
+    *,
+    output: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Statistics of the model's own outputs on reference rows (at most 20,000), as a column:
-    predicted class names (classification) or predicted values (regression)."""
-    if len(X) > PREDICTION_SAMPLE:
-        X = X.sample(PREDICTION_SAMPLE, random_state=0)
-    output = np.asarray(model.predict(X))
+    predicted class names (classification) or predicted values (regression).
+
+    ``output``: ``model.predict(X)`` when the caller has it already (used only when ``X``
+    needs no sampling, so that it covers the same rows); the model then predicts nothing.
+    """
+    if output is not None and len(output) == len(X) and len(X) <= PREDICTION_SAMPLE:
+        output = np.asarray(output)
+    else:
+        if len(X) > PREDICTION_SAMPLE:
+            X = X.sample(PREDICTION_SAMPLE, random_state=0)
+        output = np.asarray(model.predict(X))
     if classes:
         names = [str(c) for c in classes]
         stats = _categorical(pd.Series([names[int(i)] for i in output], dtype=object))

@@ -41,6 +41,7 @@ def bootstrap_ci(
     n_resamples: int = 1000,
     seed: int = 0,
     alpha: float = 0.05,
+    draws: dict[tuple[int, int, int], np.ndarray] | None = None,
 ) -> tuple[float, float]:
     """Percentile bootstrap ``(low, high)`` interval of ``metric`` at level ``1 - alpha``.
 
@@ -48,6 +49,10 @@ def bootstrap_ci(
     single class for ROC AUC) or raises are skipped. Returns ``(nan, nan)`` when none is usable.
     Built-in metrics score many resamples at once from how often each row was drawn (see
     ``_fast_counts``); another metric is computed one resample at a time.
+
+    ``draws``: a dict shared by several metrics' calls on the same rows (one evaluation):
+    the draw counts, the same for every metric of a seed, are then drawn once (kept only
+    while they fit in one chunk of ``_CHUNK_CELLS``). The intervals are the same either way.
     """
     if not 0 < alpha < 1:
         raise ConfigError(f"bootstrap alpha must be in (0, 1); got {alpha}")
@@ -67,19 +72,40 @@ def bootstrap_ci(
     prepare = FROM_COUNTS.get(metric.func) if integer_labels else None
     from_counts = prepare(yt, yp, pr) if prepare is not None else None
     chunk = max(1, min(n_resamples, _CHUNK_CELLS // max(n, 1)))
+    key = (n, n_resamples, seed)
+    if from_counts is not None and draws is not None and chunk == n_resamples:
+        if key not in draws:
+            draws[key] = _draw_counts(rng, n, n_resamples)
+        scores = from_counts(draws[key])
+        return _interval(scores, alpha)
     values: list[np.ndarray] = []
     done = 0
     while done < n_resamples:
         size = min(chunk, n_resamples - done)
         idx = rng.integers(0, n, size=(size, n))
         if from_counts is not None:  # a resample as how often each row was drawn
-            offset = (np.arange(size) * n)[:, None]
-            counts = np.bincount((offset + idx).ravel(), minlength=size * n)
-            values.append(from_counts(counts.reshape(size, n).astype(np.float64)))
+            values.append(from_counts(_counts(idx, n)))
         else:
             values.append(np.array([_safe(metric, yt, yp, pr, row) for row in idx]))
         done += size
-    scores = np.concatenate(values)
+    return _interval(np.concatenate(values), alpha)
+
+
+def _counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """How often each of ``n`` rows was drawn, per resample (a row of ``idx``)."""
+    size = len(idx)
+    offset = (np.arange(size) * n)[:, None]
+    counts = np.bincount((offset + idx).ravel(), minlength=size * n)
+    return counts.reshape(size, n).astype(np.float64)
+
+
+def _draw_counts(rng: np.random.Generator, n: int, n_resamples: int) -> np.ndarray:
+    """The draw counts of ``n_resamples`` resamples in one chunk, drawn as above."""
+    return _counts(rng.integers(0, n, size=(n_resamples, n)), n)
+
+
+def _interval(scores: np.ndarray, alpha: float) -> tuple[float, float]:
+    """The percentile interval of the finite ``scores`` (nan, nan when none)."""
     scores = scores[np.isfinite(scores)]
     if scores.size == 0:
         return float("nan"), float("nan")

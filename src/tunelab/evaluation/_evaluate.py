@@ -56,6 +56,7 @@ def evaluate_predictions(
     names = list(metric_names) if metric_names else list_metrics(task)
     results: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
+    draws: dict[tuple[int, int, int], np.ndarray] = {}  # shared by the metrics' intervals
     for name in dict.fromkeys(names):
         metric = get_metric(name, task)
         if metric.needs_proba and pr is None:
@@ -71,7 +72,14 @@ def evaluate_predictions(
         low = high = float("nan")
         if with_ci and np.isfinite(value):
             low, high = bootstrap_ci(
-                metric, yt, y_pred=yp, proba=pr, n_resamples=n_resamples, seed=seed, alpha=alpha
+                metric,
+                yt,
+                y_pred=yp,
+                proba=pr,
+                n_resamples=n_resamples,
+                seed=seed,
+                alpha=alpha,
+                draws=draws,
             )
         results[metric.name] = {
             "value": _none_if_nan(value),
