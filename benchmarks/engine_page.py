@@ -7,9 +7,11 @@ from typing import Any
 
 from benchmarks.engine_summary import (
     CHAMPION,
+    ERROR_FLOOR,
     OPPONENT,
     budget_rows,
     command_limit,
+    error_ratio,
     pairs,
     ratio_target,
     targets,
@@ -91,7 +93,8 @@ def render(meta: dict[str, Any], records: list[dict[str, Any]], plot: Path | Non
         "same budget, `n_jobs=2`, run right after tunelab. Peak memory: PSS of the whole "
         "process tree, sampled every 0.2 s.",
         "- Test error: binary 1 - ROC AUC, multiclass log-loss, regression RMSE; ratio = "
-        "tunelab's error / FLAML's (below 1: tunelab better).",
+        "tunelab's error / FLAML's (below 1: tunelab better), each floored at "
+        f"{ERROR_FLOOR:g} (a perfect score would make the ratio 0 or infinite).",
         "",
         "## Targets",
         "",
@@ -138,7 +141,7 @@ def render(meta: dict[str, Any], records: list[dict[str, Any]], plot: Path | Non
     for d, b, s in keys:
         t, f = by_key.get((d, b, s, CHAMPION)), by_key.get((d, b, s, OPPONENT))
         te, fe = _get(t, "error_value"), _get(f, "error_value")
-        ratio = te / fe if te is not None and fe else None
+        ratio = error_ratio(te, fe) if te is not None and fe is not None else None
         fit = _get(t, "timings", "fit") or {}
         save = _get(t, "timings", "save", "total")
         startup = _get(t, "timings", "command", "startup")

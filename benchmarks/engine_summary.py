@@ -18,6 +18,14 @@ DEFAULT_RATIO_TARGET = 0.95
 WIN_RATE_TARGET, WIN_RATE_BUDGET = 0.75, 60.0
 MEMORY_BUDGET, PSS_MEDIAN_MB, PSS_MAX_MB = 60.0, 500.0, 1200.0
 PREDICT_SECONDS = 2.0
+ERROR_FLOOR = 1e-4
+"""Test errors below this count as this in ratios: a perfect score (0) would make the ratio
+0 or infinite, and below it the ratio measures a test row or two, not model quality."""
+
+
+def error_ratio(champion: float, opponent: float) -> float:
+    """tunelab's test error over FLAML's, both floored at ``ERROR_FLOOR`` (below 1: better)."""
+    return max(champion, ERROR_FLOOR) / max(opponent, ERROR_FLOOR)
 
 
 def ratio_target(budget: float) -> float:
@@ -47,10 +55,8 @@ class Pair:
 
     @property
     def ratio(self) -> float:
-        """Test error of tunelab over FLAML's (below 1: tunelab better)."""
-        if self.opponent == 0:
-            return 1.0 if self.champion == 0 else math.inf
-        return self.champion / self.opponent
+        """Test error of tunelab over FLAML's (below 1: tunelab better), see ``error_ratio``."""
+        return error_ratio(self.champion, self.opponent)
 
 
 def _ok(rec: dict[str, Any]) -> bool:

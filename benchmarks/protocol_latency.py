@@ -586,7 +586,8 @@ def shadow_note(r: dict[str, Any]) -> list[str]:
     shadow = r["traffic"].get("shadow") or {}
     return [
         "",
-        f"Shadow copies dropped (pipe to the shadow process full) over the whole run: {shadow.get('shadow_dropped')}"
+        "Shadow copies dropped (pipe to the shadow process full) over the whole run: "
+        f"{shadow.get('shadow_dropped')}"
         f", failed: {shadow.get('shadow_failed')} (`GET .../traffic`).",
     ]
 

@@ -7,7 +7,7 @@ import pytest
 from benchmarks import engine_bench
 from benchmarks.engine_cells import Cell, CellStore, error_of
 from benchmarks.engine_page import render
-from benchmarks.engine_summary import budget_rows, pairs, quality_monotone, targets
+from benchmarks.engine_summary import ERROR_FLOOR, budget_rows, pairs, quality_monotone, targets
 
 
 def rec(
@@ -140,3 +140,23 @@ def test_page_has_the_targets_ratio_and_every_run() -> None:
     )
     assert "| 10 s | 1 | 1 | 0.900 | 0.95 | 100% | one seed |" in page
     assert "| a | 10 | 0 | 0.0900 | 0.1000 | 0.900 |" in page
+
+
+def test_a_perfect_score_counts_in_the_ratio_as_the_error_floor() -> None:
+    records = [
+        rec("tunelab", "perfect", 10.0, 0.0),
+        rec("flaml", "perfect", 10.0, 4.9e-5),  # both under the floor: a tie
+        rec("tunelab", "win", 10.0, 0.0),
+        rec("flaml", "win", 10.0, 0.002),
+        rec("tunelab", "loss", 10.0, 0.05),
+        rec("flaml", "loss", 10.0, 0.0),
+    ]
+    by_dataset = {p.dataset: p.ratio for p in pairs(records)}
+    assert by_dataset == {
+        "perfect": pytest.approx(1.0),
+        "win": pytest.approx(ERROR_FLOOR / 0.002),
+        "loss": pytest.approx(0.05 / ERROR_FLOOR),
+    }
+    (row,) = budget_rows(pairs(records))
+    assert row.n_datasets == 3  # none left out of the geometric mean
+    assert row.geo_ratio == pytest.approx((1.0 * 0.05 * 500.0) ** (1 / 3))
