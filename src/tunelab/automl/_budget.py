@@ -52,6 +52,11 @@ SAVE_MB_SECONDS = 0.01
 # Metrics with bootstrap intervals of the final model's parts (valid, test), per part,
 # when the run did not measure it (``PhasePlanner.evaluate_seconds``).
 EVALUATE_PART_SECONDS = 0.3
+# Bootstrap intervals are reserved only while scoring with them costs at most this share
+# of the budget; above it the search keeps the time, and the save adds the intervals only
+# if time is left (a 10 s run on 30k rows would otherwise give a fifth of its budget to
+# intervals rather than to finding the model).
+INTERVALS_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,9 @@ class PhasePlanner:
         score_call_seconds: measured seconds of one metric call on the out-of-fold rows
             (``prepare_save``); None: ``SCORE_CALL_SECONDS`` + ``SCORE_VALUE_SECONDS`` per
             value scored.
+        evaluate_plain_seconds: measured seconds of the same metrics without intervals:
+            reserved instead when intervals cost more than ``INTERVALS_SHARE`` of the
+            budget (see :attr:`reserves_intervals`).
     """
 
     data: TrialData
@@ -127,6 +135,7 @@ class PhasePlanner:
     evaluate_seconds: float | None = None
     probe: bool = False
     score_call_seconds: float | None = None
+    evaluate_plain_seconds: float | None = None
     _probed: dict[int, float] = field(default_factory=dict, init=False, repr=False)
 
     def costs(self, ranked: list[TrialOutcome]) -> PhaseCosts:
@@ -194,13 +203,27 @@ class PhasePlanner:
             self._probed[number] = seconds
         return self._probed[number]
 
+    @property
+    def reserves_intervals(self) -> bool:
+        """Whether the scoring reserved includes bootstrap intervals: always, unless their
+        measured cost is above ``INTERVALS_SHARE`` of the budget."""
+        if self.evaluate_seconds is None or self.evaluate_plain_seconds is None:
+            return True
+        return self._parts_seconds(self.evaluate_seconds) <= INTERVALS_SHARE * self.budget
+
     def scoring_seconds(self) -> float:
-        """Metrics with intervals of the valid part and of the test part: measured on the
-        valid rows when the run measured it (the test part scaled by its rows)."""
+        """Metrics of the valid part and of the test part, with intervals (see
+        :attr:`reserves_intervals`): measured on the valid rows when the run measured it
+        (the test part scaled by its rows)."""
         if self.evaluate_seconds is None:
             return EVALUATE_PART_SECONDS * (2 if self.n_test_rows else 1)
+        if self.reserves_intervals or self.evaluate_plain_seconds is None:
+            return self._parts_seconds(self.evaluate_seconds)
+        return self._parts_seconds(self.evaluate_plain_seconds)
+
+    def _parts_seconds(self, per_valid_part: float) -> float:
         valid = max(1, len(self.data.valid_rows))
-        return self.evaluate_seconds * (1 + self.n_test_rows / valid)
+        return per_valid_part * (1 + self.n_test_rows / valid)
 
 
 def probe_row_seconds(model: Any, X: Any, n_classes: int) -> float:

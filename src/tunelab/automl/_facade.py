@@ -342,6 +342,9 @@ class AutoML:
                 evaluate_seconds=None if save_prep is None else save_prep.evaluate_seconds,
                 probe=reserve_save,
                 score_call_seconds=None if save_prep is None else save_prep.score_call_seconds,
+                evaluate_plain_seconds=(
+                    None if save_prep is None else save_prep.evaluate_plain_seconds
+                ),
             )
         options = SearchOptions(
             families=tuple(families),
@@ -468,6 +471,12 @@ class AutoML:
             self.timings_["save_prepare"] = round(save_prep.data_seconds, 3)
             self.timings_["evaluate_measured"] = round(save_prep.evaluate_seconds, 3)
             self.timings_["score_call_measured"] = round(save_prep.score_call_seconds, 5)
+            if save_prep.evaluate_plain_seconds is not None:
+                self.timings_["evaluate_plain_measured"] = round(
+                    save_prep.evaluate_plain_seconds, 3
+                )
+            if planner is not None:  # False: intervals only if the save finds time left
+                self.timings_["intervals_reserved"] = planner.reserves_intervals
         self._budget_end = budget_end if reserve_save else None
         self._save_prep = save_prep
         return self

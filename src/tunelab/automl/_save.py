@@ -83,8 +83,13 @@ def _parts(
     oof: np.ndarray | None,
     clock: SaveClock | None = None,
     outputs: dict[str, np.ndarray] | None = None,
+    intervals_seconds: float = 0.0,
 ) -> dict[str, dict[str, Any]]:
     """Metrics (and curves) on train (in-sample), valid (out-of-fold) and test rows.
+
+    Bootstrap intervals are computed only while the clock leaves time for them: at least
+    ``intervals_seconds`` (their cost measured before the search, if it was) and the
+    bound ``CI_COST_RATIO`` x one evaluation.
 
     With a ``clock``, the model's measured seconds per predicted row are recorded in its
     timings (``row_seconds``), for sizing the optional work after it. ``outputs``, when
@@ -105,7 +110,8 @@ def _parts(
     started = time.monotonic()
     parts["train"] = _evaluate(automl, y[train_rows], train_pred, with_ci=False)
     # Bootstrap intervals cost hundreds of times one evaluation: only while time is left.
-    with_ci = clock is None or clock.left() > CI_COST_RATIO * (time.monotonic() - started)
+    needed = max(intervals_seconds, CI_COST_RATIO * (time.monotonic() - started))
+    with_ci = clock is None or clock.left() > needed
     if oof is not None:
         parts["valid"] = _evaluate(automl, y[fit_rows][automl._valid_rows], oof, with_ci=with_ci)
     if len(test_rows):
@@ -375,7 +381,11 @@ def save_run(
         stats = reference_statistics(X.iloc[automl._fit_rows], schema)
         fingerprint_text = fingerprint(X)
     outputs: dict[str, np.ndarray] = {}
-    final_parts = _parts(automl, automl.model_, automl.final_.oof, clock, outputs)
+    intervals = 0.0
+    if prep is not None:  # the valid part's measured cost, and the test part's by its rows
+        valid_rows = max(1, len(automl._valid_rows))
+        intervals = prep.evaluate_seconds * (1 + len(automl._test_rows) / valid_rows)
+    final_parts = _parts(automl, automl.model_, automl.final_.oof, clock, outputs, intervals)
     metrics = {part: m["metrics"] for part, m in final_parts.items()}
     board = automl.leaderboard()
     clock.lap("evaluation")

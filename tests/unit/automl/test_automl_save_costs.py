@@ -66,6 +66,19 @@ def test_scoring_reserve_is_the_measured_cost_scaled_to_the_test_rows() -> None:
     assert dearer.save_seconds(ranked) - measured.save_seconds(ranked) == pytest.approx(3.6 * 1.5)
 
 
+def test_intervals_are_reserved_only_while_they_cost_a_small_share_of_the_budget() -> None:
+    data = _data()  # 3,000 out-of-fold rows; scoring = valid part + test part (x 1.5)
+    costs = {"evaluate_seconds": 2.0, "evaluate_plain_seconds": 0.05}
+    long_run = PhasePlanner(data, 1, 60.0, save=True, n_test_rows=1500, **costs)
+    assert long_run.reserves_intervals  # 3 s of 60 s
+    assert long_run.scoring_seconds() == pytest.approx(2.0 * 1.5)
+    short_run = PhasePlanner(data, 1, 10.0, save=True, n_test_rows=1500, **costs)
+    assert not short_run.reserves_intervals  # 3 s of 10 s: the search keeps it
+    assert short_run.scoring_seconds() == pytest.approx(0.05 * 1.5)
+    unmeasured_plain = PhasePlanner(data, 1, 10.0, save=True, evaluate_seconds=2.0)
+    assert unmeasured_plain.reserves_intervals
+
+
 def test_ensemble_reserve_uses_the_measured_metric_call() -> None:
     ranked = [_outcome(n, object(), 0.3) for n in range(4)]
     measured = PhasePlanner(_data(), 1, 60.0, score_call_seconds=0.01)
@@ -120,7 +133,7 @@ def test_the_measured_scoring_cost_is_what_the_search_keeps_free(
 ) -> None:
     """The reserve follows the run's own measurement: a scoring cost measured longer than
     the budget leaves room for the first trials only."""
-    monkeypatch.setattr(_save_prep, "measure_evaluation", lambda *a, **k: 1e4)
+    monkeypatch.setattr(_save_prep, "measure_evaluation", lambda *a, **k: (1e4, 1e4))
     automl = AutoML(time_budget=60, algorithms=CHEAP, n_jobs=1, test_ratio=0.2)
     automl.fit(frame, target="label", reserve_save=True)
     assert len(automl.trials_) == 1
@@ -133,11 +146,14 @@ def test_measured_scoring_cost_grows_with_the_resamples() -> None:
     y = np.random.default_rng(0).normal(size=2000)
     kwargs: dict[str, Any] = {"seed": 0}
     few = min(
-        _save_prep.measure_evaluation(TaskType.REGRESSION, y, 0, n_resamples=20, **kwargs)
+        _save_prep.measure_evaluation(TaskType.REGRESSION, y, 0, n_resamples=20, **kwargs)[1]
         for _ in range(3)
     )
-    many = _save_prep.measure_evaluation(TaskType.REGRESSION, y, 0, n_resamples=2000, **kwargs)
+    plain, many = _save_prep.measure_evaluation(
+        TaskType.REGRESSION, y, 0, n_resamples=2000, **kwargs
+    )
     assert many > few > 0
+    assert many > plain > 0
 
 
 @pytest.mark.parametrize("task", ["binary", "regression"])
@@ -230,3 +246,19 @@ def test_held_back_rows_from_reused_outputs_match_predicting_them(
     assert predicted is not None
     assert len(reused) == 20
     pd.testing.assert_frame_equal(reused, predicted)
+
+
+def test_intervals_too_dear_for_the_budget_are_left_to_the_time_the_save_finds(
+    frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Measured intervals far above the budget's share: the search does not reserve them,
+    and the save, which knows their cost, leaves them out instead of overrunning."""
+    monkeypatch.setattr(_save_prep, "measure_evaluation", lambda *a, **k: (1e-3, 1e4))
+    automl = AutoML(time_budget=60, max_trials=3, algorithms=CHEAP, n_jobs=1, test_ratio=0.25)
+    automl.fit(frame, target="label", reserve_save=True)
+    assert automl.timings_["intervals_reserved"] is False
+    assert automl.timings_["planned"]["save"] < 60
+    manifest = json.loads((automl.save(tmp_path / "m") / "manifest.json").read_text())
+    test_metrics = manifest["metrics"]["test"]
+    assert test_metrics["roc_auc"]["value"] is not None
+    assert test_metrics["roc_auc"]["ci_low"] is None
