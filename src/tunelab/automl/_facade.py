@@ -80,8 +80,12 @@ KEEP_MB = 160.0
 REFIT_TOP = 2
 
 
-def _refit_top(run: AutoMLSettings) -> int:
-    """How many of the best trials the phases after the search are likely to refit."""
+def _refit_top(run: AutoMLSettings, n_folds: int) -> int:
+    """How many of the best trials the search keeps time to refit after it. None with a
+    holdout (one fold): its refit only adds the validation rows to one model, so it runs
+    only if time is left; a CV refit replaces k fold models by one."""
+    if n_folds < 2:
+        return 0
     if run.refit_final:
         return REFIT_TOP
     return 1 if run.refit_best else 0
@@ -341,7 +345,7 @@ class AutoML:
                 data,
                 n_jobs=run.n_jobs,
                 budget=budget.time_budget,
-                refit_top=_refit_top(run),
+                refit_top=_refit_top(run, len(folds)),
                 refit_cap=REFIT_SHARE * budget.time_budget,
                 ensemble=run.ensemble != "none",
                 n_classes=encoded.n_classes,

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tunelab import AutoML
 from tunelab.automl._prepare import PlannedSplits, plan_splits
 from tunelab.automl._split_rule import auto_split
 from tunelab.entities import SamplingConfig, SplitConfig, SplitKind, TaskType
@@ -80,3 +81,11 @@ def test_the_default_says_what_it_chose_and_why() -> None:
     assert few.auto.config.kind is SplitKind.CV
     assert len(few.folds) == 5
     assert len(few.fit_rows) == 20
+
+
+def test_no_refit_time_is_kept_for_a_holdout() -> None:
+    from tunelab.automl._facade import _refit_top
+
+    run = AutoML(refit_best=True, refit_final=True).to_settings()
+    assert _refit_top(run, n_folds=5) == 2
+    assert _refit_top(run, n_folds=1) == 0
