@@ -80,8 +80,12 @@ KEEP_MB = 160.0
 REFIT_TOP = 2
 
 
-def _refit_top(run: AutoMLSettings) -> int:
-    """How many of the best trials the phases after the search are likely to refit."""
+def _refit_top(run: AutoMLSettings, n_folds: int) -> int:
+    """How many of the best trials the search keeps time to refit after it. None with a
+    holdout (one fold): its refit only adds the validation rows to one model, so it runs
+    only if time is left; a CV refit replaces k fold models by one."""
+    if n_folds < 2:
+        return 0
     if run.refit_final:
         return REFIT_TOP
     return 1 if run.refit_best else 0
@@ -294,7 +298,7 @@ class AutoML:
         X = prepared.X[features]
         encoded = encode_target(prepared.y, task)
         sampling = run.sampling_config
-        test_rows, fit_rows, folds, split_text = plan_splits(
+        planned_splits = plan_splits(
             encoded.y,
             prepared.X,  # all columns: a group/time column need not be a feature
             run.split_config,
@@ -303,7 +307,15 @@ class AutoML:
             sampling=sampling,
             seed=run.seed,
             test_ratio=run.test_ratio or 0.0,
+            n_columns=len(features),
+            time_budget=budget.time_budget,
         )
+        test_rows, fit_rows, folds = (
+            planned_splits.test,
+            planned_splits.fit_rows,
+            planned_splits.folds,
+        )
+        split_text = planned_splits.description
         families = self._families(run, task, len(fit_rows), len(features))
         problem = SearchProblem(
             task=task,
@@ -333,7 +345,7 @@ class AutoML:
                 data,
                 n_jobs=run.n_jobs,
                 budget=budget.time_budget,
-                refit_top=_refit_top(run),
+                refit_top=_refit_top(run, len(folds)),
                 refit_cap=REFIT_SHARE * budget.time_budget,
                 ensemble=run.ensemble != "none",
                 n_classes=encoded.n_classes,
@@ -449,6 +461,9 @@ class AutoML:
             fit_rows=fit_rows,
             folds=folds,
             split_text=split_text,
+            split_rule="set by the user"
+            if planned_splits.auto is None
+            else f"default rule: {planned_splits.auto.reason}",
             result=result,
             final=final,
             families=families,
@@ -466,6 +481,9 @@ class AutoML:
             "fit": round(ended - started, 3),
             "before_fit": round(started - budget_start, 3),
             "planned": planned.as_dict(),
+            "validation": {"rule": "user", "split": split_text}
+            if planned_splits.auto is None
+            else planned_splits.auto.as_dict(),
         }
         if save_prep is not None:
             self.timings_["save_prepare"] = round(save_prep.data_seconds, 3)
@@ -523,6 +541,7 @@ class AutoML:
         self.stop_reason_: str = result.stop_reason
         self.n_dropped_missing_target_: int = state["n_dropped"]
         self.split_description_: str = state["split_text"]
+        self.split_rule_: str = state["split_rule"]
         # what the synthetic rows were and did (None: none asked for); see _synthetic
         self.synthetic_: dict[str, Any] | None = state.get("synthetic")
         self._X = state["X"]

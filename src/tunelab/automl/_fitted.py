@@ -31,6 +31,7 @@ class FittedRun(Protocol):
     stop_reason_: str
     n_dropped_missing_target_: int
     split_description_: str
+    split_rule_: str
     _X: pd.DataFrame
     _y: np.ndarray
     _test_rows: np.ndarray

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tunelab.automl._split_rule import AutoSplit, auto_split
 from tunelab.entities import (
     ConfigError,
     SamplingConfig,
     SplitConfig,
-    SplitKind,
     TaskType,
 )
 from tunelab.evaluation import Splits, make_splits
@@ -35,17 +35,6 @@ def encode_target(y: pd.Series, task: TaskType) -> EncodedTarget:
     values = y.to_numpy()
     classes, codes = np.unique(values, return_inverse=True)
     return EncodedTarget(y=codes.astype(np.int64), classes=classes)
-
-
-def auto_split(n_rows: int, test_ratio: float) -> SplitConfig:
-    """Default validation: 5-fold CV, 3-fold above 20,000 rows, holdout above 500,000."""
-    if n_rows > 500_000:
-        valid = 0.1
-        return SplitConfig(
-            kind=SplitKind.HOLDOUT, ratios=(1.0 - valid - test_ratio, valid, test_ratio)
-        )
-    folds = 3 if n_rows > 20_000 else 5
-    return SplitConfig(kind=SplitKind.CV, folds=folds, test_ratio=test_ratio)
 
 
 def keep_classes_trainable(
@@ -117,6 +106,27 @@ def subsample_rows(
     return np.sort(np.concatenate(picked))
 
 
+def _rows_to_fit(n_rows: int, test_ratio: float, sampling: SamplingConfig | None) -> int:
+    """Rows the search will fit on: the non-test part, after ``sampling.ratio``/``size``."""
+    rows = round(n_rows * (1.0 - test_ratio))
+    if sampling is not None and sampling.ratio is not None and 0 < sampling.ratio <= 1:
+        rows = round(rows * sampling.ratio)
+    if sampling is not None and sampling.size is not None:
+        rows = min(rows, sampling.size)
+    return rows
+
+
+@dataclass(frozen=True)
+class PlannedSplits:
+    """Test rows, fit rows (positions), folds local to the fit rows, and a description."""
+
+    test: np.ndarray
+    fit_rows: np.ndarray
+    folds: list[Fold]
+    description: str
+    auto: AutoSplit | None  # the default's choice and reason; None for a user's split
+
+
 def plan_splits(
     y: np.ndarray,
     frame: pd.DataFrame,
@@ -127,9 +137,15 @@ def plan_splits(
     sampling: SamplingConfig | None,
     seed: int,
     test_ratio: float,
-) -> tuple[np.ndarray, np.ndarray, list[Fold], str]:
-    """Test rows, fit rows (positions), folds local to the fit rows, and a description."""
-    config = split or auto_split(len(y), test_ratio)
+    n_columns: int,
+    time_budget: float | None,
+) -> PlannedSplits:
+    """Cut the rows as ``split`` says, or by the default rule (``auto_split``) when None."""
+    auto, config = None, split
+    if config is None:
+        n_fit = _rows_to_fit(len(y), test_ratio, sampling)
+        auto = auto_split(n_fit, n_columns, time_budget, test_ratio)
+        config = auto.config
     splits = make_splits(y, config, frame=frame, seed=seed, task=task)
     test, folds = keep_classes_trainable(splits, y, n_classes)
     in_fit = np.ones(len(y), dtype=bool)
@@ -141,4 +157,4 @@ def plan_splits(
             "the split left no fold with both training and validation rows; "
             "use more data, fewer folds or a larger validation ratio"
         )
-    return test, fit_rows, local, splits.description
+    return PlannedSplits(test, fit_rows, local, splits.description, auto)

@@ -218,6 +218,7 @@ def _final_details(
         curves_part=curves_part if curves_part in final_parts else "train",
         importance=importance,
         notes=f"Final model ({final.kind}); search stopped: {automl.stop_reason_}. "
+        + f"Validation: {automl.split_rule_}. "
         + _refit_text(final.refitted, list(final.members))
         + note,
     )
@@ -410,6 +411,7 @@ def save_run(
             "ensemble_members": {str(n): w for n, w in automl.final_.members.items()},
             "refitted_members": [str(n) for n in automl.final_.refitted],
             "split": automl.split_description_,
+            "split_rule": automl.split_rule_,
             "search": {
                 "stop_reason": automl.stop_reason_,
                 "n_trials": len(automl.trials_),

@@ -78,7 +78,7 @@ def _ranges(text: str) -> list[list[float]]:
 
 
 def _split(options: dict[str, Any], test_ratio: float) -> dict[str, Any] | None:
-    """The ``split`` settings from the split options (None: the default CV)."""
+    """The ``split`` settings from the split options (None: the default rule)."""
     from tunelab.entities import ConfigError
 
     cv, holdout, kind = options["cv"], options["holdout"], options["split"]

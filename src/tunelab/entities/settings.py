@@ -434,7 +434,10 @@ class AutoMLSettings(_Settings):
     test_ratio: Annotated[float, _finite(0.0, lt=1.0)] = Field(
         default=0.0, description="Untouched test share when `split` is not given (0: none)."
     )
-    split: SplitSettings | None = Field(default=None, description="null: 5-fold CV.")
+    split: SplitSettings | None = Field(
+        default=None,
+        description="null: k-fold CV or a 10% holdout by rows x columns and time budget.",
+    )
     sampling: SamplingSettings | None = Field(default=None, description="null: all rows.")
     preprocessing: PreprocessingDefaults | None = Field(
         default=None, description="null: the recommendation for the data."

@@ -78,6 +78,7 @@ def save_splits(
     summary: dict[str, Any] = {
         "kind": "holdout" if len(folds) == 1 else "cv",
         "description": automl.split_description_,
+        "rule": getattr(automl, "split_rule_", ""),
         "n_rows": len(df),
         "n_labelled": len(labelled),
         "n_folds": len(folds),

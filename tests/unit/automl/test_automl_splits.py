@@ -48,6 +48,8 @@ def test_holdout_uses_one_fold_and_a_test_part() -> None:
     assert len(valid) == pytest.approx(40, abs=2)
     assert len(automl._test_rows) == pytest.approx(40, abs=2)
     assert "holdout" in automl.split_description_
+    assert automl.timings_["validation"]["rule"] == "user"
+    assert automl.split_rule_ == "set by the user"
     assert _all_ok(automl)
 
 
@@ -104,6 +106,10 @@ def test_ratio_subsampling_keeps_class_shares() -> None:
 def test_size_subsampling_caps_the_rows() -> None:
     automl = _fit(classification_frame(300), sampling=SamplingConfig(size=120))
     assert len(automl._fit_rows) == pytest.approx(120, abs=2)
+    validation = automl.timings_["validation"]  # the default rule, without a time budget
+    assert validation["rule"] == "auto"
+    assert validation["folds"] == 5
+    assert automl.split_rule_.startswith("default rule: 5-fold CV: no time budget")
 
 
 @pytest.mark.parametrize(
