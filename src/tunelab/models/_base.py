@@ -20,6 +20,14 @@ from tunelab.entities import ConfigError, TaskType
 Params = dict[str, Any]
 Space = dict[str, BaseDistribution]
 
+# Default L2 penalty on the leaf values of histogram boosters (XGBoost's default, and FLAML's
+# LightGBM start). A leaf's value is -G / (H + lambda). LightGBM and scikit-learn's histogram
+# boosting default to lambda = 0: then, for a class whose prior is tiny (a few rows among
+# thousands), H is near 0 in every leaf, one round moves logits by hundreds and rows of
+# other classes become certain of the rare class (test log-loss worse than the priors').
+# lambda = 1 bounds a leaf's step by its row count and barely moves well-posed leaves.
+STEP_L2 = 1.0
+
 
 @dataclass(frozen=True)
 class ModelContext:

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 from tunelab.entities import TaskType
 from tunelab.models._base import (
     ALL_TASKS,
+    STEP_L2,
     ModelContext,
     ModelSpec,
     Params,
@@ -60,6 +61,7 @@ class LightGBMSpec(ModelSpec):
             "colsample_bytree": 0.9,
             "subsample": 1.0,
             "subsample_freq": 1,
+            "reg_lambda": STEP_L2,
         }
 
     def cheap_params(self, ctx: ModelContext) -> Params:

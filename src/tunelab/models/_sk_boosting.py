@@ -24,6 +24,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from tunelab.entities import TaskType
 from tunelab.models._base import (
     ALL_TASKS,
+    STEP_L2,
     ModelContext,
     ModelSpec,
     Params,
@@ -70,6 +71,7 @@ class HistGradientBoostingSpec(ModelSpec):
             "learning_rate": 0.1,
             "max_leaf_nodes": 31,
             "min_samples_leaf": 20,
+            "l2_regularization": STEP_L2,  # scikit-learn's is 0: see STEP_L2
             "early_stopping": True,
             "validation_fraction": 0.1,
         }
