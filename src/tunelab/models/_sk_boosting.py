@@ -66,14 +66,16 @@ class HistGradientBoostingSpec(ModelSpec):
         }
 
     def default_params(self, ctx: ModelContext) -> Params:
+        # classification only (see STEP_L2): scikit-learn's default penalty is 0
+        penalty = {"l2_regularization": STEP_L2} if ctx.task.is_classification else {}
         return {
             "max_iter": 2000,
             "learning_rate": 0.1,
             "max_leaf_nodes": 31,
             "min_samples_leaf": 20,
-            "l2_regularization": STEP_L2,  # scikit-learn's is 0: see STEP_L2
             "early_stopping": True,
             "validation_fraction": 0.1,
+            **penalty,
         }
 
     def cheap_params(self, ctx: ModelContext) -> Params:

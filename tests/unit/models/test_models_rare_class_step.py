@@ -3,7 +3,7 @@
 With an unregularised leaf value -G/H, a leaf holding one row of a class whose prior is
 ~1e-4 has H near 0: one round moved that class's logit by hundreds, and every other row of
 the leaf became certain of the rare class (shuttle: LightGBM's test log-loss 0.17, scikit-
-learn's histogram boosting 7.9, against 0.0006-0.0009 with an L2 penalty of 1).
+learn's histogram boosting 7.9; 0.0006-0.0009 with the bounds of ``models._base``).
 """
 
 from __future__ import annotations
@@ -36,3 +36,13 @@ def test_one_default_round_does_not_make_rows_certain_of_a_rare_class(name: str)
     proba = est.predict_proba(X)
     # one round of learning rate 0.1 from the priors (rare: 4e-4) cannot justify certainty
     assert proba[y != 2, 2].max() < 0.05
+
+
+@pytest.mark.parametrize("name", ["lightgbm", "hist_gradient_boosting"])
+def test_regression_defaults_keep_the_libraries_unbounded_leaves(name: str) -> None:
+    """A regression leaf's value is in the target's units: no cap, no added penalty."""
+    spec = get_model_spec(name)
+    ctx = ModelContext(TaskType.REGRESSION, 1000, 3, 0)
+    params = spec.default_params(ctx)
+    assert "max_delta_step" not in params
+    assert "l2_regularization" not in params
