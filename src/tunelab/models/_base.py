@@ -20,6 +20,19 @@ from tunelab.entities import ConfigError, TaskType
 Params = dict[str, Any]
 Space = dict[str, BaseDistribution]
 
+# Boosted leaves whose Newton step -G / H has H near 0: for a class whose prior is tiny (a
+# few rows among thousands) every leaf's H is, and LightGBM and scikit-learn's histogram
+# boosting (no penalty by default) then move that class's logit by hundreds in one round:
+# rows of other classes become certain of the rare class, and log-loss ends worse than the
+# class priors'. Two bounds, each its library's documented remedy:
+# - STEP_L2: an L2 penalty on leaf values, -G / (H + lambda) (XGBoost's default lambda);
+# - MAX_LEAF_STEP: a cap on a leaf's value before shrinkage (XGBoost's documentation
+#   suggests 1-10 "when class is extremely imbalanced"; 5 is mid-range). It leaves
+#   well-posed leaves alone, where an L2 penalty of 1 also slows them (LightGBM then needed
+#   2-9x the rounds on small tables, and its first trial no longer fit short budgets).
+STEP_L2 = 1.0
+MAX_LEAF_STEP = 5.0
+
 
 @dataclass(frozen=True)
 class ModelContext:

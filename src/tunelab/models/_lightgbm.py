@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 from tunelab.entities import TaskType
 from tunelab.models._base import (
     ALL_TASKS,
+    MAX_LEAF_STEP,
     ModelContext,
     ModelSpec,
     Params,
@@ -52,6 +53,8 @@ class LightGBMSpec(ModelSpec):
         }
 
     def default_params(self, ctx: ModelContext) -> Params:
+        # classification only: a regression leaf's value is in the target's units
+        bound = {"max_delta_step": MAX_LEAF_STEP} if ctx.task.is_classification else {}
         return {
             "n_estimators": MAX_ROUNDS,
             "learning_rate": 0.1,  # converges in few rounds; slower rates are in the portfolio
@@ -60,6 +63,7 @@ class LightGBMSpec(ModelSpec):
             "colsample_bytree": 0.9,
             "subsample": 1.0,
             "subsample_freq": 1,
+            **bound,
         }
 
     def cheap_params(self, ctx: ModelContext) -> Params:

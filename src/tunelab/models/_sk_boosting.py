@@ -24,6 +24,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from tunelab.entities import TaskType
 from tunelab.models._base import (
     ALL_TASKS,
+    STEP_L2,
     ModelContext,
     ModelSpec,
     Params,
@@ -65,6 +66,8 @@ class HistGradientBoostingSpec(ModelSpec):
         }
 
     def default_params(self, ctx: ModelContext) -> Params:
+        # classification only (see STEP_L2): scikit-learn's default penalty is 0
+        penalty = {"l2_regularization": STEP_L2} if ctx.task.is_classification else {}
         return {
             "max_iter": 2000,
             "learning_rate": 0.1,
@@ -72,6 +75,7 @@ class HistGradientBoostingSpec(ModelSpec):
             "min_samples_leaf": 20,
             "early_stopping": True,
             "validation_fraction": 0.1,
+            **penalty,
         }
 
     def cheap_params(self, ctx: ModelContext) -> Params:

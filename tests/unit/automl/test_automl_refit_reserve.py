@@ -74,3 +74,36 @@ def test_refit_params_take_the_mean_rounds_and_the_family_refit_settings(name: s
     assert params[spec.rounds_param] == round(float(np.mean(best)))
     if name == "hist_gradient_boosting":  # all rows: no internal validation split
         assert params["early_stopping"] is False
+
+
+def test_a_refit_that_fits_in_the_time_left_runs_on_one_thread() -> None:
+    """Trials measure one thread's speed; threads are used only when one would not fit."""
+    from tunelab.automl._refit import refit_threads
+
+    data, outcome = _data(), _outcome(0, 6.0)  # one thread: 3 s expected
+    single = expected_refit_seconds(outcome, data, 1)
+    assert refit_threads(outcome, data, 2, time_left=10 * single) == (1, single)
+    assert refit_threads(outcome, data, 2, time_left=single)[0] == 2  # no room for SAFETY
+    assert refit_threads(outcome, data, 2, time_left=None)[0] == 2  # no budget: all threads
+    assert refit_threads(outcome, data, 1, time_left=single)[0] == 1
+
+
+def test_refit_best_with_time_to_spare_fits_a_one_thread_model() -> None:
+    import time
+
+    from automl_frames import classification_frame
+
+    from tunelab import AutoML
+    from tunelab.automl._refit import refit_best
+    from tunelab.search import SearchProblem
+
+    automl = AutoML(time_budget=None, max_trials=1, algorithms=["lightgbm"], test_ratio=0)
+    automl.fit(classification_frame(200), target="label")
+    result = automl.search_
+    data = TrialData(automl._X.iloc[automl._fit_rows], automl._y[automl._fit_rows], automl._folds)
+    problem = SearchProblem(
+        task=automl.task_, metric=automl.metric_, n_classes=2, settings=automl.settings_
+    )
+    refit = refit_best(result, data, problem, end=time.monotonic() + 60.0, n_jobs=2)
+    assert refit.model is not None, refit.note
+    assert refit.model.estimator_.get_params()["n_jobs"] == 1
